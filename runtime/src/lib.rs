@@ -1,0 +1,10 @@
+//! rampart's runtime: the world policies look at.
+//!
+//! One module per input format producing a spanned document model
+//! ([`model::Node`]), the schema of every target, conversion to CEL values,
+//! custom CEL functions, and the evaluation engine. Knows nothing of the
+//! policy syntax.
+
+pub mod formats;
+pub mod model;
+pub mod schema;

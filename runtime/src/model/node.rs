@@ -1,0 +1,257 @@
+//! The spanned document tree every front end produces and every policy reads.
+//!
+//! A front end turns a file into a [`Node`] tree that follows the schema of its
+//! target (see [`crate::schema`]). The engine iterates it, converts it to CEL
+//! values once per document, and takes finding locations from its spans.
+
+/// Identifies one source file of a run (see [`crate::source::SourceMap`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+///
+/// Spans carry their file because models join files: an nginx server built
+/// from three included files, a compose service linked to its Dockerfile.
+///
+/// INVARIANT: `start <= end`, and both lie on UTF-8 character boundaries of
+/// the file `file`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    /// The file.
+    pub file: FileId,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// A span from `start` to `end` of `file` (swapped if given in the wrong order).
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        if start <= end {
+            Span { file, start, end }
+        } else {
+            Span {
+                file,
+                start: end,
+                end: start,
+            }
+        }
+    }
+
+    /// The smallest span covering both; `self` when they lie in different files.
+    pub fn cover(self, other: Span) -> Span {
+        if self.file != other.file {
+            return self;
+        }
+        Span {
+            file: self.file,
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether the span covers no byte.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// One value of a document, with the span it was read from.
+///
+/// Equality ignores nothing: two nodes are equal when value and span are.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// The source range this value came from. For derived values (an image's
+    /// `tag`, a port's `target`) the span of the text it was derived from.
+    pub span: Span,
+    /// The value.
+    pub value: Value,
+}
+
+/// A value in the document tree.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// An explicit null.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// An ordered list.
+    List(Vec<Node>),
+    /// An object: named fields in a stable order. An absent optional field is
+    /// simply not present (CEL's `has()` is false for it).
+    Object(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// A node of any value.
+    pub fn new(span: Span, value: Value) -> Self {
+        Node { span, value }
+    }
+    /// A string node.
+    pub fn str(span: Span, s: impl Into<String>) -> Self {
+        Node::new(span, Value::Str(s.into()))
+    }
+    /// A boolean node.
+    pub fn bool(span: Span, b: bool) -> Self {
+        Node::new(span, Value::Bool(b))
+    }
+    /// An integer node.
+    pub fn int(span: Span, i: i64) -> Self {
+        Node::new(span, Value::Int(i))
+    }
+    /// A list node.
+    pub fn list(span: Span, items: Vec<Node>) -> Self {
+        Node::new(span, Value::List(items))
+    }
+    /// An empty object node, to fill with [`Node::set`] or [`ObjectBuilder`].
+    pub fn object(span: Span) -> ObjectBuilder {
+        ObjectBuilder {
+            span,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The field `name` of an object node.
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Object(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The string value, if this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean value, if this is a boolean.
+    pub fn as_bool(&self) -> Option<bool> {
+        match &self.value {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The integer value, if this is an integer.
+    pub fn as_int(&self) -> Option<i64> {
+        match &self.value {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The items, if this is a list.
+    pub fn as_list(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The items mutably, if this is a list.
+    pub fn as_list_mut(&mut self) -> Option<&mut Vec<Node>> {
+        match &mut self.value {
+            Value::List(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Sets (or replaces) field `name` of an object node; a no-op on other nodes.
+    pub fn set(&mut self, name: &str, value: Node) {
+        if let Value::Object(fields) = &mut self.value {
+            if let Some(slot) = fields.iter_mut().find(|(k, _)| k == name) {
+                slot.1 = value;
+            } else {
+                fields.push((name.to_string(), value));
+            }
+        }
+    }
+
+    /// The field `name` of an object node, mutably.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
+        match &mut self.value {
+            Value::Object(fields) => fields.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+}
+
+/// Builds an object node field by field; optional fields given as `None` are left out.
+#[derive(Debug)]
+pub struct ObjectBuilder {
+    span: Span,
+    fields: Vec<(String, Node)>,
+}
+
+impl ObjectBuilder {
+    /// Adds a field.
+    pub fn field(mut self, name: &str, value: Node) -> Self {
+        self.fields.push((name.to_string(), value));
+        self
+    }
+    /// Adds a field when `value` is `Some`.
+    pub fn opt(mut self, name: &str, value: Option<Node>) -> Self {
+        if let Some(v) = value {
+            self.fields.push((name.to_string(), v));
+        }
+        self
+    }
+    /// Adds a string field.
+    pub fn str(self, name: &str, span: Span, s: impl Into<String>) -> Self {
+        self.field(name, Node::str(span, s))
+    }
+    /// Finishes the object.
+    pub fn build(self) -> Node {
+        Node::new(self.span, Value::Object(self.fields))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn object_get_and_set() {
+        let f = FileId(0);
+        let mut n = Node::object(Span::new(f, 0, 10))
+            .str("name", Span::new(f, 0, 4), "web")
+            .opt("user", None)
+            .build();
+        assert_eq!(n.get("name").and_then(Node::as_str), Some("web"));
+        assert!(n.get("user").is_none());
+        n.set("user", Node::str(Span::new(f, 5, 9), "root"));
+        assert_eq!(n.get("user").and_then(Node::as_str), Some("root"));
+        n.set("user", Node::str(Span::new(f, 5, 9), "app"));
+        assert_eq!(n.get("user").and_then(Node::as_str), Some("app"));
+    }
+
+    #[test]
+    fn span_cover_and_order() {
+        let f = FileId(1);
+        assert_eq!(Span::new(f, 5, 2), Span::new(f, 2, 5));
+        assert_eq!(
+            Span::new(f, 1, 3).cover(Span::new(f, 2, 8)),
+            Span::new(f, 1, 8)
+        );
+        let g = FileId(2);
+        assert_eq!(
+            Span::new(f, 1, 3).cover(Span::new(g, 2, 8)),
+            Span::new(f, 1, 3)
+        );
+    }
+}
