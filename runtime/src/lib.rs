@@ -5,6 +5,13 @@
 //! custom CEL functions, and the evaluation engine. Knows nothing of the
 //! policy syntax.
 
+pub mod cel_value;
+pub mod engine;
 pub mod formats;
+pub mod functions;
 pub mod model;
+pub mod project;
 pub mod schema;
+pub mod source;
+
+pub use cel;

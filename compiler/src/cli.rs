@@ -1,0 +1,666 @@
+//! The `rampart` command line. The only module that prints or decides exit codes.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rampart_runtime::engine::{Engine, Hit};
+use rampart_runtime::model::Level as InputLevel;
+use rampart_runtime::project::{Kind, Project};
+
+use crate::compile::{
+    compile, CompileOptions, Compiled, CompiledPolicy, PolicySource, Profile, Severity,
+};
+use crate::diagnostics::Level;
+use crate::discover::{discover, display_path, kind_by_name};
+use crate::report::{self, Finding, InputError, Outcome};
+
+/// Exit code: nothing at or above `--fail-on`.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: findings at or above `--fail-on` (or failing tests).
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: an error (bad policy, unreadable or unparsable input, bad usage).
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rampart",
+    version,
+    about = "Policy-as-code checks for docker-compose files (and more to come)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check configuration files against the policies.
+    Check(CheckArgs),
+    /// Run the test blocks of policy files (default: the embedded standard library).
+    Test(TestArgs),
+    /// List the policies.
+    List(PolicyArgs),
+    /// Explain one policy: rationale, remediation, sources.
+    Explain {
+        /// Policy id, e.g. `compose.datastore-loopback-only`.
+        id: String,
+        #[command(flatten)]
+        policies: PolicyArgs,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct PolicyArgs {
+    /// Extra policy file or directory of `.rampart` files (repeatable).
+    #[arg(long = "policy", value_name = "FILE|DIR")]
+    policy: Vec<PathBuf>,
+    /// Do not load the embedded standard library.
+    #[arg(long)]
+    no_stdlib: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct CheckArgs {
+    /// Files or directories to check.
+    #[arg(default_value = ".")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    policies: PolicyArgs,
+    /// Which policies run: `recommended` (default) or `strict` (adds the strict rows).
+    #[arg(long, value_enum, default_value = "recommended")]
+    profile: ProfileArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Exit 1 only for findings at or above this severity.
+    #[arg(long, value_enum, default_value = "low")]
+    fail_on: SeverityArg,
+    /// Check files that .gitignore/.ignore would skip.
+    #[arg(long)]
+    no_ignore: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct TestArgs {
+    /// Policy files or directories whose tests to run (default: the standard library).
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ProfileArg {
+    Recommended,
+    Strict,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityArg {
+    fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Runs the command line `args` (program name first) in `cwd`, writing to
+/// `out` and `err`; returns the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    cwd: &Path,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                let _ = err.write_all(text.as_bytes());
+            } else {
+                let _ = out.write_all(text.as_bytes());
+            }
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check(&a, cwd, out, err),
+        Command::Test(a) => test(&a, cwd, out, err),
+        Command::List(p) => list(&p, cwd, out, err),
+        Command::Explain { id, policies } => explain(&id, &policies, cwd, out, err),
+    }
+}
+
+/// The embedded standard library as policy sources.
+pub fn stdlib_sources() -> Vec<PolicySource> {
+    rampart_stdlib::FILES
+        .iter()
+        .map(|(path, text)| PolicySource {
+            path: format!("<stdlib>/{path}"),
+            text: (*text).to_string(),
+            stdlib: true,
+        })
+        .collect()
+}
+
+fn load_policy_sources(
+    paths: &[PathBuf],
+    cwd: &Path,
+    err: &mut dyn Write,
+) -> Option<Vec<PolicySource>> {
+    let mut out = Vec::new();
+    let mut ok = true;
+    for p in paths {
+        let full = if p.is_absolute() {
+            p.clone()
+        } else {
+            cwd.join(p)
+        };
+        let mut files = Vec::new();
+        if full.is_dir() {
+            for e in ignore::WalkBuilder::new(&full)
+                .hidden(false)
+                .sort_by_file_name(|a, b| a.cmp(b))
+                .build()
+                .flatten()
+            {
+                if e.path().extension().is_some_and(|x| x == "rampart") {
+                    files.push(e.path().to_path_buf());
+                }
+            }
+        } else {
+            files.push(full.clone());
+        }
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => out.push(PolicySource {
+                    path: display_path(&f, cwd),
+                    text,
+                    stdlib: false,
+                }),
+                Err(e) => {
+                    let _ = writeln!(
+                        err,
+                        "error: cannot read policy file `{}`: {}",
+                        display_path(&f, cwd),
+                        e.to_string().to_lowercase()
+                    );
+                    ok = false;
+                }
+            }
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Compiles the stdlib (unless disabled) plus extra policies; prints diagnostics.
+fn compile_policies(args: &PolicyArgs, cwd: &Path, err: &mut dyn Write) -> Option<Compiled> {
+    let mut sources = if args.no_stdlib {
+        Vec::new()
+    } else {
+        stdlib_sources()
+    };
+    sources.extend(load_policy_sources(&args.policy, cwd, err)?);
+    let compiled = compile(sources, &CompileOptions::default());
+    if !compiled.diagnostics.is_empty() {
+        let text = report::policy_diagnostics(&compiled, &compiled.diagnostics);
+        let _ = err.write_all(text.as_bytes());
+    }
+    if compiled.has_errors() {
+        let n = compiled
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == Level::Error)
+            .count();
+        let _ = writeln!(
+            err,
+            "error: {n} error{} in policies; nothing was checked",
+            if n == 1 { "" } else { "s" }
+        );
+        return None;
+    }
+    Some(compiled)
+}
+
+fn selected(p: &CompiledPolicy, profile: ProfileArg) -> bool {
+    match (p.profile, profile) {
+        (Profile::Recommended, _) => true,
+        (Profile::Strict, ProfileArg::Strict) => true,
+        _ => false,
+    }
+}
+
+fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(compiled) = compile_policies(&a.policies, cwd, err) else {
+        return EXIT_ERROR;
+    };
+    let policies: Vec<&CompiledPolicy> = compiled
+        .policies
+        .iter()
+        .filter(|p| selected(p, a.profile))
+        .collect();
+    let (inputs, walk_errors) = discover(&a.paths, cwd, a.no_ignore);
+    let mut project = Project::default();
+    let mut read_errors = Vec::new();
+    for input in &inputs {
+        match std::fs::read(&input.path) {
+            Ok(bytes) => {
+                project.add_file(&input.display, bytes, input.kind);
+            }
+            Err(e) => read_errors.push(InputError {
+                file: input.display.clone(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {}", e.to_string().to_lowercase()),
+                span: None,
+            }),
+        }
+    }
+    let outcome = evaluate(&project, &policies, &compiled);
+    let mut outcome = outcome;
+    outcome.errors.extend(read_errors);
+    outcome
+        .errors
+        .extend(walk_errors.into_iter().map(|w| InputError {
+            file: w.path,
+            line: 0,
+            column: 0,
+            message: w.message,
+            span: None,
+        }));
+    outcome.errors.sort();
+    outcome.files = inputs.len();
+    let rendered = match a.format {
+        Format::Json => report::json(&outcome),
+        Format::Text => report::text(&outcome, &project),
+    };
+    let _ = out.write_all(rendered.as_bytes());
+    if !outcome.errors.is_empty() {
+        return EXIT_ERROR;
+    }
+    let floor = a.fail_on.severity();
+    if outcome.findings.iter().any(|f| f.severity >= floor) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Evaluates policies on a project, producing the located outcome.
+pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Compiled) -> Outcome {
+    let engine = match Engine::new() {
+        Ok(e) => e,
+        Err(e) => {
+            return Outcome {
+                errors: vec![InputError {
+                    file: String::new(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot set up the CEL engine: {e}"),
+                    span: None,
+                }],
+                ..Outcome::default()
+            }
+        }
+    };
+    let rules: Vec<_> = policies.iter().map(|p| p.rule.clone()).collect();
+    let (hits, eval_errors) = engine.run(&rules, project);
+    let mut outcome = Outcome {
+        files: project.sources.len(),
+        policies: policies.len(),
+        ..Outcome::default()
+    };
+    for Hit {
+        rule,
+        span,
+        message,
+        ..
+    } in hits
+    {
+        let Some(p) = policies.get(rule) else {
+            continue;
+        };
+        let Some(loc) = project.sources.location(span) else {
+            continue;
+        };
+        outcome.findings.push(Finding {
+            file: loc.path,
+            line: loc.line,
+            column: loc.column,
+            end_line: loc.end_line,
+            end_column: loc.end_column,
+            policy: p.id.clone(),
+            severity: p.severity,
+            title: p.title.clone(),
+            message,
+            remediation: p.remediation.clone(),
+            span,
+        });
+    }
+    for e in eval_errors {
+        let pid = policies.get(e.rule).map_or("?", |p| p.id.as_str());
+        let at = compiled
+            .sources
+            .get(e.origin.source as usize)
+            .map(|s| {
+                let line = s
+                    .text
+                    .get(..e.origin.start.min(s.text.len()))
+                    .map_or(0, |t| t.matches('\n').count())
+                    + 1;
+                format!("{}:{line}", s.path)
+            })
+            .unwrap_or_default();
+        let loc = project.sources.location(e.span);
+        outcome.errors.push(InputError {
+            file: loc.as_ref().map_or_else(String::new, |l| l.path.clone()),
+            line: loc.as_ref().map_or(0, |l| l.line),
+            column: loc.as_ref().map_or(0, |l| l.column),
+            message: format!(
+                "policy `{pid}` failed here: {} (expression at {at})",
+                e.message
+            ),
+            span: Some(e.span),
+        });
+    }
+    for p in &project.problems {
+        let loc = project.sources.location(p.span);
+        let e = InputError {
+            file: loc.as_ref().map_or_else(String::new, |l| l.path.clone()),
+            line: loc.as_ref().map_or(0, |l| l.line),
+            column: loc.as_ref().map_or(0, |l| l.column),
+            message: project.redact(&p.message),
+            span: Some(p.span),
+        };
+        match p.level {
+            InputLevel::Error => outcome.errors.push(e),
+            InputLevel::Warning => outcome.warnings.push(e),
+        }
+    }
+    outcome.findings.sort();
+    outcome.findings.dedup();
+    outcome.errors.sort();
+    outcome.warnings.sort();
+    outcome
+}
+
+fn list(p: &PolicyArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(compiled) = compile_policies(p, cwd, err) else {
+        return EXIT_ERROR;
+    };
+    let width = compiled
+        .policies
+        .iter()
+        .map(|p| p.id.len())
+        .max()
+        .unwrap_or(0);
+    for p in &compiled.policies {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<8}  {:<11}  {}",
+            p.id,
+            p.severity.as_str(),
+            p.profile.as_str(),
+            p.title
+        );
+    }
+    EXIT_OK
+}
+
+fn explain(id: &str, p: &PolicyArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let Some(compiled) = compile_policies(p, cwd, err) else {
+        return EXIT_ERROR;
+    };
+    let Some(policy) = compiled.policies.iter().find(|x| x.id == id) else {
+        let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
+        let _ = writeln!(err, "error: no policy `{id}`");
+        if let Some(s) = crate::diagnostics::did_you_mean(id, ids) {
+            let _ = writeln!(err, "help: did you mean `{s}`?");
+        }
+        return EXIT_ERROR;
+    };
+    let _ = writeln!(out, "{}\n{}\n", policy.id, policy.title);
+    let _ = writeln!(
+        out,
+        "severity: {}    profile: {}    target: {}",
+        policy.severity.as_str(),
+        policy.profile.as_str(),
+        policy.target
+    );
+    if !policy.docs.is_empty() {
+        let _ = writeln!(out, "\n{}", policy.docs.join("\n"));
+    }
+    let _ = writeln!(out, "\nwhy:\n{}", indent(&policy.rationale));
+    if !policy.remediation.is_empty() {
+        let _ = writeln!(out, "\nremediation:\n{}", indent(&policy.remediation));
+    }
+    if !policy.sources.is_empty() {
+        let _ = writeln!(out, "\nsources:");
+        for s in &policy.sources {
+            let _ = writeln!(out, "  - {s}");
+        }
+    }
+    EXIT_OK
+}
+
+fn indent(s: &str) -> String {
+    s.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The result of one test case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseResult {
+    /// Policy id.
+    pub policy: String,
+    /// Case description.
+    pub name: String,
+    /// `None` when it passed, the reason otherwise.
+    pub failure: Option<String>,
+}
+
+/// Runs every test block of a compilation.
+pub fn run_tests(
+    compiled: &Compiled,
+    base_dirs: &[Option<PathBuf>],
+) -> (Vec<CaseResult>, Vec<String>) {
+    let mut results = Vec::new();
+    for t in &compiled.tests {
+        let Some(policy) = compiled.policies.iter().find(|p| p.id == t.policy) else {
+            continue;
+        };
+        let base = base_dirs.get(t.source as usize).cloned().flatten();
+        for case in &t.cases {
+            let failure = run_case(compiled, policy, case, base.as_deref());
+            results.push(CaseResult {
+                policy: policy.id.clone(),
+                name: case.name.value.clone(),
+                failure,
+            });
+        }
+    }
+    // Coverage: every policy of the tested sources needs a deny and an allow case.
+    let mut coverage = Vec::new();
+    for p in &compiled.policies {
+        let cases: Vec<&rampart_lang::ast::Case> = compiled
+            .tests
+            .iter()
+            .filter(|t| t.policy == p.id)
+            .flat_map(|t| t.cases.iter())
+            .collect();
+        let has = |e: rampart_lang::ast::Expect| cases.iter().any(|c| c.expect == e);
+        if !has(rampart_lang::ast::Expect::Deny) {
+            coverage.push(format!("{}: no `deny` test case", p.id));
+        }
+        if !has(rampart_lang::ast::Expect::Allow) {
+            coverage.push(format!("{}: no `allow` test case", p.id));
+        }
+    }
+    (results, coverage)
+}
+
+fn run_case(
+    compiled: &Compiled,
+    policy: &CompiledPolicy,
+    case: &rampart_lang::ast::Case,
+    base: Option<&Path>,
+) -> Option<String> {
+    use rampart_lang::ast::{CaseInput, Expect};
+    let mut project = Project::default();
+    let mut first = None;
+    match &case.input {
+        CaseInput::Inline { format, text } => {
+            let Some(kind) = Kind::from_keyword(&format.name) else {
+                return Some(format!("unknown input format `{}`", format.name));
+            };
+            first = Some(project.add_file(
+                kind.default_file_name(),
+                text.value.clone().into_bytes(),
+                kind,
+            ));
+        }
+        CaseInput::File(p) => {
+            let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
+            let Some(kind) = kind_by_name(&p.value).or(Some(Kind::Compose)) else {
+                return None;
+            };
+            match std::fs::read(&path) {
+                Ok(bytes) => first = Some(project.add_file(&p.value, bytes, kind)),
+                Err(e) => return Some(format!("cannot read fixture `{}`: {e}", p.value)),
+            }
+        }
+        CaseInput::Files(files) => {
+            for (name, text) in files {
+                let file_name = name.value.rsplit('/').next().unwrap_or(&name.value);
+                let Some(kind) = kind_by_name(file_name) else {
+                    return Some(format!("cannot tell the format of `{}`", name.value));
+                };
+                let id = project.add_file(&name.value, text.value.clone().into_bytes(), kind);
+                first.get_or_insert(id);
+            }
+        }
+    }
+    let outcome = evaluate(&project, &[policy], compiled);
+    if let Some(e) = outcome.errors.first() {
+        return Some(format!(
+            "input error at {}:{}: {}",
+            e.file, e.line, e.message
+        ));
+    }
+    let first_path = first
+        .and_then(|f| project.sources.get(f))
+        .map(|f| f.path.clone());
+    match case.expect {
+        Expect::Deny => {
+            if outcome.findings.is_empty() {
+                return Some("expected a finding, got none".into());
+            }
+            if let Some(line) = case.line {
+                let at_line = outcome
+                    .findings
+                    .iter()
+                    .any(|f| f.line == line as usize && Some(&f.file) == first_path.as_ref());
+                if !at_line {
+                    let lines: Vec<String> = outcome
+                        .findings
+                        .iter()
+                        .map(|f| f.line.to_string())
+                        .collect();
+                    return Some(format!(
+                        "expected a finding at line {line}, got line(s) {}",
+                        lines.join(", ")
+                    ));
+                }
+            }
+            None
+        }
+        Expect::Allow => {
+            if outcome.findings.is_empty() {
+                None
+            } else {
+                let f = outcome
+                    .findings
+                    .first()
+                    .map(|f| format!("line {}: {}", f.line, f.message))
+                    .unwrap_or_default();
+                Some(format!(
+                    "expected no finding, got {} ({f})",
+                    outcome.findings.len()
+                ))
+            }
+        }
+    }
+}
+
+fn test(a: &TestArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let (sources, bases): (Vec<PolicySource>, Vec<Option<PathBuf>>) = if a.paths.is_empty() {
+        let s = stdlib_sources();
+        let n = s.len();
+        (s, vec![None; n])
+    } else {
+        let Some(s) = load_policy_sources(&a.paths, cwd, err) else {
+            return EXIT_ERROR;
+        };
+        let bases = s
+            .iter()
+            .map(|p| cwd.join(&p.path).parent().map(Path::to_path_buf))
+            .collect();
+        (s, bases)
+    };
+    let compiled = compile(sources, &CompileOptions::default());
+    if !compiled.diagnostics.is_empty() {
+        let _ =
+            err.write_all(report::policy_diagnostics(&compiled, &compiled.diagnostics).as_bytes());
+    }
+    if compiled.has_errors() {
+        return EXIT_ERROR;
+    }
+    let (results, coverage) = run_tests(&compiled, &bases);
+    let mut failed = 0;
+    for r in &results {
+        match &r.failure {
+            None => {
+                let _ = writeln!(out, "ok      {} :: {}", r.policy, r.name);
+            }
+            Some(why) => {
+                failed += 1;
+                let _ = writeln!(out, "FAILED  {} :: {}\n        {why}", r.policy, r.name);
+            }
+        }
+    }
+    for c in &coverage {
+        let _ = writeln!(out, "MISSING {c}");
+    }
+    let _ = writeln!(
+        out,
+        "{} passed, {} failed",
+        results.len() - failed,
+        failed + coverage.len()
+    );
+    if failed + coverage.len() > 0 {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}

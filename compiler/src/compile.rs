@@ -1,0 +1,1103 @@
+//! Policy sources to compiled rules: resolution, CEL compilation and
+//! checking, lowering to the runtime's [`Rule`]s.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use rampart_lang::ast::{self, Clause, Item, Meta};
+use rampart_runtime::engine::{Deny, Engine, Expr, MessagePart, Origin, Rule, Step};
+use rampart_runtime::functions::{self, Signature};
+use rampart_runtime::schema::{Schema, Type};
+
+use crate::check::{type_of_value, value_fits, Binding, Checker};
+use crate::diagnostics::{did_you_mean, Diagnostic, Level};
+use crate::inline::{inline, DefBody, InlineError};
+use crate::template::{parse_template, TemplatePart};
+
+/// One policy file to compile.
+#[derive(Clone, Debug)]
+pub struct PolicySource {
+    /// Display path.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+    /// Part of the embedded standard library (stricter metadata rules).
+    pub stdlib: bool,
+}
+
+/// How bad a finding of a policy is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Informational.
+    Info,
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl Severity {
+    /// Parses `info`…`critical`.
+    pub fn parse(s: &str) -> Option<Severity> {
+        Some(match s {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return None,
+        })
+    }
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Which profile a policy belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Profile {
+    /// On by default.
+    Recommended,
+    /// Added by `--profile strict`.
+    Strict,
+    /// Off unless enabled by id.
+    Opinionated,
+}
+
+impl Profile {
+    /// Parses a profile name.
+    pub fn parse(s: &str) -> Option<Profile> {
+        Some(match s {
+            "recommended" => Profile::Recommended,
+            "strict" => Profile::Strict,
+            "opinionated" => Profile::Opinionated,
+            _ => return None,
+        })
+    }
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Recommended => "recommended",
+            Profile::Strict => "strict",
+            Profile::Opinionated => "opinionated",
+        }
+    }
+}
+
+/// A compiled policy: metadata and its runtime rule.
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy {
+    /// Full id (`compose.datastore-loopback-only`).
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Profile.
+    pub profile: Profile,
+    /// Source citations.
+    pub sources: Vec<String>,
+    /// Why it matters.
+    pub rationale: String,
+    /// What to write instead.
+    pub remediation: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Doc comment lines.
+    pub docs: Vec<String>,
+    /// The target it reads.
+    pub target: String,
+    /// The rule.
+    pub rule: Rule,
+    /// Index of its source.
+    pub source: u32,
+    /// Span of the `policy` item.
+    pub span: (usize, usize),
+}
+
+/// A test block, resolved to its policy.
+#[derive(Clone, Debug)]
+pub struct CompiledTest {
+    /// The policy id.
+    pub policy: String,
+    /// The cases.
+    pub cases: Vec<ast::Case>,
+    /// Index of its source.
+    pub source: u32,
+}
+
+/// Everything compiled from a set of sources.
+#[derive(Clone, Debug, Default)]
+pub struct Compiled {
+    /// The sources, by index.
+    pub sources: Vec<PolicySource>,
+    /// Policies, in source order.
+    pub policies: Vec<CompiledPolicy>,
+    /// Tests.
+    pub tests: Vec<CompiledTest>,
+    /// Every diagnostic.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Param values in effect, by qualified name, with their types.
+    pub params: BTreeMap<String, (Type, cel::Value)>,
+}
+
+impl Compiled {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+}
+
+/// Options of a compilation.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    /// Param overrides by qualified name (`compose.allowed_caps`).
+    pub params: BTreeMap<String, cel::Value>,
+}
+
+struct Package {
+    values: HashMap<String, (Type, cel::Value)>,
+    defs: HashMap<String, DefBody>,
+    def_arity: HashMap<String, Option<usize>>,
+}
+
+/// Compiles policy sources.
+pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled {
+    let mut out = Compiled {
+        sources,
+        ..Compiled::default()
+    };
+    let engine = match Engine::new() {
+        Ok(e) => e,
+        Err(e) => {
+            out.diagnostics.push(Diagnostic::error(
+                "E0000",
+                0,
+                0,
+                0,
+                format!("cannot set up the CEL engine: {e}"),
+            ));
+            return out;
+        }
+    };
+    let env = match rampart_runtime::engine::cel_env() {
+        Ok(e) => e,
+        Err(e) => {
+            out.diagnostics.push(Diagnostic::error(
+                "E0000",
+                0,
+                0,
+                0,
+                format!("cannot set up the CEL environment: {e}"),
+            ));
+            return out;
+        }
+    };
+    let schema = Schema::standard();
+    let signatures = functions::signatures();
+
+    // 1. parse
+    let mut files: Vec<(u32, ast::File)> = Vec::new();
+    for (i, src) in out.sources.iter().enumerate() {
+        let ix = u32::try_from(i).unwrap_or(u32::MAX);
+        match rampart_lang::parse(&src.text) {
+            Ok(f) => files.push((ix, f)),
+            Err(e) => {
+                let message = match (&e.reason, e.expected.as_slice()) {
+                    (Some(r), _) => r.clone(),
+                    (None, []) => "syntax error".into(),
+                    (None, [one]) => format!("expected {one}"),
+                    (None, many) => format!("expected one of {}", many.join(", ")),
+                };
+                out.diagnostics.push(Diagnostic::error(
+                    "E0001",
+                    ix,
+                    e.span.start,
+                    e.span.end.max(e.span.start),
+                    message,
+                ));
+            }
+        }
+    }
+
+    // 2. packages: constants and params (evaluated), defs
+    let mut packages: BTreeMap<String, Package> = BTreeMap::new();
+    let mut pending: Vec<(u32, String, PendingValue)> = Vec::new();
+    for (ix, f) in &files {
+        let pkg = f.package.name.clone();
+        let entry = packages.entry(pkg.clone()).or_insert_with(|| Package {
+            values: HashMap::new(),
+            defs: HashMap::new(),
+            def_arity: HashMap::new(),
+        });
+        for item in &f.items {
+            match item {
+                Item::Const(c) => pending.push((*ix, pkg.clone(), PendingValue::Const(c.clone()))),
+                Item::Param(p) => pending.push((*ix, pkg.clone(), PendingValue::Param(p.clone()))),
+                Item::Def(d) => {
+                    if entry.defs.contains_key(&d.name.name) {
+                        out.diagnostics.push(Diagnostic::error(
+                            "E0102",
+                            *ix,
+                            d.name.span.start,
+                            d.name.span.end,
+                            format!("`{}` is defined twice in package `{pkg}`", d.name.name),
+                        ));
+                    }
+                    entry.defs.insert(
+                        d.name.name.clone(),
+                        DefBody {
+                            params: d.params.iter().map(|p| p.name.clone()).collect(),
+                            call: d.has_parens,
+                            body: d.body.text.clone(),
+                        },
+                    );
+                    entry
+                        .def_arity
+                        .insert(d.name.name.clone(), d.has_parens.then_some(d.params.len()));
+                }
+                _ => {}
+            }
+        }
+    }
+    evaluate_values(&mut out, &mut packages, pending, options, &engine, &env);
+
+    // 3. policies and tests
+    let target_names: HashSet<&str> = schema.targets().iter().map(|t| t.name).collect();
+    let mut seen_ids: HashMap<String, (u32, usize, usize)> = HashMap::new();
+    let mut tests: Vec<(u32, String, ast::TestBlock)> = Vec::new();
+    for (ix, f) in &files {
+        let pkg = f.package.name.clone();
+        for item in &f.items {
+            match item {
+                Item::Policy(p) => {
+                    let id = format!("{pkg}.{}", p.name.name);
+                    if let Some((_, s, _)) = seen_ids.get(&id) {
+                        let first = *s;
+                        out.diagnostics.push(
+                            Diagnostic::error(
+                                "E0101",
+                                *ix,
+                                p.name.span.start,
+                                p.name.span.end,
+                                format!("duplicate policy id `{id}`"),
+                            )
+                            .with_help(format!("the first definition starts at byte {first}")),
+                        );
+                        continue;
+                    }
+                    seen_ids.insert(id.clone(), (*ix, p.span.start, p.span.end));
+                    let ctx = PolicyCtx {
+                        source: *ix,
+                        stdlib: out.sources.get(*ix as usize).is_some_and(|s| s.stdlib),
+                        pkg: &pkg,
+                        packages: &packages,
+                        schema: &schema,
+                        signatures: &signatures,
+                        env: &env,
+                        target_names: &target_names,
+                    };
+                    let (policy, diags) = ctx.policy(p, id);
+                    out.diagnostics.extend(diags);
+                    if let Some(policy) = policy {
+                        out.policies.push(policy);
+                    }
+                }
+                Item::Test(t) => tests.push((*ix, pkg.clone(), t.clone())),
+                _ => {}
+            }
+        }
+    }
+    for (ix, pkg, t) in tests {
+        let id = format!("{pkg}.{}", t.name.name);
+        if !seen_ids.contains_key(&id) {
+            let names: Vec<&str> = seen_ids.keys().map(String::as_str).collect();
+            let help = did_you_mean(&id, names).map(|s| format!("did you mean `{s}`?"));
+            let mut d = Diagnostic::error(
+                "E0103",
+                ix,
+                t.name.span.start,
+                t.name.span.end,
+                format!("test for unknown policy `{id}`"),
+            );
+            d.help = help;
+            out.diagnostics.push(d);
+            continue;
+        }
+        for c in &t.cases {
+            if let ast::CaseInput::Inline { format, .. } = &c.input {
+                if rampart_runtime::project::Kind::from_keyword(&format.name).is_none() {
+                    out.diagnostics.push(
+                        Diagnostic::error(
+                            "E0104",
+                            ix,
+                            format.span.start,
+                            format.span.end,
+                            format!("unknown input format `{}`", format.name),
+                        )
+                        .with_help("use `compose`"),
+                    );
+                }
+            }
+        }
+        out.tests.push(CompiledTest {
+            policy: id,
+            cases: t.cases.clone(),
+            source: ix,
+        });
+    }
+    for (name, pkg) in &packages {
+        for (k, (t, v)) in &pkg.values {
+            if is_param_name(&files, name, k) {
+                out.params
+                    .insert(format!("{name}.{k}"), (t.clone(), v.clone()));
+            }
+        }
+    }
+    for k in options.params.keys() {
+        if !out.params.contains_key(k) {
+            let names: Vec<&str> = out.params.keys().map(String::as_str).collect();
+            let mut d = Diagnostic::error("E0110", 0, 0, 0, format!("unknown param `{k}`"));
+            d.help = did_you_mean(k, names).map(|s| format!("did you mean `{s}`?"));
+            out.diagnostics.push(d);
+        }
+    }
+    out
+}
+
+fn is_param_name(files: &[(u32, ast::File)], pkg: &str, name: &str) -> bool {
+    files.iter().any(|(_, f)| {
+        f.package.name == pkg
+            && f.items
+                .iter()
+                .any(|i| matches!(i, Item::Param(p) if p.name.name == name))
+    })
+}
+
+enum PendingValue {
+    Const(ast::Const),
+    Param(ast::Param),
+}
+
+/// Evaluates constants and param defaults, in as many passes as their
+/// references to each other need.
+fn evaluate_values(
+    out: &mut Compiled,
+    packages: &mut BTreeMap<String, Package>,
+    mut pending: Vec<(u32, String, PendingValue)>,
+    options: &CompileOptions,
+    engine: &Engine,
+    env: &Arc<cel::Env>,
+) {
+    for _pass in 0..8 {
+        let mut next = Vec::new();
+        let before = pending.len();
+        for (ix, pkg, item) in pending {
+            let (name, cel_src, declared) = match &item {
+                PendingValue::Const(c) => (&c.name, &c.value, None),
+                PendingValue::Param(p) => (&p.name, &p.default, Some(&p.ty)),
+            };
+            let program = match env.compile(&cel_src.text) {
+                Ok(p) => p,
+                Err(e) => {
+                    out.diagnostics.push(cel_parse_error(ix, cel_src, &e));
+                    continue;
+                }
+            };
+            let mut ctx = engine.context().new_inner_scope();
+            bind_package_values(&mut ctx, packages, &pkg);
+            match program.execute(&ctx) {
+                Ok(mut v) => {
+                    let mut ty = type_of_value(&v);
+                    if let Some(tname) = declared {
+                        match Type::parse(&tname.name) {
+                            Some(t) => {
+                                if !value_fits(&v, &t) {
+                                    out.diagnostics.push(Diagnostic::error(
+                                        "E0111",
+                                        ix,
+                                        cel_src.span.start,
+                                        cel_src.span.end,
+                                        format!("default of `{}` is not a `{t}`", name.name),
+                                    ));
+                                }
+                                let qualified = format!("{pkg}.{}", name.name);
+                                if let Some(o) = options.params.get(&qualified) {
+                                    if value_fits(o, &t) {
+                                        v = o.clone();
+                                    } else {
+                                        out.diagnostics.push(Diagnostic::error(
+                                            "E0112",
+                                            ix,
+                                            name.span.start,
+                                            name.span.end,
+                                            format!("the configured value of `{qualified}` is not a `{t}`"),
+                                        ));
+                                    }
+                                }
+                                ty = t;
+                            }
+                            None => out.diagnostics.push(
+                                Diagnostic::error(
+                                    "E0113",
+                                    ix,
+                                    tname.span.start,
+                                    tname.span.end,
+                                    format!("unknown type `{}`", tname.name),
+                                )
+                                .with_help(
+                                    "types: string, int, bool, float, list<T>, map<string, T>",
+                                ),
+                            ),
+                        }
+                    }
+                    if let Some(p) = packages.get_mut(&pkg) {
+                        if p.values.contains_key(&name.name) {
+                            out.diagnostics.push(Diagnostic::error(
+                                "E0102",
+                                ix,
+                                name.span.start,
+                                name.span.end,
+                                format!("`{}` is defined twice in package `{pkg}`", name.name),
+                            ));
+                        }
+                        p.values.insert(name.name.clone(), (ty, v));
+                    }
+                }
+                Err(cel::ExecutionError::UndeclaredReference(r)) => {
+                    next.push((ix, pkg, item, r.to_string()))
+                }
+                Err(e) => out.diagnostics.push(Diagnostic::error(
+                    "E0114",
+                    ix,
+                    cel_src.span.start,
+                    cel_src.span.end,
+                    format!("cannot evaluate `{}`: {e}", name.name),
+                )),
+            }
+        }
+        let progress = next.len() < before;
+        pending = Vec::new();
+        let mut unresolved = Vec::new();
+        for (ix, pkg, item, r) in next {
+            if progress {
+                pending.push((ix, pkg, item));
+            } else {
+                unresolved.push((ix, item, r));
+            }
+        }
+        for (ix, item, r) in unresolved {
+            let (name, src) = match &item {
+                PendingValue::Const(c) => (c.name.name.clone(), &c.value),
+                PendingValue::Param(p) => (p.name.name.clone(), &p.default),
+            };
+            out.diagnostics.push(
+                Diagnostic::error(
+                    "E0201",
+                    ix,
+                    src.span.start,
+                    src.span.end,
+                    format!("`{name}` refers to unknown name `{r}`"),
+                )
+                .with_help("constants and params may use literals and other constants only"),
+            );
+        }
+        if pending.is_empty() {
+            break;
+        }
+    }
+}
+
+fn bind_package_values(
+    ctx: &mut cel::Context<'_, '_>,
+    packages: &BTreeMap<String, Package>,
+    own: &str,
+) {
+    for (name, pkg) in packages {
+        if name == own {
+            for (k, (_, v)) in &pkg.values {
+                ctx.add_variable_from_value(k.clone(), v.clone());
+            }
+        } else {
+            ctx.add_variable_from_value(name.clone(), package_map(pkg));
+        }
+    }
+}
+
+fn package_map(pkg: &Package) -> cel::Value {
+    let map: HashMap<cel::objects::Key, cel::Value> = pkg
+        .values
+        .iter()
+        .map(|(k, (_, v))| (cel::objects::Key::String(Arc::new(k.clone())), v.clone()))
+        .collect();
+    cel::Value::Map(cel::objects::Map { map: Arc::new(map) })
+}
+
+/// A CEL parse error, re-based to the policy file.
+fn cel_parse_error(ix: u32, src: &ast::Cel, e: &cel::ParseErrors) -> Diagnostic {
+    let first = e.errors.first();
+    let (line, col) = first.map_or((1, 1), |p| p.pos);
+    let offset = line_col_offset(&src.text, line, col);
+    let msg = first.map_or_else(|| "invalid expression".to_string(), |p| p.msg.clone());
+    let start = src.span.start + offset;
+    Diagnostic::error(
+        "E0002",
+        ix,
+        start,
+        (start + 1).min(src.span.end.max(start + 1)),
+        format!("invalid expression: {msg}"),
+    )
+}
+
+fn line_col_offset(text: &str, line: isize, col: isize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i as isize + 1 == line {
+            let c = usize::try_from(col.max(1) - 1).unwrap_or(0);
+            return offset + l.chars().take(c).map(char::len_utf8).sum::<usize>();
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+struct PolicyCtx<'a> {
+    source: u32,
+    stdlib: bool,
+    pkg: &'a str,
+    packages: &'a BTreeMap<String, Package>,
+    schema: &'a Schema,
+    signatures: &'a [Signature],
+    env: &'a Arc<cel::Env>,
+    target_names: &'a HashSet<&'a str>,
+}
+
+impl PolicyCtx<'_> {
+    fn err(&self, code: &'static str, span: ast::Span, message: String) -> Diagnostic {
+        Diagnostic::error(code, self.source, span.start, span.end, message)
+    }
+
+    fn policy(&self, p: &ast::Policy, id: String) -> (Option<CompiledPolicy>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut title = None;
+        let mut severity = None;
+        let mut profile = Profile::Recommended;
+        let mut sources = Vec::new();
+        let mut rationale = None;
+        let mut remediation = String::new();
+        let mut tags = Vec::new();
+        let mut seen: HashSet<&'static str> = HashSet::new();
+        for m in &p.meta {
+            let (key, span) = match m {
+                Meta::Title(s) => ("title", s.span),
+                Meta::Severity(i) => ("severity", i.span),
+                Meta::Sources(_, s) => ("sources", *s),
+                Meta::Rationale(s) => ("rationale", s.span),
+                Meta::Remediation(s) => ("remediation", s.span),
+                Meta::Tags(_, s) => ("tags", *s),
+                Meta::Profile(i) => ("profile", i.span),
+            };
+            if !seen.insert(key) {
+                diags.push(self.err("E0105", span, format!("`{key}` given twice")));
+            }
+            match m {
+                Meta::Title(s) => title = Some(s.value.clone()),
+                Meta::Severity(i) => match Severity::parse(&i.name) {
+                    Some(s) => severity = Some(s),
+                    None => diags.push(
+                        self.err("E0106", i.span, format!("unknown severity `{}`", i.name))
+                            .with_help("use one of critical, high, medium, low, info"),
+                    ),
+                },
+                Meta::Sources(list, _) => sources = list.iter().map(|s| s.value.clone()).collect(),
+                Meta::Rationale(s) => rationale = Some(s.value.clone()),
+                Meta::Remediation(s) => remediation = s.value.clone(),
+                Meta::Tags(list, _) => tags = list.iter().map(|s| s.value.clone()).collect(),
+                Meta::Profile(i) => match Profile::parse(&i.name) {
+                    Some(pr) => profile = pr,
+                    None => diags.push(
+                        self.err("E0107", i.span, format!("unknown profile `{}`", i.name))
+                            .with_help("use one of recommended, strict, opinionated"),
+                    ),
+                },
+            }
+        }
+        for (key, missing) in [
+            ("title", title.is_none()),
+            ("severity", severity.is_none()),
+            ("rationale", rationale.is_none()),
+        ] {
+            if missing {
+                let span = p.name.span;
+                let d = if self.stdlib {
+                    self.err("E0108", span, format!("policy `{id}` has no `{key}`"))
+                } else {
+                    Diagnostic::warning(
+                        "W0108",
+                        self.source,
+                        span.start,
+                        span.end,
+                        format!("policy `{id}` has no `{key}`"),
+                    )
+                };
+                diags.push(d);
+            }
+        }
+
+        // Clauses
+        let mut scope: HashMap<String, Binding> = HashMap::new();
+        let mut runtime_scope: Vec<(String, cel::Value)> = Vec::new();
+        for (name, pkg) in self.packages {
+            if name == self.pkg {
+                for (k, (t, v)) in &pkg.values {
+                    scope.insert(k.clone(), Binding::Value(t.clone()));
+                    runtime_scope.push((k.clone(), v.clone()));
+                }
+            } else if !self.target_names.contains(name.as_str()) {
+                scope.insert(
+                    name.clone(),
+                    Binding::Package(
+                        pkg.values
+                            .iter()
+                            .map(|(k, (t, _))| (k.clone(), t.clone()))
+                            .collect(),
+                    ),
+                );
+                runtime_scope.push((name.clone(), package_map(pkg)));
+            }
+        }
+        runtime_scope.sort_by(|a, b| a.0.cmp(&b.0));
+        let empty_defs = HashMap::new();
+        let empty_arity = HashMap::new();
+        let own = self.packages.get(self.pkg);
+        let defs = own.map_or(&empty_defs, |p| &p.defs);
+        let def_arity = own.map_or(&empty_arity, |p| &p.def_arity);
+
+        // The target: root of the first path.
+        let first_root = p.clauses.iter().find_map(|c| match c {
+            Clause::For { path, .. } => Some(path),
+            Clause::Deny { node, .. } => Some(node),
+            Clause::Where(_) => None,
+        });
+        let Some(first_path) = first_root else {
+            diags.push(self.err("E0109", p.name.span, format!("policy `{id}` has no `deny`")));
+            return (None, diags);
+        };
+        let target_name = first_path.segments.first().cloned().unwrap_or_default();
+        let Some(target) = self.schema.target_named(&target_name) else {
+            let names: Vec<&str> = self.schema.targets().iter().map(|t| t.name).collect();
+            let mut d = self.err(
+                "E0204",
+                first_path.span,
+                format!("unknown target `{target_name}`"),
+            );
+            d.help = did_you_mean(&target_name, names.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some(format!("targets: {}", names.join(", "))));
+            diags.push(d);
+            return (None, diags);
+        };
+        scope.insert(
+            target.name.to_string(),
+            Binding::Value(Type::Object(target.root.to_string())),
+        );
+
+        let mut steps = Vec::new();
+        let mut denies = Vec::new();
+        let mut loop_vars: Vec<(String, ast::Span)> = Vec::new();
+        let mut used: HashSet<String> = HashSet::new();
+        let mut ok = true;
+        for clause in &p.clauses {
+            match clause {
+                Clause::For { var, path } => {
+                    used.extend(path.segments.first().cloned());
+                    match self.path_type(&scope, path) {
+                        Ok(Type::List(elem)) => {
+                            scope.insert(var.name.clone(), Binding::Value(*elem));
+                            loop_vars.push((var.name.clone(), var.span));
+                            steps.push(Step::For {
+                                var: var.name.clone(),
+                                path: path.segments.clone(),
+                            });
+                        }
+                        Ok(other) => {
+                            diags.push(self.err(
+                                "E0205",
+                                path.span,
+                                format!("`{path}` is a `{other}`, not a list"),
+                            ));
+                            ok = false;
+                        }
+                        Err(d) => {
+                            diags.push(d);
+                            ok = false;
+                        }
+                    }
+                }
+                Clause::Where(c) => match self.expr(c, &scope, defs, def_arity, true, &mut used) {
+                    Ok(e) => steps.push(Step::Where(e)),
+                    Err(ds) => {
+                        diags.extend(ds);
+                        ok = false;
+                    }
+                },
+                Clause::Deny {
+                    node,
+                    when,
+                    message,
+                    span,
+                } => {
+                    used.extend(node.segments.first().cloned());
+                    if let Err(d) = self.path_type(&scope, node) {
+                        diags.push(d);
+                        ok = false;
+                    }
+                    let when_expr = match when {
+                        Some(c) => match self.expr(c, &scope, defs, def_arity, true, &mut used) {
+                            Ok(e) => Some(e),
+                            Err(ds) => {
+                                diags.extend(ds);
+                                ok = false;
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    let template = message.as_ref().map_or_else(
+                        || {
+                            vec![MessagePart::Text(
+                                title.clone().unwrap_or_else(|| id.clone()),
+                            )]
+                        },
+                        |m| match self.message(m, &scope, defs, def_arity, &mut used) {
+                            Ok(parts) => parts,
+                            Err(ds) => {
+                                diags.extend(ds);
+                                ok = false;
+                                Vec::new()
+                            }
+                        },
+                    );
+                    steps.push(Step::Deny(denies.len()));
+                    denies.push(Deny {
+                        node: node.segments.clone(),
+                        when: when_expr,
+                        message: template,
+                        origin: Origin {
+                            source: self.source,
+                            start: span.start,
+                            end: span.end,
+                        },
+                    });
+                }
+            }
+        }
+        if denies.is_empty() && ok {
+            diags.push(self.err("E0109", p.name.span, format!("policy `{id}` has no `deny`")));
+            ok = false;
+        }
+        for (v, span) in &loop_vars {
+            if !used.contains(v) {
+                diags.push(Diagnostic::warning(
+                    "W0206",
+                    self.source,
+                    span.start,
+                    span.end,
+                    format!("`{v}` is bound but never used"),
+                ));
+            }
+        }
+        if !ok {
+            return (None, diags);
+        }
+        let policy = CompiledPolicy {
+            id,
+            title: title.unwrap_or_default(),
+            severity: severity.unwrap_or(Severity::Medium),
+            profile,
+            sources,
+            rationale: rationale.unwrap_or_default(),
+            remediation,
+            tags,
+            docs: p.docs.clone(),
+            target: target.name.to_string(),
+            rule: Rule {
+                target: target.name.to_string(),
+                scope: runtime_scope,
+                steps,
+                denies,
+            },
+            source: self.source,
+            span: (p.span.start, p.span.end),
+        };
+        (Some(policy), diags)
+    }
+
+    /// The type at a static path (first segment in scope), checking every field.
+    fn path_type(
+        &self,
+        scope: &HashMap<String, Binding>,
+        path: &ast::Path,
+    ) -> Result<Type, Diagnostic> {
+        let mut segs = path.segments.iter();
+        let first = segs.next().cloned().unwrap_or_default();
+        let mut offset = path.span.start;
+        let mut ty = match scope.get(&first) {
+            Some(Binding::Value(t)) => t.clone(),
+            _ => {
+                let names: Vec<&str> = scope
+                    .iter()
+                    .filter(|(_, b)| matches!(b, Binding::Value(Type::Object(_) | Type::List(_))))
+                    .map(|(k, _)| k.as_str())
+                    .collect();
+                let mut d = self.err(
+                    "E0201",
+                    ast::Span::new(offset, offset + first.len()),
+                    format!("unknown name `{first}`"),
+                );
+                d.help = did_you_mean(&first, names).map(|s| format!("did you mean `{s}`?"));
+                return Err(d);
+            }
+        };
+        offset += first.len() + 1;
+        for seg in segs {
+            let span = ast::Span::new(offset, offset + seg.len());
+            ty = match &ty {
+                Type::Object(name) => {
+                    let def = self.schema.get(name);
+                    match def.and_then(|d| d.field(seg)) {
+                        Some(f) => f.ty.clone(),
+                        None => {
+                            let fields: Vec<&str> = def
+                                .map(|d| d.fields.iter().map(|f| f.name).collect())
+                                .unwrap_or_default();
+                            let mut d =
+                                self.err("E0202", span, format!("`{name}` has no field `{seg}`"));
+                            d.help = did_you_mean(seg, fields.iter().copied())
+                                .map(|s| format!("did you mean `{s}`?"))
+                                .or_else(|| Some(format!("`{name}` has: {}", fields.join(", "))));
+                            return Err(d);
+                        }
+                    }
+                }
+                Type::Map(v) => (**v).clone(),
+                Type::Any => Type::Any,
+                other => {
+                    return Err(self.err(
+                        "E0203",
+                        span,
+                        format!("a `{other}` has no field `{seg}`"),
+                    ))
+                }
+            };
+            offset += seg.len() + 1;
+        }
+        Ok(ty)
+    }
+
+    /// Checks and compiles one CEL expression (defs inlined for execution).
+    fn expr(
+        &self,
+        c: &ast::Cel,
+        scope: &HashMap<String, Binding>,
+        defs: &HashMap<String, DefBody>,
+        def_arity: &HashMap<String, Option<usize>>,
+        want_bool: bool,
+        used: &mut HashSet<String>,
+    ) -> Result<Expr, Vec<Diagnostic>> {
+        self.expr_at(
+            &c.text,
+            c.span.start,
+            &|o| c.span.start + o,
+            scope,
+            defs,
+            def_arity,
+            want_bool,
+            used,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn expr_at(
+        &self,
+        text: &str,
+        origin_start: usize,
+        map: &dyn Fn(usize) -> usize,
+        scope: &HashMap<String, Binding>,
+        defs: &HashMap<String, DefBody>,
+        def_arity: &HashMap<String, Option<usize>>,
+        want_bool: bool,
+        used: &mut HashSet<String>,
+    ) -> Result<Expr, Vec<Diagnostic>> {
+        let program = self.env.compile(text).map_err(|e| {
+            let first = e.errors.first();
+            let (line, col) = first.map_or((1, 1), |p| p.pos);
+            let offset = line_col_offset(text, line, col);
+            let msg = first.map_or_else(|| "invalid expression".to_string(), |p| p.msg.clone());
+            vec![Diagnostic::error(
+                "E0002",
+                self.source,
+                map(offset),
+                map(offset) + 1,
+                format!("invalid expression: {msg}"),
+            )]
+        })?;
+        let info = program.source_info();
+        let offsets = |id: u64| {
+            info.offset_for(id)
+                .map(|(s, e)| (s as usize, (e as usize).max(s as usize + 1)))
+        };
+        let mut checker = Checker {
+            schema: self.schema,
+            functions: self.signatures,
+            defs: def_arity,
+            scope: scope.clone(),
+            offsets: &offsets,
+            errors: Vec::new(),
+            used: Vec::new(),
+        };
+        let ty = checker.infer(program.expression());
+        used.extend(checker.used.iter().cloned());
+        let mut diags: Vec<Diagnostic> = checker
+            .errors
+            .iter()
+            .map(|e| {
+                let mut d = Diagnostic::error(
+                    e.code,
+                    self.source,
+                    map(e.start),
+                    map(e.end.min(text.len())),
+                    e.message.clone(),
+                );
+                d.help = e.help.clone();
+                d
+            })
+            .collect();
+        if want_bool && !matches!(ty, Type::Bool | Type::Any) {
+            diags.push(Diagnostic::error(
+                "E0302",
+                self.source,
+                map(0),
+                map(text.len()),
+                format!("a condition must be a bool, this is a `{ty}`"),
+            ));
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let inlined = inline(text, defs).map_err(|e| {
+            vec![match e {
+                InlineError::Arity {
+                    name,
+                    offset,
+                    expected,
+                    found,
+                } => Diagnostic::error(
+                    "E0305",
+                    self.source,
+                    map(offset),
+                    map(offset + name.len()),
+                    format!("`{name}` takes {expected} argument(s), {found} given"),
+                ),
+                InlineError::TooDeep(_) => Diagnostic::error(
+                    "E0307",
+                    self.source,
+                    map(0),
+                    map(text.len()),
+                    "defs refer to each other without end".to_string(),
+                ),
+            }]
+        })?;
+        let program = if inlined == text {
+            program
+        } else {
+            self.env.compile(&inlined).map_err(|e| {
+                vec![Diagnostic::error(
+                    "E0002",
+                    self.source,
+                    map(0),
+                    map(text.len()),
+                    format!(
+                        "invalid expression after inlining defs: {}",
+                        e.errors.first().map_or("", |p| p.msg.as_str())
+                    ),
+                )]
+            })?
+        };
+        Ok(Expr {
+            program: Arc::new(program),
+            origin: Origin {
+                source: self.source,
+                start: origin_start,
+                end: map(text.len()),
+            },
+        })
+    }
+
+    fn message(
+        &self,
+        m: &ast::Str,
+        scope: &HashMap<String, Binding>,
+        defs: &HashMap<String, DefBody>,
+        def_arity: &HashMap<String, Option<usize>>,
+        used: &mut HashSet<String>,
+    ) -> Result<Vec<MessagePart>, Vec<Diagnostic>> {
+        let to_file = |o: usize| value_offset_to_file(m, o);
+        let parts = parse_template(&m.value).map_err(|offset| {
+            vec![Diagnostic::error(
+                "E0003",
+                self.source,
+                to_file(offset),
+                to_file(offset) + 1,
+                "unclosed `{` in message; write `{{` for a literal brace",
+            )]
+        })?;
+        let mut out = Vec::new();
+        let mut diags = Vec::new();
+        for part in parts {
+            match part {
+                TemplatePart::Text(t) => out.push(MessagePart::Text(t)),
+                TemplatePart::Expr { text, offset } => {
+                    let map = |o: usize| to_file(offset + o);
+                    match self.expr_at(&text, map(0), &map, scope, defs, def_arity, false, used) {
+                        Ok(e) => out.push(MessagePart::Expr(e)),
+                        Err(ds) => diags.extend(ds),
+                    }
+                }
+            }
+        }
+        if diags.is_empty() {
+            Ok(out)
+        } else {
+            Err(diags)
+        }
+    }
+}
+
+/// Maps a byte offset in a string's value back to the policy file.
+fn value_offset_to_file(s: &ast::Str, offset: usize) -> usize {
+    if !s.triple {
+        return s.span.start + 1 + offset;
+    }
+    let mut line_start_in_value = 0;
+    for (i, line) in s.value.split('\n').enumerate() {
+        let end = line_start_in_value + line.len();
+        if offset <= end {
+            return s.line_starts.get(i).copied().unwrap_or(s.span.start)
+                + (offset - line_start_in_value);
+        }
+        line_start_in_value = end + 1;
+    }
+    s.span.end
+}

@@ -1,0 +1,269 @@
+//! Textual inlining of `def` helpers into CEL text.
+//!
+//! CEL text is scanned token-wise (string literals skipped); an identifier
+//! not preceded by `.` that names a def is replaced by `(body)`, with the
+//! def's parameters replaced by `(argument)`.
+
+use std::collections::HashMap;
+
+/// A def ready to inline.
+#[derive(Clone, Debug)]
+pub struct DefBody {
+    /// Parameter names.
+    pub params: Vec<String>,
+    /// Whether the def takes arguments in parentheses.
+    pub call: bool,
+    /// Body text.
+    pub body: String,
+}
+
+/// Why inlining failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InlineError {
+    /// `def` used with the wrong number of arguments, at a byte offset.
+    Arity {
+        /// The def.
+        name: String,
+        /// Where in the text.
+        offset: usize,
+        /// Declared parameters.
+        expected: usize,
+        /// Given arguments.
+        found: usize,
+    },
+    /// Defs that use each other without end.
+    TooDeep(String),
+}
+
+/// Inlines every def in `text`.
+pub fn inline(text: &str, defs: &HashMap<String, DefBody>) -> Result<String, InlineError> {
+    inline_depth(text, defs, 0)
+}
+
+fn inline_depth(
+    text: &str,
+    defs: &HashMap<String, DefBody>,
+    depth: usize,
+) -> Result<String, InlineError> {
+    if depth > 16 {
+        return Err(InlineError::TooDeep(text.chars().take(40).collect()));
+    }
+    let mut out = String::with_capacity(text.len());
+    let toks = idents(text);
+    let mut last = 0;
+    let mut skip_to = 0;
+    for (start, end) in toks {
+        if start < skip_to {
+            continue;
+        }
+        let name = text.get(start..end).unwrap_or("");
+        let Some(def) = defs.get(name) else { continue };
+        let prev = text.get(..start).and_then(|p| p.trim_end().chars().last());
+        if prev == Some('.') {
+            continue;
+        }
+        out.push_str(text.get(last..start).unwrap_or(""));
+        if def.call {
+            let after = text.get(end..).unwrap_or("");
+            let ws = after.len() - after.trim_start().len();
+            let (args, close) = if after.trim_start().starts_with('(') {
+                call_args(text, end + ws).unwrap_or((Vec::new(), end))
+            } else {
+                (Vec::new(), end)
+            };
+            if args.len() != def.params.len() {
+                return Err(InlineError::Arity {
+                    name: name.to_string(),
+                    offset: start,
+                    expected: def.params.len(),
+                    found: args.len(),
+                });
+            }
+            let mut body = def.body.clone();
+            let subst: HashMap<String, DefBody> = def
+                .params
+                .iter()
+                .zip(args.iter())
+                .map(|(p, a)| {
+                    (
+                        p.clone(),
+                        DefBody {
+                            params: vec![],
+                            call: false,
+                            body: a.trim().to_string(),
+                        },
+                    )
+                })
+                .collect();
+            body = inline_depth(&body, &subst, depth + 1)?;
+            let body = inline_depth(&body, defs, depth + 1)?;
+            out.push('(');
+            out.push_str(&body);
+            out.push(')');
+            last = close;
+            skip_to = close;
+        } else {
+            let body = inline_depth(&def.body, defs, depth + 1)?;
+            out.push('(');
+            out.push_str(&body);
+            out.push(')');
+            last = end;
+        }
+    }
+    out.push_str(text.get(last..).unwrap_or(""));
+    Ok(out)
+}
+
+/// Byte ranges of identifiers outside string literals.
+pub fn idents(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\'' {
+            i = skip_string(b, i);
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let s = i;
+            while b
+                .get(i)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            {
+                i += 1;
+            }
+            // A string prefix like r"…" or b'…' is not an identifier.
+            if matches!(b.get(i), Some(b'"') | Some(b'\'')) && i - s == 1 {
+                i = skip_string(b, i);
+                continue;
+            }
+            out.push((s, i));
+            continue;
+        }
+        if c.is_ascii_digit() {
+            while b
+                .get(i)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+            {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+fn skip_string(b: &[u8], start: usize) -> usize {
+    let q = b.get(start).copied().unwrap_or(b'"');
+    let triple = b.get(start + 1) == Some(&q) && b.get(start + 2) == Some(&q);
+    let mut i = start + if triple { 3 } else { 1 };
+    while let Some(&c) = b.get(i) {
+        if c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == q {
+            if !triple {
+                return i + 1;
+            }
+            if b.get(i + 1) == Some(&q) && b.get(i + 2) == Some(&q) {
+                return i + 3;
+            }
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+/// Arguments of a call whose `(` is at `open`, and the offset after `)`.
+fn call_args(text: &str, open: usize) -> Option<(Vec<String>, usize)> {
+    let b = text.as_bytes();
+    let mut depth = 0i32;
+    let mut i = open;
+    let mut args = Vec::new();
+    let mut arg_start = open + 1;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' | b'\'' => {
+                i = skip_string(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    let last = text.get(arg_start..i)?.trim();
+                    if !last.is_empty() || !args.is_empty() {
+                        args.push(last.to_string());
+                    }
+                    return Some((args, i + 1));
+                }
+            }
+            b',' if depth == 1 => {
+                args.push(text.get(arg_start..i)?.trim().to_string());
+                arg_start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defs() -> HashMap<String, DefBody> {
+        let mut d = HashMap::new();
+        d.insert(
+            "is_ds".into(),
+            DefBody {
+                params: vec!["s".into()],
+                call: true,
+                body: "s.image.name in images".into(),
+            },
+        );
+        d.insert(
+            "images".into(),
+            DefBody {
+                params: vec![],
+                call: false,
+                body: "['redis']".into(),
+            },
+        );
+        d
+    }
+
+    #[test]
+    fn inlines_calls_and_names() {
+        let out = inline("is_ds(service) && x.is_ds == 'is_ds(y)'", &defs()).unwrap();
+        assert_eq!(
+            out,
+            "((service).image.name in (['redis'])) && x.is_ds == 'is_ds(y)'"
+        );
+    }
+
+    #[test]
+    fn arity_is_checked() {
+        assert!(matches!(
+            inline("is_ds()", &defs()),
+            Err(InlineError::Arity { .. })
+        ));
+    }
+
+    #[test]
+    fn recursion_is_bounded() {
+        let mut d = HashMap::new();
+        d.insert(
+            "a".into(),
+            DefBody {
+                params: vec![],
+                call: false,
+                body: "a + 1".into(),
+            },
+        );
+        assert!(matches!(inline("a", &d), Err(InlineError::TooDeep(_))));
+    }
+}

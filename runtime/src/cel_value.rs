@@ -1,0 +1,76 @@
+//! Conversion of document nodes to CEL values.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::objects::{Key, Map};
+use cel::Value as CelValue;
+
+use crate::model::{Node, Value};
+
+/// Converts a node (and everything below it) to a CEL value.
+pub fn to_cel(node: &Node) -> CelValue {
+    match &node.value {
+        Value::Null => CelValue::Null,
+        Value::Bool(b) => CelValue::Bool(*b),
+        Value::Int(i) => CelValue::Int(*i),
+        Value::Float(f) => CelValue::Float(*f),
+        Value::Str(s) => CelValue::String(Arc::new(s.clone())),
+        Value::List(items) => CelValue::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(fields) => {
+            let map: HashMap<Key, CelValue> = fields
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            CelValue::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// Renders a CEL value for a message: strings bare, lists joined with `, `.
+pub fn display(v: &CelValue) -> String {
+    match v {
+        CelValue::String(s) => s.to_string(),
+        CelValue::Int(i) => i.to_string(),
+        CelValue::UInt(u) => u.to_string(),
+        CelValue::Float(f) => f.to_string(),
+        CelValue::Bool(b) => b.to_string(),
+        CelValue::Null => "null".into(),
+        CelValue::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        CelValue::Map(m) => {
+            let mut parts: Vec<String> = m
+                .map
+                .iter()
+                .map(|(k, v)| format!("{}: {}", key_display(k), display(v)))
+                .collect();
+            parts.sort();
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+fn key_display(k: &Key) -> String {
+    match k {
+        Key::String(s) => s.to_string(),
+        Key::Int(i) => i.to_string(),
+        Key::Uint(u) => u.to_string(),
+        Key::Bool(b) => b.to_string(),
+    }
+}
+
+/// A short name of a CEL value's type, for messages.
+pub fn type_name(v: &CelValue) -> &'static str {
+    match v {
+        CelValue::List(_) => "list",
+        CelValue::Map(_) => "map",
+        CelValue::Int(_) => "int",
+        CelValue::UInt(_) => "uint",
+        CelValue::Float(_) => "float",
+        CelValue::String(_) => "string",
+        CelValue::Bytes(_) => "bytes",
+        CelValue::Bool(_) => "bool",
+        CelValue::Null => "null",
+        _ => "value",
+    }
+}

@@ -1,0 +1,379 @@
+//! The evaluation engine: runs compiled rules over documents.
+//!
+//! A rule is a pipeline of steps — `for var in path` (iterate a list in the
+//! document tree) and `where` filters (CEL) — ending in denies, each a CEL
+//! condition, the path of the node the finding points at, and a message
+//! template. Iteration walks [`Node`]s, so every binding keeps its span; CEL
+//! sees each node converted once per document.
+//!
+//! INVARIANT: every [`Hit`] carries the span of a node of the input, never of
+//! the policy.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::{Context, Program, Value as CelValue};
+
+use crate::cel_value::{display, to_cel, type_name};
+use crate::model::{Node, Span, Value};
+use crate::project::{Document, Project};
+
+/// Where in a policy file something came from (opaque to the runtime: the
+/// compiler maps it back to a diagnostic).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Origin {
+    /// Policy source index.
+    pub source: u32,
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+/// A compiled CEL expression with the place it was written.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// The program.
+    pub program: Arc<Program>,
+    /// Where it was written.
+    pub origin: Origin,
+}
+
+/// One step of a rule's pipeline.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// Bind `var` to each item of the list at `path` (first segment: a bound variable or the target).
+    For {
+        /// Variable name.
+        var: String,
+        /// Path segments.
+        path: Vec<String>,
+    },
+    /// Keep going only where the expression is true.
+    Where(Expr),
+    /// Evaluate deny clause `n` of the rule here, then keep going.
+    Deny(usize),
+}
+
+/// A part of a message template.
+#[derive(Clone, Debug)]
+pub enum MessagePart {
+    /// Literal text.
+    Text(String),
+    /// An interpolated expression.
+    Expr(Expr),
+}
+
+/// A deny clause.
+#[derive(Clone, Debug)]
+pub struct Deny {
+    /// Path of the node the finding points at (first segment: a bound variable).
+    pub node: Vec<String>,
+    /// Condition; always when `None`.
+    pub when: Option<Expr>,
+    /// Message template.
+    pub message: Vec<MessagePart>,
+    /// Where the clause was written.
+    pub origin: Origin,
+}
+
+/// A rule ready to run.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// The target whose documents it reads (`compose`).
+    pub target: String,
+    /// Constants and params visible to its expressions, by name.
+    pub scope: Vec<(String, CelValue)>,
+    /// The pipeline.
+    pub steps: Vec<Step>,
+    /// Its denies.
+    pub denies: Vec<Deny>,
+}
+
+/// A violation found by a rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the rule in the slice given to [`Engine::run`].
+    pub rule: usize,
+    /// Index of the deny clause in the rule.
+    pub deny: usize,
+    /// The offending node.
+    pub span: Span,
+    /// The rendered message (secrets redacted).
+    pub message: String,
+}
+
+/// An expression that failed at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    /// Index of the rule.
+    pub rule: usize,
+    /// The expression that failed.
+    pub origin: Origin,
+    /// The input node being looked at.
+    pub span: Span,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// Runs rules; holds the root CEL context with every custom function.
+pub struct Engine {
+    root: Context<'static, 'static>,
+}
+
+/// The CEL environment policies are compiled and run with: the standard
+/// library plus the `strings` extension (`join`, `split`, `lowerAscii`…).
+pub fn cel_env() -> Result<Arc<cel::Env>, cel::DeclarationError> {
+    let mut env = cel::Env::stdlib();
+    env.add_extension(cel::extensions::strings)?;
+    Ok(Arc::new(env))
+}
+
+impl Engine {
+    /// An engine with the standard and custom functions.
+    pub fn new() -> Result<Engine, cel::DeclarationError> {
+        let mut root = Context::with_env(cel_env()?);
+        crate::functions::register(&mut root)?;
+        Ok(Engine { root })
+    }
+
+    /// The root context (for constant folding in the compiler).
+    pub fn context(&self) -> &Context<'static, 'static> {
+        &self.root
+    }
+
+    /// Evaluates every rule on every document of its target. Results are in
+    /// document order, then rule order, then iteration order: deterministic.
+    pub fn run(&self, rules: &[Rule], project: &Project) -> (Vec<Hit>, Vec<EvalError>) {
+        let mut hits = Vec::new();
+        let mut errors = Vec::new();
+        for doc in &project.documents {
+            let (h, e) = self.run_document(rules, doc, project);
+            hits.extend(h);
+            errors.extend(e);
+        }
+        (hits, errors)
+    }
+
+    /// Evaluates the rules on one document.
+    pub fn run_document(
+        &self,
+        rules: &[Rule],
+        doc: &Document,
+        project: &Project,
+    ) -> (Vec<Hit>, Vec<EvalError>) {
+        let mut run = DocRun {
+            project,
+            cache: RefCell::new(HashMap::new()),
+            hits: Vec::new(),
+            errors: Vec::new(),
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.target != doc.kind.target() {
+                continue;
+            }
+            let mut ctx = self.root.new_inner_scope();
+            for (name, value) in &rule.scope {
+                ctx.add_variable_from_value(name.clone(), value.clone());
+            }
+            ctx.add_variable_from_value(rule.target.clone(), run.cel(&doc.root));
+            let mut bound: Vec<(&str, &Node)> = vec![(rule.target.as_str(), &doc.root)];
+            run.step(i, rule, 0, &ctx, &mut bound);
+        }
+        (run.hits, run.errors)
+    }
+}
+
+struct DocRun<'p> {
+    project: &'p Project,
+    cache: RefCell<HashMap<usize, CelValue>>,
+    hits: Vec<Hit>,
+    errors: Vec<EvalError>,
+}
+
+impl<'p> DocRun<'p> {
+    fn cel(&self, node: &Node) -> CelValue {
+        let key = node as *const Node as usize;
+        if let Some(v) = self.cache.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = to_cel(node);
+        self.cache.borrow_mut().insert(key, v.clone());
+        v
+    }
+
+    fn step<'a>(
+        &mut self,
+        rule_ix: usize,
+        rule: &'a Rule,
+        at: usize,
+        ctx: &Context<'_, '_>,
+        bound: &mut Vec<(&'a str, &'a Node)>,
+    ) {
+        let Some(step) = rule.steps.get(at) else {
+            return;
+        };
+        match step {
+            Step::Deny(d) => {
+                if let Some(deny) = rule.denies.get(*d) {
+                    self.deny(rule_ix, *d, deny, ctx, bound);
+                }
+                self.step(rule_ix, rule, at + 1, ctx, bound);
+            }
+            Step::Where(expr) => {
+                let here = bound.last().map(|(_, n)| n.span).unwrap_or_default();
+                if self.truth(rule_ix, expr, ctx, here) == Some(true) {
+                    self.step(rule_ix, rule, at + 1, ctx, bound);
+                }
+            }
+            Step::For { var, path } => {
+                let Some(list) = resolve(bound, path) else {
+                    return;
+                };
+                let Value::List(items) = &list.value else {
+                    self.errors.push(EvalError {
+                        rule: rule_ix,
+                        origin: Origin::default(),
+                        span: list.span,
+                        message: format!("`{}` is not a list", path.join(".")),
+                    });
+                    return;
+                };
+                for item in items {
+                    let mut inner = ctx.new_inner_scope();
+                    inner.add_variable_from_value(var.clone(), self.cel(item));
+                    bound.push((var.as_str(), item));
+                    self.step(rule_ix, rule, at + 1, &inner, bound);
+                    bound.pop();
+                }
+            }
+        }
+    }
+
+    fn deny(
+        &mut self,
+        rule_ix: usize,
+        d_ix: usize,
+        deny: &Deny,
+        ctx: &Context<'_, '_>,
+        bound: &[(&str, &Node)],
+    ) {
+        {
+            let target = resolve_deepest(bound, &deny.node);
+            let fires = match &deny.when {
+                None => true,
+                Some(expr) => self.truth(rule_ix, expr, ctx, target.span) == Some(true),
+            };
+            if !fires {
+                return;
+            }
+            let mut message = String::new();
+            for part in &deny.message {
+                match part {
+                    MessagePart::Text(t) => message.push_str(t),
+                    MessagePart::Expr(e) => match e.program.execute(ctx) {
+                        Ok(v) => {
+                            let shown = display(&v);
+                            if self.project.secrets.contains(&shown) {
+                                message.push_str(&crate::functions::secrets::redact(&shown));
+                            } else {
+                                message.push_str(&shown);
+                            }
+                        }
+                        Err(err) => {
+                            self.errors.push(EvalError {
+                                rule: rule_ix,
+                                origin: e.origin,
+                                span: target.span,
+                                message: err.to_string(),
+                            });
+                            message.push('?');
+                        }
+                    },
+                }
+            }
+            self.hits.push(Hit {
+                rule: rule_ix,
+                deny: d_ix,
+                span: target.span,
+                message: self.project.redact(&message),
+            });
+        }
+    }
+
+    fn truth(
+        &mut self,
+        rule_ix: usize,
+        expr: &Expr,
+        ctx: &Context<'_, '_>,
+        here: Span,
+    ) -> Option<bool> {
+        match expr.program.execute(ctx) {
+            Ok(CelValue::Bool(b)) => Some(b),
+            Ok(other) => {
+                self.errors.push(EvalError {
+                    rule: rule_ix,
+                    origin: expr.origin,
+                    span: here,
+                    message: format!("condition gave a {} instead of a bool", type_name(&other)),
+                });
+                None
+            }
+            Err(err) => {
+                self.errors.push(EvalError {
+                    rule: rule_ix,
+                    origin: expr.origin,
+                    span: here,
+                    message: self.project.redact(&err.to_string()),
+                });
+                None
+            }
+        }
+    }
+}
+
+/// The node at `path` (first segment a bound name), if every segment exists.
+fn resolve<'n>(bound: &[(&str, &'n Node)], path: &[String]) -> Option<&'n Node> {
+    let (first, rest) = path.split_first()?;
+    let mut cur = bound
+        .iter()
+        .rev()
+        .find(|(n, _)| n == first)
+        .map(|(_, node)| *node)?;
+    for seg in rest {
+        cur = cur.get(seg)?;
+    }
+    Some(cur)
+}
+
+/// The deepest existing node along `path`: an absent field points at its
+/// owner (a missing `user:` at the service's name).
+fn resolve_deepest<'n>(bound: &[(&str, &'n Node)], path: &[String]) -> &'n Node {
+    static EMPTY: Node = Node {
+        span: Span {
+            file: crate::model::FileId(0),
+            start: 0,
+            end: 0,
+        },
+        value: Value::Null,
+    };
+    let Some((first, rest)) = path.split_first() else {
+        return &EMPTY;
+    };
+    let Some(mut cur) = bound
+        .iter()
+        .rev()
+        .find(|(n, _)| n == first)
+        .map(|(_, node)| *node)
+    else {
+        return bound.last().map_or(&EMPTY, |(_, n)| *n);
+    };
+    for seg in rest {
+        match cur.get(seg) {
+            Some(next) => cur = next,
+            None => break,
+        }
+    }
+    cur
+}
