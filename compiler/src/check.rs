@@ -85,6 +85,8 @@ pub struct Checker<'a> {
     pub scope: HashMap<String, Binding>,
     /// Offsets of the program's nodes.
     pub offsets: &'a dyn Fn(u64) -> Option<(usize, usize)>,
+    /// The expression text (to underline a field name after its `.`).
+    pub text: &'a str,
     /// Problems found.
     pub errors: Vec<CheckError>,
     /// Names of the scope that the expression used.
@@ -155,7 +157,19 @@ impl Checker<'_> {
                     }
                 }
                 let operand = self.infer(&sel.operand);
+                let before = self.errors.len();
                 let t = self.field_type(e.id, &operand, &sel.field);
+                // Underline the field name, not the `.` CEL attributes the node to.
+                for err in self.errors.iter_mut().skip(before) {
+                    let rest = self.text.get(err.start..).unwrap_or("");
+                    if let Some(dot_rest) = rest.strip_prefix('.') {
+                        let ws = dot_rest.len() - dot_rest.trim_start().len();
+                        if dot_rest.trim_start().starts_with(sel.field.as_str()) {
+                            err.start += 1 + ws;
+                            err.end = err.start + sel.field.len();
+                        }
+                    }
+                }
                 if sel.test {
                     Type::Bool
                 } else {
@@ -294,7 +308,7 @@ impl Checker<'_> {
                     self.err(
                         id,
                         "E0303",
-                        format!("cannot compare a `{a}` with a `{b}`"),
+                        format!("cannot compare {} with {}", a_an(&a), a_an(&b)),
                         None,
                     );
                 }
@@ -307,7 +321,7 @@ impl Checker<'_> {
                         self.err(
                             id,
                             "E0303",
-                            format!("cannot look for a `{a}` in a `{b}`"),
+                            format!("cannot look for {} in {}", a_an(&a), a_an(&b)),
                             None,
                         );
                     }
@@ -399,6 +413,17 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// "a `string`", "an `int`".
+fn a_an(t: &Type) -> String {
+    let s = t.to_string();
+    let article = if s.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} `{s}`")
 }
 
 fn comparable(a: &Type, b: &Type) -> bool {

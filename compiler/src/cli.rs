@@ -242,11 +242,10 @@ fn compile_policies(args: &PolicyArgs, cwd: &Path, err: &mut dyn Write) -> Optio
 }
 
 fn selected(p: &CompiledPolicy, profile: ProfileArg) -> bool {
-    match (p.profile, profile) {
-        (Profile::Recommended, _) => true,
-        (Profile::Strict, ProfileArg::Strict) => true,
-        _ => false,
-    }
+    matches!(
+        (p.profile, profile),
+        (Profile::Recommended, _) | (Profile::Strict, ProfileArg::Strict)
+    )
 }
 
 fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
@@ -542,9 +541,7 @@ fn run_case(
         }
         CaseInput::File(p) => {
             let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
-            let Some(kind) = kind_by_name(&p.value).or(Some(Kind::Compose)) else {
-                return None;
-            };
+            let kind = kind_by_name(&p.value).unwrap_or(Kind::Compose);
             match std::fs::read(&path) {
                 Ok(bytes) => first = Some(project.add_file(&p.value, bytes, kind)),
                 Err(e) => return Some(format!("cannot read fixture `{}`: {e}", p.value)),

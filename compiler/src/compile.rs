@@ -548,8 +548,8 @@ fn package_map(pkg: &Package) -> cel::Value {
 fn cel_parse_error(ix: u32, src: &ast::Cel, e: &cel::ParseErrors) -> Diagnostic {
     let first = e.errors.first();
     let (line, col) = first.map_or((1, 1), |p| p.pos);
-    let offset = line_col_offset(&src.text, line, col);
-    let msg = first.map_or_else(|| "invalid expression".to_string(), |p| p.msg.clone());
+    let offset = line_col_offset(&src.text, line, col).min(src.text.len().saturating_sub(1));
+    let msg = first.map_or_else(|| "invalid expression".to_string(), |p| cel_message(&p.msg));
     let start = src.span.start + offset;
     Diagnostic::error(
         "E0002",
@@ -558,6 +558,13 @@ fn cel_parse_error(ix: u32, src: &ast::Cel, e: &cel::ParseErrors) -> Diagnostic 
         (start + 1).min(src.span.end.max(start + 1)),
         format!("invalid expression: {msg}"),
     )
+}
+
+/// CEL's parser message, shortened for humans.
+fn cel_message(msg: &str) -> String {
+    let m = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
+    m.replace("mismatched input '<EOF>'", "the expression ends too early,")
+        .replace("'<EOF>'", "the end of the expression")
 }
 
 fn line_col_offset(text: &str, line: isize, col: isize) -> usize {
@@ -943,8 +950,9 @@ impl PolicyCtx<'_> {
         let program = self.env.compile(text).map_err(|e| {
             let first = e.errors.first();
             let (line, col) = first.map_or((1, 1), |p| p.pos);
-            let offset = line_col_offset(text, line, col);
-            let msg = first.map_or_else(|| "invalid expression".to_string(), |p| p.msg.clone());
+            let offset = line_col_offset(text, line, col).min(text.len().saturating_sub(1));
+            let msg =
+                first.map_or_else(|| "invalid expression".to_string(), |p| cel_message(&p.msg));
             vec![Diagnostic::error(
                 "E0002",
                 self.source,
@@ -964,6 +972,7 @@ impl PolicyCtx<'_> {
             defs: def_arity,
             scope: scope.clone(),
             offsets: &offsets,
+            text,
             errors: Vec::new(),
             used: Vec::new(),
         };

@@ -571,17 +571,27 @@ impl Builder<'_> {
         match &item.kind {
             YKind::Map(_) => {
                 let target = item.get("target");
-                let Some(t) = target
+                let Some(target_raw) = target
                     .and_then(|t| self.text(t))
-                    .and_then(|t| ports::parse_range(&t))
+                    .map(|t| interpolation::with_defaults(&t))
                 else {
                     self.error(
                         "compose-port",
                         item.span,
-                        "a long-syntax port needs a numeric `target`".into(),
+                        "a long-syntax port needs a `target`".into(),
                     );
                     return None;
                 };
+                let t = ports::parse_range(&target_raw);
+                if t.is_none() && !target_raw.contains('$') {
+                    self.error(
+                        "compose-port",
+                        item.span,
+                        format!("invalid container port `{target_raw}`"),
+                    );
+                    return None;
+                }
+                let target_span = target.map_or(item.span, |x| x.span);
                 let published = item
                     .get("published")
                     .and_then(|p| self.text(p))
@@ -616,11 +626,9 @@ impl Builder<'_> {
                         item.get("published").map_or(item.span, |p| p.span),
                         published.clone(),
                     )
-                    .field(
-                        "target",
-                        Node::int(item.get("target").map_or(item.span, |t| t.span), t.0),
-                    )
-                    .field("target_end", Node::int(item.span, t.1))
+                    .str("target_raw", target_span, target_raw.clone())
+                    .opt("target", t.map(|t| Node::int(target_span, t.0)))
+                    .opt("target_end", t.map(|t| Node::int(target_span, t.1)))
                     .str("protocol", item.span, protocol.to_ascii_lowercase());
                 if let Some((s, _)) = ports::parse_range(&published_resolved) {
                     n = n.field("published_start", Node::int(item.span, s));
@@ -639,8 +647,9 @@ impl Builder<'_> {
                             .str("host_ip", s, m.host_ip.clone())
                             .field("host_ip_explicit", Node::bool(s, !m.host_ip.is_empty()))
                             .str("published", s, m.published.clone())
-                            .field("target", Node::int(s, m.target))
-                            .field("target_end", Node::int(s, m.target_end))
+                            .str("target_raw", s, m.target_raw.clone())
+                            .opt("target", m.target.map(|t| Node::int(s, t)))
+                            .opt("target_end", m.target_end.map(|t| Node::int(s, t)))
                             .str("protocol", s, m.protocol.clone());
                         if let Some(p) = m.published_start {
                             n = n.field("published_start", Node::int(s, p));
@@ -1241,8 +1250,9 @@ pub fn schema(s: &mut Schema) {
             "host port or range as written, `\"\"` when Docker picks one",
         )
         .opt("published_start", "int", "first host port, when numeric")
-        .field("target", "int", "container port (first of a range)")
-        .field("target_end", "int", "last container port of a range")
+        .field("target_raw", "string", "container port or range as written (defaults of `${VAR:-d}` applied)")
+        .opt("target", "int", "container port (first of a range); absent when an interpolation without default decides it")
+        .opt("target_end", "int", "last container port of a range")
         .field("protocol", "string", "`tcp`, `udp` or `sctp`")
         .opt("mode", "string", "long syntax `mode:`")
         .done();

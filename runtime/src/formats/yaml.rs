@@ -149,6 +149,9 @@ pub fn parse(file: FileId, source: &str, limits: YamlLimits) -> Result<YNode, In
     let mut budget = Budget::default();
     budget.max_depth = limits.max_depth;
     budget.max_nodes = limits.max_nodes;
+    // Real files (Sentry's self-hosted compose file) use many aliases per
+    // anchor; the node budget above is what stops alias bombs.
+    budget.enforce_alias_anchor_ratio = false;
     let mut options = Options::default();
     options.budget = Some(budget);
     options.with_snippet = false;

@@ -13,10 +13,12 @@ pub struct PortMapping {
     pub published: String,
     /// First published port, when numeric.
     pub published_start: Option<i64>,
-    /// Container port (first of a range).
-    pub target: i64,
+    /// Container port as written (defaults applied).
+    pub target_raw: String,
+    /// Container port (first of a range); `None` when an interpolation without default decides it.
+    pub target: Option<i64>,
     /// Last container port of a range (equal to `target` otherwise).
-    pub target_end: i64,
+    pub target_end: Option<i64>,
     /// `tcp`, `udp` or `sctp`.
     pub protocol: String,
 }
@@ -57,8 +59,15 @@ pub fn parse_short(raw: &str) -> Result<PortMapping, PortError> {
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
-    let (target, target_end) = parse_range(&container)
-        .ok_or_else(|| PortError(format!("invalid container port `{container}` in `{raw}`")))?;
+    let (target, target_end) = match parse_range(&container) {
+        Some((a, b)) => (Some(a), Some(b)),
+        None if container.contains('$') => (None, None),
+        None => {
+            return Err(PortError(format!(
+                "invalid container port `{container}` in `{raw}`"
+            )))
+        }
+    };
     if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
         return Err(PortError(format!(
             "unknown protocol `{protocol}` in `{raw}`"
@@ -71,6 +80,7 @@ pub fn parse_short(raw: &str) -> Result<PortMapping, PortError> {
         )));
     }
     Ok(PortMapping {
+        target_raw: container,
         host_ip,
         published,
         published_start,
@@ -130,10 +140,10 @@ mod tests {
         let m = p("6379");
         assert_eq!(
             (m.host_ip.as_str(), m.published.as_str(), m.target),
-            ("", "", 6379)
+            ("", "", Some(6379))
         );
         let m = p("6380:6379");
-        assert_eq!((m.published_start, m.target), (Some(6380), 6379));
+        assert_eq!((m.published_start, m.target), (Some(6380), Some(6379)));
         let m = p("127.0.0.1:6380:6379/udp");
         assert_eq!(
             (m.host_ip.as_str(), m.protocol.as_str()),
@@ -144,8 +154,10 @@ mod tests {
         let m = p("8000-8010:8000-8010");
         assert_eq!(
             (m.target, m.target_end, m.published_start),
-            (8000, 8010, Some(8000))
+            (Some(8000), Some(8010), Some(8000))
         );
+        let m = p("${DB_PORT}:${DB_PORT}");
+        assert_eq!((m.target, m.target_raw.as_str()), (None, "${DB_PORT}"));
         let m = p("127.0.0.1::80");
         assert_eq!(
             (m.host_ip.as_str(), m.published.as_str()),
@@ -180,7 +192,7 @@ mod tests {
             let m = parse_short(&s).unwrap();
             prop_assert_eq!(m.host_ip, ip.trim_start_matches('[').trim_end_matches(']'));
             prop_assert_eq!(m.published_start, Some(i64::from(host)));
-            prop_assert_eq!(m.target, i64::from(target));
+            prop_assert_eq!(m.target, Some(i64::from(target)));
             let want = if proto.is_empty() { "tcp" } else { &proto[1..] };
             prop_assert_eq!(m.protocol.as_str(), want);
         }

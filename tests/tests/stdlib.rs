@@ -1,0 +1,114 @@
+//! Catalog meta-tests: the stdlib compiles without a diagnostic, every policy
+//! has metadata and passing deny/allow cases, and every STDLIB.md id exists.
+
+use rampart::cli::{run_tests, stdlib_sources};
+use rampart::compile::{compile, CompileOptions, Profile};
+
+#[test]
+fn stdlib_compiles_cleanly() {
+    let c = compile(stdlib_sources(), &CompileOptions::default());
+    assert!(c.diagnostics.is_empty(), "{:#?}", c.diagnostics);
+    assert!(c.policies.len() >= 25);
+}
+
+#[test]
+fn every_stdlib_test_case_passes_and_covers_deny_and_allow() {
+    let c = compile(stdlib_sources(), &CompileOptions::default());
+    let (results, coverage) = run_tests(&c, &[]);
+    let failed: Vec<_> = results.iter().filter(|r| r.failure.is_some()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(coverage.is_empty(), "{coverage:#?}");
+    assert!(results.len() >= 50);
+}
+
+#[test]
+fn every_policy_has_complete_metadata() {
+    let c = compile(stdlib_sources(), &CompileOptions::default());
+    for p in &c.policies {
+        assert!(!p.title.is_empty(), "{}", p.id);
+        assert!(p.rationale.len() > 40, "{}: rationale too short", p.id);
+        assert!(!p.remediation.is_empty(), "{}: no remediation", p.id);
+        assert!(!p.sources.is_empty(), "{}: no sources", p.id);
+        assert!(
+            p.id.chars()
+                .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-'),
+            "{}",
+            p.id
+        );
+    }
+}
+
+/// Every compose row of STDLIB.md exists with its id, severity and profile.
+#[test]
+fn stdlib_md_compose_rows_exist() {
+    let Some(shared) = rampart_tests::shared() else {
+        eprintln!("skipped: ../shared not found");
+        return;
+    };
+    let md = std::fs::read_to_string(shared.join("STDLIB.md")).unwrap();
+    let c = compile(stdlib_sources(), &CompileOptions::default());
+    let mut rows = 0;
+    for line in md.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (Some(id), Some(sev)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        if !id.starts_with("compose.") {
+            continue;
+        }
+        rows += 1;
+        let p = c
+            .policies
+            .iter()
+            .find(|p| p.id == *id)
+            .unwrap_or_else(|| panic!("missing {id}"));
+        let mut words = sev.split_whitespace();
+        assert_eq!(p.severity.as_str(), words.next().unwrap(), "{id} severity");
+        let want = if sev.contains("*strict*") {
+            Profile::Strict
+        } else {
+            Profile::Recommended
+        };
+        assert_eq!(p.profile, want, "{id} profile");
+    }
+    assert_eq!(rows, 25);
+}
+
+#[test]
+fn a_failing_case_is_reported() {
+    let src = r#"package org
+policy p {
+  title "t"
+  severity low
+  rationale "r"
+  for service in compose.services
+  deny service when has(service.user)
+}
+test p {
+  deny "expects a finding that never comes" compose """
+    services:
+      a: { image: "x:1" }
+    """
+  allow "clean" compose """
+    services:
+      a: { image: "x:1" }
+    """
+}
+"#;
+    let c = compile(
+        vec![rampart::compile::PolicySource {
+            path: "p.rampart".into(),
+            text: src.into(),
+            stdlib: false,
+        }],
+        &CompileOptions::default(),
+    );
+    let (results, _) = run_tests(&c, &[]);
+    assert_eq!(results.len(), 2);
+    assert!(results[0]
+        .failure
+        .as_deref()
+        .unwrap()
+        .contains("expected a finding"));
+    assert!(results[1].failure.is_none());
+}
