@@ -596,12 +596,19 @@ impl Builder<'_> {
                     .get("published")
                     .and_then(|p| self.text(p))
                     .unwrap_or_default();
-                let published_resolved = interpolation::with_defaults(&published);
-                let host_ip = item
+                let mut published_resolved = interpolation::with_defaults(&published);
+                let mut host_ip = item
                     .get("host_ip")
                     .and_then(|h| self.text(h))
                     .map(|h| interpolation::with_defaults(&h))
                     .unwrap_or_default();
+                // `published: "127.0.0.1:8080"`: tolerated by some tools; read the address from it.
+                if let Some((ip, port)) = published_resolved.clone().rsplit_once(':') {
+                    if host_ip.is_empty() && !ip.is_empty() {
+                        host_ip = ip.trim_start_matches('[').trim_end_matches(']').to_string();
+                        published_resolved = port.to_string();
+                    }
+                }
                 let protocol = item
                     .get("protocol")
                     .and_then(|p| self.text(p))
@@ -619,7 +626,7 @@ impl Builder<'_> {
                     .str("host_ip", host_span, host_ip.clone())
                     .field(
                         "host_ip_explicit",
-                        Node::bool(host_span, item.get("host_ip").is_some()),
+                        Node::bool(host_span, !host_ip.is_empty()),
                     )
                     .str(
                         "published",
