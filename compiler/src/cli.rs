@@ -257,10 +257,17 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         .iter()
         .filter(|p| selected(p, a.profile))
         .collect();
-    let (inputs, walk_errors) = discover(&a.paths, cwd, a.no_ignore);
-    let mut project = Project::default();
+    let found = discover(&a.paths, cwd, a.no_ignore);
+    let mut project = Project::on_disk(cwd, found.roots.clone());
     let mut read_errors = Vec::new();
-    for input in &inputs {
+    for input in &found.inputs {
+        // Files an nginx entry or a Caddyfile already read as an include are not read twice.
+        if input.kind != Kind::Nginx
+            && input.kind != Kind::Caddyfile
+            && project.sources.find(&input.display).is_some()
+        {
+            continue;
+        }
         match std::fs::read(&input.path) {
             Ok(bytes) => {
                 project.add_file(&input.display, bytes, input.kind);
@@ -274,6 +281,9 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
             }),
         }
     }
+    project.link();
+    let inputs = found.inputs;
+    let walk_errors = found.errors;
     let outcome = evaluate(&project, &policies, &compiled);
     let mut outcome = outcome;
     outcome.errors.extend(read_errors);
@@ -548,16 +558,21 @@ fn run_case(
             }
         }
         CaseInput::Files(files) => {
+            // Auxiliary files first, so links see them.
             for (name, text) in files {
-                let file_name = name.value.rsplit('/').next().unwrap_or(&name.value);
-                let Some(kind) = kind_by_name(file_name) else {
-                    return Some(format!("cannot tell the format of `{}`", name.value));
-                };
-                let id = project.add_file(&name.value, text.value.clone().into_bytes(), kind);
-                first.get_or_insert(id);
+                if kind_by_name(&name.value).is_none() {
+                    project.add_aux(&name.value, &text.value);
+                }
+            }
+            for (name, text) in files {
+                if let Some(kind) = kind_by_name(&name.value) {
+                    let id = project.add_file(&name.value, text.value.clone().into_bytes(), kind);
+                    first.get_or_insert(id);
+                }
             }
         }
     }
+    project.link();
     let outcome = evaluate(&project, &[policy], compiled);
     if let Some(e) = outcome.errors.first() {
         return Some(format!(

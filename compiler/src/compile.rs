@@ -346,7 +346,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                             format.span.end,
                             format!("unknown input format `{}`", format.name),
                         )
-                        .with_help("use `compose`"),
+                        .with_help("use `compose`, `dockerfile`, `dotenv`, `nginx` or `caddyfile`"),
                     );
                 }
             }

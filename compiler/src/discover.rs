@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rampart_runtime::formats::compose;
+use rampart_runtime::formats::nginx;
 use rampart_runtime::project::Kind;
 
 /// One input to read.
@@ -27,43 +27,46 @@ pub struct DiscoverError {
     pub message: String,
 }
 
-/// The kind of a file by its name, for files found while walking.
+/// The kind of a file by its name, for files found while walking (nginx
+/// candidates are decided by content later).
 pub fn kind_by_name(name: &str) -> Option<Kind> {
-    if compose::is_compose_name(name) {
-        return Some(Kind::Compose);
-    }
-    None
+    Kind::by_name(name)
 }
 
-/// The kind of a file named explicitly: by name, then any YAML file is compose.
+/// The kind of a file named explicitly: by name, by content for nginx, and any
+/// YAML file is compose.
 fn kind_explicit(path: &Path) -> Option<Kind> {
     let name = path.file_name()?.to_string_lossy().to_string();
-    kind_by_name(&name).or_else(|| {
-        let lower = name.to_ascii_lowercase();
-        (lower.ends_with(".yml") || lower.ends_with(".yaml")).then_some(Kind::Compose)
-    })
+    if let Some(k) = kind_by_name(&name) {
+        return Some(k);
+    }
+    let lower = name.to_ascii_lowercase();
+    if lower.ends_with(".yml") || lower.ends_with(".yaml") {
+        return Some(Kind::Compose);
+    }
+    let text = std::fs::read_to_string(path).ok()?;
+    nginx::is_entry(&text).then_some(Kind::Nginx)
 }
 
 /// A path for reports: relative to `cwd` when below it, with `/` separators.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
-    let rel = path.strip_prefix(cwd).unwrap_or(path);
-    let s = rel.to_string_lossy().replace('\\', "/");
-    let s = s.strip_prefix("./").unwrap_or(&s).to_string();
-    if s.is_empty() {
-        ".".into()
-    } else {
-        s
-    }
+    rampart_runtime::project::display_of(cwd, path)
+}
+
+/// What discovery found.
+#[derive(Clone, Debug, Default)]
+pub struct Discovered {
+    /// Inputs, sorted by path.
+    pub inputs: Vec<Input>,
+    /// Paths that could not be used.
+    pub errors: Vec<DiscoverError>,
+    /// Scan roots (display paths): nothing is read outside them.
+    pub roots: Vec<String>,
 }
 
 /// Finds every input under `paths` (relative ones resolved against `cwd`).
-pub fn discover(
-    paths: &[PathBuf],
-    cwd: &Path,
-    no_ignore: bool,
-) -> (Vec<Input>, Vec<DiscoverError>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
+    let mut d = Discovered::default();
     for p in paths {
         let full = if p.is_absolute() {
             p.clone()
@@ -74,7 +77,7 @@ pub fn discover(
         let meta = match std::fs::metadata(&full) {
             Ok(m) => m,
             Err(e) => {
-                errors.push(DiscoverError {
+                d.errors.push(DiscoverError {
                     path: p.to_string_lossy().to_string(),
                     message: format!("cannot read: {}", io_reason(&e)),
                 });
@@ -82,19 +85,22 @@ pub fn discover(
             }
         };
         if meta.is_file() {
+            d.roots
+                .push(rampart_runtime::project::parent(&shown).to_string());
             match kind_explicit(&full) {
-                Some(kind) => inputs.push(Input {
+                Some(kind) => d.inputs.push(Input {
                     path: full,
                     display: shown,
                     kind,
                 }),
-                None => errors.push(DiscoverError {
+                None => d.errors.push(DiscoverError {
                     path: shown,
-                    message: "cannot tell the format of this file; rampart reads docker-compose YAML files".into(),
+                    message: "cannot tell the format of this file (compose, Dockerfile, .env, nginx or Caddyfile)".into(),
                 }),
             }
             continue;
         }
+        d.roots.push(shown.clone());
         let mut walker = ignore::WalkBuilder::new(&full);
         walker
             .hidden(false)
@@ -106,6 +112,7 @@ pub fn discover(
         if no_ignore {
             walker.standard_filters(false).hidden(false);
         }
+        let mut nginx_candidates = Vec::new();
         for entry in walker.build() {
             match entry {
                 Ok(e) => {
@@ -114,23 +121,40 @@ pub fn discover(
                     }
                     let name = e.file_name().to_string_lossy().to_string();
                     if let Some(kind) = kind_by_name(&name) {
-                        inputs.push(Input {
+                        d.inputs.push(Input {
                             display: display_path(e.path(), cwd),
                             path: e.path().to_path_buf(),
                             kind,
                         });
+                    } else if nginx::is_candidate_name(e.path()) {
+                        nginx_candidates.push(e.path().to_path_buf());
                     }
                 }
-                Err(e) => errors.push(DiscoverError {
+                Err(e) => d.errors.push(DiscoverError {
                     path: shown.clone(),
                     message: format!("cannot walk: {e}"),
                 }),
             }
         }
+        // nginx: only entry files (with an http/server/events block at the top)
+        // that no other candidate includes are checked on their own.
+        if !nginx_candidates.is_empty() {
+            let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
+            let mut read = |p: &Path| std::fs::read_to_string(p).ok();
+            for entry in nginx::entry_files(&nginx_candidates, &tree, &mut read) {
+                d.inputs.push(Input {
+                    display: display_path(&entry, cwd),
+                    path: entry,
+                    kind: Kind::Nginx,
+                });
+            }
+        }
     }
-    inputs.sort();
-    inputs.dedup_by(|a, b| a.path == b.path);
-    (inputs, errors)
+    d.inputs.sort();
+    d.inputs.dedup_by(|a, b| a.path == b.path);
+    d.roots.sort();
+    d.roots.dedup();
+    d
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -169,6 +169,11 @@ impl Schema {
     pub fn standard() -> Schema {
         let mut s = Schema::default();
         crate::formats::compose::schema(&mut s);
+        crate::formats::dockerfile::schema(&mut s);
+        crate::formats::dotenv::schema(&mut s);
+        crate::formats::nginx::schema(&mut s);
+        crate::formats::caddyfile::schema(&mut s);
+        crate::formats::http::schema(&mut s);
         s
     }
 
@@ -184,8 +189,9 @@ impl Schema {
         }
     }
 
-    /// Registers a target.
+    /// Registers a target (again: replaced).
     pub fn target(&mut self, name: &'static str, root: &'static str, doc: &'static str) {
+        self.targets.retain(|t| t.name != name);
         self.targets.push(Target { name, root, doc });
     }
 

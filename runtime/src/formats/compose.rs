@@ -547,7 +547,7 @@ impl Builder<'_> {
                 }
                 Node::object(b.span)
                     .str("context", context.map_or(b.span, |c| c.span), ctx)
-                    .str("dockerfile", df.map_or(b.span, |d| d.span), df_text)
+                    .str("dockerfile_path", df.map_or(b.span, |d| d.span), df_text)
                     .opt(
                         "target",
                         b.get("target")
@@ -560,7 +560,7 @@ impl Builder<'_> {
                 let ctx = self.text(b).unwrap_or_else(|| ".".into());
                 Node::object(b.span)
                     .str("context", b.span, ctx)
-                    .str("dockerfile", b.span, "Dockerfile")
+                    .str("dockerfile_path", b.span, "Dockerfile")
                     .field("args", Node::list(b.span, vec![]))
                     .build()
             }
@@ -1297,6 +1297,11 @@ pub fn schema(s: &mut Schema) {
     s.object("EnvFile", "an `env_file:` entry")
         .field("path", "string", "path as written")
         .field("required", "bool", "`required:` (true by default)")
+        .opt(
+            "exists",
+            "bool",
+            "whether the repository contains the file (set by linking)",
+        )
         .done();
     s.object("KeyValue", "a name and a value")
         .field("name", "string", "name")

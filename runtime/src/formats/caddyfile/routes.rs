@@ -842,77 +842,7 @@ pub fn routes(file: &Node) -> Vec<Node> {
     out
 }
 
-/// Registers the shared HTTP route types (a private copy; deduplicated at integration).
+/// Registers the shared HTTP route types (see `formats::http`).
 pub fn schema(s: &mut Schema) {
-    s.object(
-        "Route",
-        "one HTTP route: an nginx server × location, or a Caddy site × sub-route",
-    )
-    .field("server", "string", "`nginx` or `caddy`")
-    .field("site", "string", "server names / site addresses as written")
-    .field(
-        "path",
-        "string",
-        "location path / path matcher (`\"\"` = every request)",
-    )
-    .field("https", "bool", "served over TLS")
-    .field("listens", "list<Listen>", "listeners")
-    .field("plain_http", "bool", "reachable over plain HTTP")
-    .field(
-        "redirects_to_https",
-        "bool",
-        "a plain-HTTP request gets a redirect to https://",
-    )
-    .field("redirect_only", "bool", "the route only redirects")
-    .field("proxy", "bool", "the route proxies")
-    .opt("upstream", "string", "proxy target as written")
-    .field("headers", "list<Header>", "effective response headers")
-    .field(
-        "headers_removed",
-        "list<string>",
-        "headers explicitly removed",
-    )
-    .field(
-        "tls_protocols",
-        "list<string>",
-        "TLS protocols as written (empty = server default)",
-    )
-    .field("restricted", "bool", "access restricted by client address")
-    .field("rate_limited", "bool", "a rate limit applies")
-    .opt("body_limit", "string", "request body size limit as written")
-    .field(
-        "server_tokens_hidden",
-        "bool",
-        "the server version is not sent",
-    )
-    .field("access_log", "bool", "requests are logged")
-    .field("decl", "Decls", "spans of the deciding directives")
-    .done();
-    s.object("Listen", "a listener")
-        .field("address", "string", "host/IP (empty = every interface)")
-        .field("port", "int", "port")
-        .field("tls", "bool", "TLS on this listener")
-        .done();
-    s.object("Header", "a response header")
-        .field("name", "string", "name as written")
-        .field("value", "string", "value as written")
-        .field("always", "bool", "sent on every response, errors included")
-        .field("origin", "string", "where it was set")
-        .done();
-    s.object("Decls", "directives that decided a route's facts")
-        .opt("ssl_protocols", "string", "the TLS protocols directive")
-        .opt(
-            "hsts",
-            "string",
-            "the Strict-Transport-Security header directive",
-        )
-        .opt(
-            "server_tokens",
-            "string",
-            "the directive hiding the server version",
-        )
-        .opt("body_limit", "string", "the body size limit directive")
-        .opt("rate_limit", "string", "the rate limit directive")
-        .opt("listen", "string", "the listen directive / site address")
-        .done();
+    crate::formats::http::schema(s);
 }

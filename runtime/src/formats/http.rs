@@ -1,0 +1,169 @@
+//! The HTTP route model shared by the nginx and Caddyfile front ends: one
+//! route per nginx server × location and per Caddy site × route, with the
+//! effective response headers, TLS, redirects, proxying, restrictions and
+//! limits. `http.*` policies are written once against it.
+
+use crate::model::{Node, Span};
+use crate::schema::Schema;
+
+/// One `http` document: the routes of one nginx entry or one Caddyfile.
+pub fn document(span: Span, server: &str, path: &str, routes: Vec<Node>) -> Node {
+    Node::object(span)
+        .str("server", span, server)
+        .str("path", span, path)
+        .field("routes", Node::list(span, routes))
+        .build()
+}
+
+/// Registers the `http` target and the shared route types (idempotent).
+pub fn schema(s: &mut Schema) {
+    s.target(
+        "http",
+        "HttpConfig",
+        "the HTTP routes of one nginx entry file or one Caddyfile",
+    );
+    s.object("HttpConfig", "the routes of one web server configuration")
+        .field("server", "string", "`nginx` or `caddy`")
+        .field("path", "string", "the entry file")
+        .field("routes", "list<Route>", "every route")
+        .done();
+    s.object(
+        "Header",
+        "a response header; span: the add_header / header directive",
+    )
+    .field("name", "string", "the header name as written")
+    .field("value", "string", "the value as written (unquoted)")
+    .field(
+        "always",
+        "bool",
+        "sent on every status (nginx `always`; Caddy: always true)",
+    )
+    .field(
+        "origin",
+        "string",
+        "where it was set: nginx `http`/`server`/`location`/`if`; Caddy: site/route",
+    )
+    .done();
+
+    s.object(
+        "Listen",
+        "one listening address; span: the listen directive / site address",
+    )
+    .field(
+        "address",
+        "string",
+        "host or IP as written (`*` when only a port is given, `[::]`, `unix:…`)",
+    )
+    .field(
+        "port",
+        "int",
+        "the port (80 when absent, 0 when not a number, e.g. `${PORT}`)",
+    )
+    .field("tls", "bool", "TLS on this address (`ssl` or `quic`)")
+    .done();
+
+    s.object(
+        "Decls",
+        "the directive that decided each fact, for pointing findings at it",
+    )
+    .opt(
+        "ssl_protocols",
+        "string",
+        "the effective ssl_protocols / tls protocols directive",
+    )
+    .opt(
+        "hsts",
+        "string",
+        "the effective Strict-Transport-Security header (value)",
+    )
+    .opt(
+        "server_tokens",
+        "string",
+        "the effective server_tokens directive",
+    )
+    .opt("body_limit", "string", "the effective body limit directive")
+    .opt(
+        "rate_limit",
+        "string",
+        "the deciding limit_req / rate_limit directive",
+    )
+    .opt(
+        "listen",
+        "string",
+        "the first plain-HTTP listen (else the first listen)",
+    )
+    .done();
+
+    s.object(
+        "Route",
+        "one HTTP route; span: the location line, or the server line for the server-level route",
+    )
+    .field("server", "string", "`nginx` or `caddy`")
+    .field(
+        "site",
+        "string",
+        "server_name list joined by a space / the site address(es)",
+    )
+    .field(
+        "path",
+        "string",
+        "location path (`/` for the server itself) / path matcher (`` = all)",
+    )
+    .field("https", "bool", "this route is served over TLS")
+    .field("listens", "list<Listen>", "the listening addresses")
+    .field("plain_http", "bool", "reachable over plain HTTP")
+    .field(
+        "redirects_to_https",
+        "bool",
+        "a plain-HTTP request here gets a 301/302/307/308 to https://",
+    )
+    .field(
+        "redirect_only",
+        "bool",
+        "the route only redirects, serves no content",
+    )
+    .field(
+        "proxy",
+        "bool",
+        "the route proxies (proxy_pass/fastcgi_pass/…; reverse_proxy/php_fastcgi)",
+    )
+    .opt("upstream", "string", "the proxy target as written")
+    .field(
+        "headers",
+        "list<Header>",
+        "effective response headers after inheritance",
+    )
+    .field(
+        "headers_removed",
+        "list<string>",
+        "headers explicitly removed",
+    )
+    .field(
+        "tls_protocols",
+        "list<string>",
+        "effective TLS protocols as written; empty = server default",
+    )
+    .field(
+        "restricted",
+        "bool",
+        "an address restriction applies (allow + deny all / internal; remote_ip matcher)",
+    )
+    .field(
+        "rate_limited",
+        "bool",
+        "a rate limit applies (limit_req with a declared zone; rate_limit)",
+    )
+    .opt("body_limit", "string", "the request body limit as written")
+    .field(
+        "server_tokens_hidden",
+        "bool",
+        "the Server header version is hidden",
+    )
+    .field(
+        "access_log",
+        "bool",
+        "requests are logged (nginx: false when `access_log off` is effective)",
+    )
+    .field("decl", "Decls", "spans of the deciding directives")
+    .done();
+}

@@ -1,0 +1,356 @@
+//! Cross-file links (DESIGN.md § project): compose `build` → the Dockerfile it
+//! builds (with the compose build context), compose interpolation → the
+//! `.env` beside the compose file, `env_file` entries → whether they exist,
+//! Dockerfile → its context's `.dockerignore`, env files → `.gitignore`.
+//!
+//! A link to a file the repository does not contain is a warning that names
+//! it; the check goes on without it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ignore::gitignore::GitignoreBuilder;
+
+use super::{join, normalize, parent, Kind, Project};
+use crate::formats::dotenv;
+use crate::model::{InputProblem, Node, Span, Value};
+
+pub(super) fn link(p: &mut Project) {
+    link_dockerfile_contexts(p);
+    link_env_gitignore(p);
+    link_compose(p);
+}
+
+fn doc_path(p: &Project, file: crate::model::FileId) -> String {
+    p.sources
+        .get(file)
+        .map(|f| f.path.clone())
+        .unwrap_or_default()
+}
+
+/// A Dockerfile on its own is built with its directory as context.
+fn link_dockerfile_contexts(p: &mut Project) {
+    for i in 0..p.documents.len() {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        if doc.kind != Kind::Dockerfile {
+            continue;
+        }
+        let path = doc_path(p, doc.file);
+        let ctx = build_context(p, parent(&path), &path, doc.root.span);
+        if let Some(doc) = p.documents.get_mut(i) {
+            doc.root.set("build_context", ctx);
+        }
+    }
+}
+
+/// `BuildContext` of a context directory: whether a `.dockerignore` (or
+/// `<Dockerfile>.dockerignore`) excludes `.env*` files and `secrets/`.
+fn build_context(p: &Project, dir: &str, dockerfile: &str, span: Span) -> Node {
+    let specific = format!("{dockerfile}.dockerignore");
+    let general = join(dir, ".dockerignore");
+    let text = p
+        .read_text(&specific)
+        .map(|t| (specific, t))
+        .or_else(|| p.read_text(&general).map(|t| (general, t)));
+    let (ignores_env, ignores_secrets) = match &text {
+        Some((_, t)) => {
+            let root = PathBuf::from("/ctx");
+            let mut b = GitignoreBuilder::new(&root);
+            for line in t.lines() {
+                let _ = b.add_line(None, line.trim());
+            }
+            match b.build() {
+                Ok(m) => {
+                    let ignored = |rel: &str| {
+                        m.matched_path_or_any_parents(root.join(rel), false)
+                            .is_ignore()
+                    };
+                    (
+                        ignored(".env") && ignored(".env.local") && ignored(".env.production"),
+                        ignored("secrets/db_password.txt"),
+                    )
+                }
+                Err(_) => (false, false),
+            }
+        }
+        None => (false, false),
+    };
+    Node::object(span)
+        .str("dir", span, dir)
+        .field("dockerignore", Node::bool(span, text.is_some()))
+        .opt("dockerignore_path", text.map(|(p, _)| Node::str(span, p)))
+        .field("ignores_env", Node::bool(span, ignores_env))
+        .field("ignores_secrets", Node::bool(span, ignores_secrets))
+        .build()
+}
+
+/// Whether git would ignore `path`: every `.gitignore` from the scan root down
+/// to its directory, deeper files deciding last. `None` when no `.gitignore` exists.
+fn git_ignored(p: &Project, path: &str) -> Option<bool> {
+    let root = p.root_of(path).unwrap_or_else(|| ".".into());
+    let mut dirs = vec![parent(path).to_string()];
+    let mut d = parent(path).to_string();
+    while d != root && d != "." && d != "/" && super::within(&d, &root) {
+        d = parent(&d).to_string();
+        dirs.push(d.clone());
+    }
+    dirs.reverse();
+    let mut found = false;
+    let mut verdict = false;
+    for dir in dirs {
+        let gi = join(&dir, ".gitignore");
+        let Some(text) = p.read_text(&gi) else {
+            continue;
+        };
+        found = true;
+        let vroot = PathBuf::from("/repo").join(if dir == "." { "" } else { dir.as_str() });
+        let mut b = GitignoreBuilder::new(&vroot);
+        for line in text.lines() {
+            let _ = b.add_line(None, line);
+        }
+        let Ok(m) = b.build() else { continue };
+        let target = PathBuf::from("/repo").join(normalize(path));
+        let r = m.matched_path_or_any_parents(&target, false);
+        if r.is_ignore() {
+            verdict = true;
+        } else if r.is_whitelist() {
+            verdict = false;
+        }
+    }
+    found.then_some(verdict)
+}
+
+fn link_env_gitignore(p: &mut Project) {
+    for i in 0..p.documents.len() {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        if doc.kind != Kind::Dotenv {
+            continue;
+        }
+        let path = doc_path(p, doc.file);
+        let span = Span::new(doc.file, 0, 0);
+        let verdict = git_ignored(p, &path);
+        if verdict.is_none() {
+            p.notes.push(format!(
+                "{path}: no .gitignore up to the scan root; dotenv.git-ignored skipped"
+            ));
+        }
+        if let Some(doc) = p.documents.get_mut(i) {
+            doc.root
+                .set("gitignore_present", Node::bool(span, verdict.is_some()));
+            if let Some(v) = verdict {
+                doc.root.set("git_ignored", Node::bool(span, v));
+            }
+        }
+    }
+}
+
+fn link_compose(p: &mut Project) {
+    let mut problems = Vec::new();
+    let mut new_docs: Vec<(String, String)> = Vec::new();
+    let compose_ix: Vec<usize> = p
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == Kind::Compose)
+        .map(|(i, _)| i)
+        .collect();
+    // Dockerfiles referenced but not discovered (custom names): read them as inputs too.
+    for &i in &compose_ix {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        let dir = parent(&doc_path(p, doc.file)).to_string();
+        for svc in doc
+            .root
+            .get("services")
+            .and_then(Node::as_list)
+            .unwrap_or(&[])
+        {
+            if let Some(df) = dockerfile_of(svc, &dir) {
+                let known = p
+                    .documents
+                    .iter()
+                    .any(|d| d.kind == Kind::Dockerfile && doc_path(p, d.file) == df);
+                if !known && p.in_roots(&df) && !new_docs.iter().any(|(n, _)| *n == df) {
+                    if let Some(t) = p.read_text(&df) {
+                        new_docs.push((df, t));
+                    }
+                }
+            }
+        }
+    }
+    for (path, text) in new_docs {
+        p.add_file(&path, text.into_bytes(), Kind::Dockerfile);
+        if let Some(last) = p.documents.len().checked_sub(1) {
+            let span = p
+                .documents
+                .get(last)
+                .map(|d| d.root.span)
+                .unwrap_or_default();
+            let ctx = build_context(p, parent(&path), &path, span);
+            if let Some(d) = p.documents.get_mut(last) {
+                d.root.set("build_context", ctx);
+            }
+        }
+    }
+    let dockerfiles: BTreeMap<String, Node> = p
+        .documents
+        .iter()
+        .filter(|d| d.kind == Kind::Dockerfile)
+        .map(|d| (doc_path(p, d.file), d.root.clone()))
+        .collect();
+
+    for i in compose_ix {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        let path = doc_path(p, doc.file);
+        let dir = parent(&path).to_string();
+        let env = dotenv_values(p, &join(&dir, ".env"));
+        let mut root = doc.root.clone();
+        if let Some(services) = root.get_mut("services").and_then(Node::as_list_mut) {
+            for svc in services.iter_mut() {
+                // build → Dockerfile
+                if let Some(df) = dockerfile_of(svc, &dir) {
+                    let ctx_dir = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
+                    let bspan = svc.get("build").map(|b| b.span).unwrap_or(svc.span);
+                    match dockerfiles.get(&df) {
+                        Some(model) => {
+                            let mut model = model.clone();
+                            let ctx = build_context(p, &ctx_dir, &df, model.span);
+                            model.set("build_context", ctx);
+                            if let Some(b) = svc.get_mut("build") {
+                                b.set("dockerfile", model);
+                            }
+                        }
+                        None if !p.in_roots(&df) => problems.push(InputProblem::warning(
+                            "link-outside-root",
+                            bspan,
+                            format!("build Dockerfile `{df}` is outside the scan root and was not read"),
+                        )),
+                        None => problems.push(InputProblem::warning(
+                            "link-unresolved",
+                            bspan,
+                            format!("build Dockerfile `{df}` is not in the repository; checked without it"),
+                        )),
+                    }
+                }
+                // env_file → exists
+                if let Some(files) = svc.get_mut("env_file").and_then(Node::as_list_mut) {
+                    for f in files.iter_mut() {
+                        let Some(rel) = f.get("path").and_then(Node::as_str).map(str::to_string)
+                        else {
+                            continue;
+                        };
+                        let full = join(&dir, &rel);
+                        let exists = p.read_text(&full).is_some();
+                        f.set("exists", Node::bool(f.span, exists));
+                        let required = f.get("required").and_then(Node::as_bool).unwrap_or(true);
+                        if !exists && required {
+                            problems.push(InputProblem::warning(
+                                "link-unresolved",
+                                f.span,
+                                format!("env_file `{full}` is not in the repository; checked without it"),
+                            ));
+                        }
+                    }
+                }
+                // interpolation → .env beside the compose file
+                if !env.is_empty() {
+                    resolve_refs(svc, &env);
+                }
+            }
+        }
+        if let Some(d) = p.documents.get_mut(i) {
+            d.root = root;
+        }
+    }
+    // Resolved values of secret-like variables are secrets too.
+    let docs: Vec<Node> = p
+        .documents
+        .iter()
+        .filter(|d| d.kind == Kind::Compose)
+        .map(|d| d.root.clone())
+        .collect();
+    for d in &docs {
+        super::collect_secrets(d, &mut p.secrets);
+    }
+    p.problems.extend(problems);
+}
+
+/// The Dockerfile (display path) a service builds from, unless the context is a URL.
+fn dockerfile_of(svc: &Node, dir: &str) -> Option<String> {
+    let b = svc.get("build")?;
+    let ctx = context_of(svc, dir)?;
+    let df = b
+        .get("dockerfile_path")
+        .and_then(Node::as_str)
+        .unwrap_or("Dockerfile");
+    if df.contains("${") || df.contains('$') {
+        return None;
+    }
+    Some(join(&ctx, df))
+}
+
+fn context_of(svc: &Node, dir: &str) -> Option<String> {
+    let ctx = svc
+        .get("build")?
+        .get("context")
+        .and_then(Node::as_str)
+        .unwrap_or(".");
+    if ctx.contains("://") || ctx.starts_with("git@") || ctx.contains('$') {
+        return None;
+    }
+    Some(join(dir, ctx))
+}
+
+fn dotenv_values(p: &Project, path: &str) -> BTreeMap<String, String> {
+    let Some(text) = p.read_text(path) else {
+        return BTreeMap::new();
+    };
+    let (root, _) = dotenv::parse(crate::model::FileId(u32::MAX), &text, false);
+    root.get("entries")
+        .and_then(Node::as_list)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.get("name")?.as_str()?.to_string(),
+                e.get("value")?.as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+/// Sets `resolved` on every interpolation node below `n` whose variable the `.env` defines.
+fn resolve_refs(n: &mut Node, env: &BTreeMap<String, String>) {
+    let is_ref = n.get("op").is_some() && n.get("raw").is_some() && n.get("name").is_some();
+    if is_ref {
+        if let Some(v) = n
+            .get("name")
+            .and_then(Node::as_str)
+            .and_then(|name| env.get(name))
+            .cloned()
+        {
+            let span = n.span;
+            n.set("resolved", Node::str(span, v));
+        }
+    }
+    match &mut n.value {
+        Value::Object(fields) => {
+            for (_, v) in fields.iter_mut() {
+                resolve_refs(v, env);
+            }
+        }
+        Value::List(items) => {
+            for v in items.iter_mut() {
+                resolve_refs(v, env);
+            }
+        }
+        _ => {}
+    }
+}
