@@ -146,10 +146,17 @@ impl Engine {
     /// Evaluates every rule on every document of its target. Results are in
     /// document order, then rule order, then iteration order: deterministic.
     pub fn run(&self, rules: &[Rule], project: &Project) -> (Vec<Hit>, Vec<EvalError>) {
+        use rayon::prelude::*;
+        // Documents are independent: evaluate them in parallel, then collect in
+        // document order so output stays deterministic.
+        let per_doc: Vec<(Vec<Hit>, Vec<EvalError>)> = project
+            .documents
+            .par_iter()
+            .map(|doc| self.run_document(rules, doc, project))
+            .collect();
         let mut hits = Vec::new();
         let mut errors = Vec::new();
-        for doc in &project.documents {
-            let (h, e) = self.run_document(rules, doc, project);
+        for (h, e) in per_doc {
             hits.extend(h);
             errors.extend(e);
         }
