@@ -2,14 +2,33 @@
 
 use std::io::Write;
 
+/// Parsers and the evaluator recurse over nested inputs (bounded by typed
+/// depth limits); a generous stack keeps those limits, not the thread, in charge.
+const STACK_BYTES: usize = 64 * 1024 * 1024;
+
 fn main() {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let mut out = stdout.lock();
-    let mut err = stderr.lock();
-    let code = rampart::cli::run(std::env::args_os(), &cwd, &mut out, &mut err);
-    let _ = out.flush();
-    let _ = err.flush();
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(|| {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            let mut out = stdout.lock();
+            let mut err = stderr.lock();
+            let code = rampart::cli::run(std::env::args_os(), &cwd, &mut out, &mut err);
+            let _ = out.flush();
+            let _ = err.flush();
+            code
+        });
+    let code = match worker.map(std::thread::JoinHandle::join) {
+        Ok(Ok(code)) => code,
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: rampart stopped unexpectedly; this is a bug, please report it"
+            );
+            rampart::cli::EXIT_ERROR
+        }
+    };
     std::process::exit(code);
 }

@@ -117,6 +117,9 @@ pub struct EvalError {
     pub message: String,
 }
 
+/// Stack size of evaluation workers.
+const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Runs rules; holds the root CEL context with every custom function.
 pub struct Engine {
     root: Context<'static, 'static>,
@@ -148,12 +151,26 @@ impl Engine {
     pub fn run(&self, rules: &[Rule], project: &Project) -> (Vec<Hit>, Vec<EvalError>) {
         use rayon::prelude::*;
         // Documents are independent: evaluate them in parallel, then collect in
-        // document order so output stays deterministic.
-        let per_doc: Vec<(Vec<Hit>, Vec<EvalError>)> = project
-            .documents
-            .par_iter()
-            .map(|doc| self.run_document(rules, doc, project))
-            .collect();
+        // document order so output stays deterministic. Workers get large
+        // stacks: conversion and evaluation recurse over nested documents.
+        let eval = || -> Vec<(Vec<Hit>, Vec<EvalError>)> {
+            project
+                .documents
+                .par_iter()
+                .map(|doc| self.run_document(rules, doc, project))
+                .collect()
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .stack_size(WORKER_STACK_BYTES)
+            .build();
+        let per_doc = match pool {
+            Ok(pool) => pool.install(eval),
+            Err(_) => project
+                .documents
+                .iter()
+                .map(|doc| self.run_document(rules, doc, project))
+                .collect(),
+        };
         let mut hits = Vec::new();
         let mut errors = Vec::new();
         for (h, e) in per_doc {

@@ -11,20 +11,28 @@ pub fn shared() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
-/// Runs the CLI in-process in `cwd`; returns (exit code, stdout, stderr).
+/// Runs the CLI in-process in `cwd`, on a thread with the binary's stack
+/// size (64 MiB); returns (exit code, stdout, stderr).
 pub fn rampart(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
+    let cwd = cwd.to_path_buf();
     let argv: Vec<OsString> = std::iter::once("rampart")
         .chain(args.iter().copied())
         .map(OsString::from)
         .collect();
-    let code = rampart::cli::run(argv, cwd, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
+    let worker = std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let mut out = Vec::new();
+            let mut err = Vec::new();
+            let code = rampart::cli::run(argv, &cwd, &mut out, &mut err);
+            (
+                code,
+                String::from_utf8_lossy(&out).into_owned(),
+                String::from_utf8_lossy(&err).into_owned(),
+            )
+        })
+        .expect("spawn the rampart thread");
+    worker.join().expect("rampart panicked")
 }
 
 /// Parses `rampart check --format json` output.
