@@ -104,58 +104,8 @@ impl Builder<'_> {
                 services.push(self.service(key, body, &networks));
             }
         }
-        let volumes = root
-            .get("volumes")
-            .map(|v| {
-                v.entries()
-                    .iter()
-                    .map(|(k, body)| {
-                        Node::object(k.span)
-                            .str("name", k.span, k.text.clone())
-                            .field(
-                                "external",
-                                Node::bool(
-                                    k.span,
-                                    body.get("external")
-                                        .and_then(YNode::as_bool_lenient)
-                                        .unwrap_or(false),
-                                ),
-                            )
-                            .build()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let secrets = root
-            .get("secrets")
-            .map(|v| {
-                v.entries()
-                    .iter()
-                    .map(|(k, body)| {
-                        let file = body
-                            .get("file")
-                            .and_then(|f| self.text(f).map(|t| Node::str(f.span, t)));
-                        let env = body
-                            .get("environment")
-                            .and_then(|f| self.text(f).map(|t| Node::str(f.span, t)));
-                        Node::object(k.span)
-                            .str("name", k.span, k.text.clone())
-                            .opt("file", file)
-                            .opt("environment", env)
-                            .field(
-                                "external",
-                                Node::bool(
-                                    k.span,
-                                    body.get("external")
-                                        .and_then(YNode::as_bool_lenient)
-                                        .unwrap_or(false),
-                                ),
-                            )
-                            .build()
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let volumes = self.top_level(root.get("volumes"), &[]);
+        let secrets = self.top_level(root.get("secrets"), &["file", "environment"]);
         let net_nodes = networks
             .iter()
             .map(|n| {
@@ -178,6 +128,32 @@ impl Builder<'_> {
                 .field("secrets", Node::list(whole, secrets))
                 .build(),
         )
+    }
+
+    /// Top-level named entries (`volumes:`, `secrets:`): name, `external`, and
+    /// the given scalar fields when present.
+    fn top_level(&self, section: Option<&YNode>, fields: &[&str]) -> Vec<Node> {
+        let Some(section) = section else {
+            return Vec::new();
+        };
+        section
+            .entries()
+            .iter()
+            .map(|(k, body)| {
+                let external = body
+                    .get("external")
+                    .and_then(YNode::as_bool_lenient)
+                    .unwrap_or(false);
+                let mut obj = Node::object(k.span).str("name", k.span, k.text.clone());
+                for f in fields {
+                    let value = body
+                        .get(f)
+                        .and_then(|v| self.text(v).map(|t| Node::str(v.span, t)));
+                    obj = obj.opt(f, value);
+                }
+                obj.field("external", Node::bool(k.span, external)).build()
+            })
+            .collect()
     }
 
     fn top_networks(&mut self, n: Option<&YNode>) -> Vec<TopNetwork> {

@@ -1,5 +1,5 @@
-//! Variable substitution (BuildKit's `$X`, `${X}`, `${X:-d}`…) and image
-//! reference parsing (`[registry[:port]/]path[:tag][@digest]`).
+//! Variable substitution (BuildKit's `$X`, `${X}`, `${X:-d}`…). Image
+//! references are parsed by the shared `formats::image`.
 
 /// The result of substituting variables in a word.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,55 +164,6 @@ fn expand_braced(
     }
 }
 
-/// Byte ranges of an image reference's parts within its text.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImageParts {
-    /// The registry host (and port), when the first path segment names one.
-    pub registry: Option<(usize, usize)>,
-    /// The repository path (registry excluded, `library/` kept).
-    pub path: (usize, usize),
-    /// The last path segment.
-    pub name: (usize, usize),
-    /// The tag, after `:`.
-    pub tag: Option<(usize, usize)>,
-    /// The digest, after `@` (`sha256:…`).
-    pub digest: Option<(usize, usize)>,
-}
-
-/// Splits `[registry[:port]/]path[:tag][@digest]`. A first segment is a
-/// registry when it contains `.` or `:` or is `localhost`.
-pub fn parse_image(s: &str) -> ImageParts {
-    let (main_end, digest) = match s.find('@') {
-        Some(at) => (at, Some((at + 1, s.len()))),
-        None => (s.len(), None),
-    };
-    let main = s.get(..main_end).unwrap_or("");
-    let mut path_start = 0;
-    let mut registry = None;
-    if let Some(slash) = main.find('/') {
-        let first = main.get(..slash).unwrap_or("");
-        if first.contains(['.', ':']) || first == "localhost" {
-            registry = Some((0, slash));
-            path_start = slash + 1;
-        }
-    }
-    let last_slash = main
-        .rfind('/')
-        .map_or(path_start, |i| i + 1)
-        .max(path_start);
-    let (path_end, tag) = match main.get(last_slash..).and_then(|r| r.rfind(':')) {
-        Some(c) => (last_slash + c, Some((last_slash + c + 1, main_end))),
-        None => (main_end, None),
-    };
-    ImageParts {
-        registry,
-        path: (path_start, path_end),
-        name: (last_slash, path_end),
-        tag,
-        digest,
-    }
-}
-
 #[cfg(test)]
 #[allow(
     clippy::unwrap_used,
@@ -250,52 +201,5 @@ mod tests {
         assert_eq!(sub("a\\$TAG"), ("a$TAG".into(), true));
         assert_eq!(sub("${TAG"), ("${TAG".into(), true));
         assert_eq!(sub("$1 $"), ("$1 $".into(), true));
-    }
-
-    fn parts(s: &str) -> (Option<&str>, &str, &str, Option<&str>, Option<&str>) {
-        let p = parse_image(s);
-        let g = |r: (usize, usize)| &s[r.0..r.1];
-        (
-            p.registry.map(g),
-            g(p.path),
-            g(p.name),
-            p.tag.map(g),
-            p.digest.map(g),
-        )
-    }
-
-    #[test]
-    fn image_parts() {
-        assert_eq!(
-            parts("python:3.11-slim"),
-            (None, "python", "python", Some("3.11-slim"), None)
-        );
-        assert_eq!(
-            parts("localhost:5000/a/b:1@sha256:ab"),
-            (
-                Some("localhost:5000"),
-                "a/b",
-                "b",
-                Some("1"),
-                Some("sha256:ab")
-            )
-        );
-        assert_eq!(
-            parts("ghcr.io/o/r"),
-            (Some("ghcr.io"), "o/r", "r", None, None)
-        );
-        assert_eq!(
-            parts("library/redis"),
-            (None, "library/redis", "redis", None, None)
-        );
-        assert_eq!(
-            parts("localhost/x"),
-            (Some("localhost"), "x", "x", None, None)
-        );
-        assert_eq!(
-            parts("nginx@sha256:00"),
-            (None, "nginx", "nginx", None, Some("sha256:00"))
-        );
-        assert_eq!(parts(""), (None, "", "", None, None));
     }
 }

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::image::{parse_image, substitute};
+use super::image::substitute;
 use super::json::{parse_string_array, JsonString};
 use super::lexer::{shell_words, Lexed, RawInstruction};
 use super::shell;
 use super::text::Mapped;
+use crate::formats::image::{is_docker_hub, parse_image};
 use crate::model::{FileId, InputProblem, Node, Span};
 
 /// Instructions BuildKit knows.
@@ -531,9 +532,7 @@ impl Builder<'_> {
         let piece = |r: (usize, usize)| image.get(r.0..r.1).unwrap_or("").to_string();
         let registry = parts.registry.map(piece);
         let path = piece(parts.path);
-        let on_hub = registry
-            .as_deref()
-            .is_none_or(|r| matches!(r, "docker.io" | "index.docker.io" | "registry-1.docker.io"));
+        let on_hub = is_docker_hub(registry.as_deref());
         let repository = match path.strip_prefix("library/") {
             Some(p) if on_hub => p.to_string(),
             _ => path.clone(),
