@@ -1,6 +1,7 @@
 //! Custom CEL functions, one file per family, each with `register` and the
 //! signatures the compiler checks calls against.
 
+pub mod http;
 pub mod net;
 pub mod paths;
 pub mod secrets;
@@ -27,6 +28,7 @@ pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> 
     net::register(ctx)?;
     secrets::register(ctx)?;
     paths::register(ctx)?;
+    http::register(ctx)?;
     Ok(())
 }
 
@@ -36,6 +38,7 @@ pub fn signatures() -> Vec<Signature> {
     out.extend(net::signatures());
     out.extend(secrets::signatures());
     out.extend(paths::signatures());
+    out.extend(http::signatures());
     out
 }
 
