@@ -36,7 +36,7 @@ pub fn size_bytes(text: &str) -> Option<i64> {
         _ => mult,
     };
     let v = n * mult;
-    (v.is_finite() && v >= 0.0 && v < 9.0e18).then_some(v as i64)
+    (v.is_finite() && (0.0..9.0e18).contains(&v)).then_some(v as i64)
 }
 
 fn str_field<'a>(m: &'a cel::objects::Map, name: &str) -> Option<&'a str> {
