@@ -343,10 +343,16 @@ impl caddyfile::FileSource for SourceMapFs<'_> {
                 return Ok((id, f.text.to_string()));
             }
         }
-        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        let meta = std::fs::symlink_metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => caddyfile::ReadError::NotFound,
             _ => caddyfile::ReadError::Other(e.to_string().to_lowercase()),
         })?;
+        if meta.file_type().is_symlink() {
+            // A link could lead outside the scan root; links are never followed.
+            return Err(caddyfile::ReadError::Other(
+                "is a symbolic link; links are not followed".into(),
+            ));
+        }
         if meta.is_dir() {
             return Err(caddyfile::ReadError::IsDir);
         }

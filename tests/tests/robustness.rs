@@ -175,3 +175,23 @@ fn include_outside_the_scan_root_is_not_read() {
         "the escape is reported: {all:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinks_out_of_the_scan_root_are_not_followed() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "outside/leak.caddy", b"header X-Leak yes\n");
+    write(
+        d.path(),
+        "scan/Caddyfile",
+        b"example.com {\n  import leak.caddy\n  respond hi\n}\n",
+    );
+    std::os::unix::fs::symlink(
+        d.path().join("outside/leak.caddy"),
+        d.path().join("scan/leak.caddy"),
+    )
+    .unwrap();
+    let (_, out, _) = rampart(d.path(), &["check", "--format", "json", "scan"]);
+    assert!(!out.contains("X-Leak"), "{out}");
+    assert!(out.contains("symbolic link"), "{out}");
+}
