@@ -5,6 +5,7 @@
 //! engine over the discovered inputs → reporters. Only [`cli`] prints or exits.
 
 pub mod check;
+pub mod ci_formats;
 pub mod cli;
 pub mod compile;
 pub mod diagnostics;
