@@ -79,23 +79,9 @@ fn inline_depth(
                     found: args.len(),
                 });
             }
-            let mut body = def.body.clone();
-            let subst: HashMap<String, DefBody> = def
-                .params
-                .iter()
-                .zip(args.iter())
-                .map(|(p, a)| {
-                    (
-                        p.clone(),
-                        DefBody {
-                            params: vec![],
-                            call: false,
-                            body: a.trim().to_string(),
-                        },
-                    )
-                })
-                .collect();
-            body = inline_depth(&body, &subst, depth + 1)?;
+            // Parameters are replaced once, never re-scanned: an argument
+            // spelled like a parameter (`f(t, s)` into `def f(t, s)`) stays as is.
+            let body = substitute_params(&def.body, &def.params, &args);
             let body = inline_depth(&body, defs, depth + 1)?;
             out.push('(');
             out.push_str(&body);
@@ -112,6 +98,31 @@ fn inline_depth(
     }
     out.push_str(text.get(last..).unwrap_or(""));
     Ok(out)
+}
+
+/// `body` with each identifier naming a parameter (not after a `.`) replaced by
+/// `(argument)`, in one pass.
+fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut last = 0;
+    for (start, end) in idents(body) {
+        let name = body.get(start..end).unwrap_or("");
+        let Some(i) = params.iter().position(|p| p == name) else {
+            continue;
+        };
+        let prev = body.get(..start).and_then(|p| p.trim_end().chars().last());
+        if prev == Some('.') {
+            continue;
+        }
+        let Some(arg) = args.get(i) else { continue };
+        out.push_str(body.get(last..start).unwrap_or(""));
+        out.push('(');
+        out.push_str(arg.trim());
+        out.push(')');
+        last = end;
+    }
+    out.push_str(body.get(last..).unwrap_or(""));
+    out
 }
 
 /// Byte ranges of identifiers outside string literals.
@@ -251,6 +262,27 @@ mod tests {
             inline("is_ds()", &defs()),
             Err(InlineError::Arity { .. })
         ));
+    }
+
+    #[test]
+    fn arguments_named_like_parameters() {
+        let mut d = HashMap::new();
+        d.insert(
+            "f".into(),
+            DefBody {
+                params: vec!["t".into(), "s".into()],
+                call: true,
+                body: "t.name == s.name && s.x".into(),
+            },
+        );
+        assert_eq!(
+            inline("f(s, t)", &d).unwrap(),
+            "((s).name == (t).name && (t).x)"
+        );
+        assert_eq!(
+            inline("f(t, s)", &d).unwrap(),
+            "((t).name == (s).name && (s).x)"
+        );
     }
 
     #[test]
