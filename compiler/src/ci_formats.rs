@@ -76,13 +76,19 @@ pub fn sarif(outcome: &Outcome, policies: &[&CompiledPolicy]) -> String {
         .map(|e| {
             let mut n = json!({ "level": "error", "message": { "text": e.message } });
             if !e.file.is_empty() {
-                let mut loc =
-                    json!({ "physicalLocation": { "artifactLocation": { "uri": e.file } } });
-                if e.line > 0 {
-                    loc["physicalLocation"]["region"] =
-                        json!({ "startLine": e.line, "startColumn": e.column.max(1) });
+                let mut physical = json!({ "artifactLocation": { "uri": e.file } });
+                if let (true, Some(p)) = (e.line > 0, physical.as_object_mut()) {
+                    p.insert(
+                        "region".into(),
+                        json!({ "startLine": e.line, "startColumn": e.column.max(1) }),
+                    );
                 }
-                n["locations"] = json!([loc]);
+                if let Some(obj) = n.as_object_mut() {
+                    obj.insert(
+                        "locations".into(),
+                        json!([{ "physicalLocation": physical }]),
+                    );
+                }
             }
             n
         })

@@ -16,6 +16,9 @@ use crate::diagnostics::Level;
 use crate::discover::{discover, display_path, kind_by_name};
 use crate::report::{self, Finding, InputError, Outcome};
 
+mod fmt;
+mod settings;
+
 /// Exit code: nothing at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;
 /// Exit code: findings at or above `--fail-on` (or failing tests).
@@ -49,6 +52,19 @@ enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
+    /// Format policy files canonically (comments kept).
+    Fmt {
+        /// Policy files or directories (default `.`).
+        paths: Vec<PathBuf>,
+        /// Only list the files that are not formatted; exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Print the fields policies can read, per target, with types and docs.
+    Schema {
+        /// One target (`compose`, `dockerfile`, `dotenv`, `nginx`, `caddyfile`, `http`).
+        target: Option<String>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,9 +84,13 @@ struct CheckArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     policies: PolicyArgs,
-    /// Which policies run: `recommended` (default) or `strict` (adds the strict rows).
-    #[arg(long, value_enum, default_value = "recommended")]
-    profile: ProfileArg,
+    /// Which policies run: `recommended` (the default, or `profile:` of the
+    /// config) or `strict` (adds the strict rows).
+    #[arg(long, value_enum)]
+    profile: Option<ProfileArg>,
+    /// Settings file (default: `rampart.yaml` at the scan root, when present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -147,6 +167,8 @@ pub fn run(
         Command::Test(a) => test(&a, cwd, out, err),
         Command::List(p) => list(&p, cwd, out, err),
         Command::Explain { id, policies } => explain(&id, &policies, cwd, out, err),
+        Command::Schema { target } => schema(target.as_deref(), out, err),
+        Command::Fmt { paths, check } => fmt::run(&paths, check, cwd, out, err),
     }
 }
 
@@ -214,23 +236,39 @@ fn load_policy_sources(
 
 /// Compiles the stdlib (unless disabled) plus extra policies; prints diagnostics.
 fn compile_policies(args: &PolicyArgs, cwd: &Path, err: &mut dyn Write) -> Option<Compiled> {
+    compile_configured(args, cwd, Vec::new(), &CompileOptions::default(), err)
+}
+
+/// Compiles the stdlib (unless disabled), `--policy` files and `extra`
+/// policy paths with `options`; prints policy diagnostics. `None` when a
+/// policy file cannot be read or does not compile (param problems are left
+/// in [`Compiled::param_errors`] for the caller to locate).
+fn compile_configured(
+    args: &PolicyArgs,
+    cwd: &Path,
+    extra: Vec<PathBuf>,
+    options: &CompileOptions,
+    err: &mut dyn Write,
+) -> Option<Compiled> {
     let mut sources = if args.no_stdlib {
         Vec::new()
     } else {
         stdlib_sources()
     };
-    sources.extend(load_policy_sources(&args.policy, cwd, err)?);
-    let compiled = compile(sources, &CompileOptions::default());
+    let mut paths = args.policy.clone();
+    paths.extend(extra);
+    sources.extend(load_policy_sources(&paths, cwd, err)?);
+    let compiled = compile(sources, options);
     if !compiled.diagnostics.is_empty() {
         let text = report::policy_diagnostics(&compiled, &compiled.diagnostics);
         let _ = err.write_all(text.as_bytes());
     }
-    if compiled.has_errors() {
-        let n = compiled
-            .diagnostics
-            .iter()
-            .filter(|d| d.level == Level::Error)
-            .count();
+    let n = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
+    if n > 0 {
         let _ = writeln!(
             err,
             "error: {n} error{} in policies; nothing was checked",
@@ -249,15 +287,66 @@ fn selected(p: &CompiledPolicy, profile: ProfileArg) -> bool {
 }
 
 fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let Some(compiled) = compile_policies(&a.policies, cwd, err) else {
+    let today = crate::config::Date::today_utc();
+    let Ok(loaded) = settings::load(a.config.as_deref(), &a.paths, cwd, today, err) else {
         return EXIT_ERROR;
     };
-    let policies: Vec<&CompiledPolicy> = compiled
+    // Every problem of the config is reported in one run, after compiling
+    // (ids and params are checked against the policies).
+    let mut problems = Vec::new();
+    let mut extra = Vec::new();
+    let mut options = CompileOptions::default();
+    if let Some(l) = &loaded {
+        problems.extend(l.problems.iter().cloned());
+        let (paths, missing) = l.policy_paths();
+        extra = paths;
+        problems.extend(missing);
+        options.params = l.config.param_values();
+    }
+    let compiled = compile_configured(&a.policies, cwd, extra, &options, err);
+    let owned_ids: Vec<String> = compiled
+        .iter()
+        .flat_map(|c| c.policies.iter().map(|p| p.id.clone()))
+        .collect();
+    let ids: Vec<&str> = owned_ids.iter().map(String::as_str).collect();
+    if let (Some(l), Some(c)) = (&loaded, &compiled) {
+        problems.extend(l.param_problems(&c.param_errors));
+        problems.extend(l.config.check_ids(&ids));
+    }
+    let config_failed = loaded.as_ref().is_some_and(|l| l.report(&problems, err));
+    let Some(compiled) = compiled.filter(|_| !config_failed) else {
+        return EXIT_ERROR;
+    };
+    let profile = a.profile.unwrap_or(
+        match loaded.as_ref().and_then(|l| l.config.profile.as_ref()) {
+            Some(p) if p.value == crate::config::ConfigProfile::Strict => ProfileArg::Strict,
+            _ => ProfileArg::Recommended,
+        },
+    );
+    let chosen: Vec<CompiledPolicy> = compiled
         .policies
         .iter()
-        .filter(|p| selected(p, a.profile))
+        .filter(|p| {
+            let by_profile = selected(p, profile);
+            loaded
+                .as_ref()
+                .map_or(by_profile, |l| l.config.selects(&p.id, by_profile))
+        })
+        .map(|p| {
+            let mut p = p.clone();
+            if let Some(s) = loaded.as_ref().and_then(|l| l.config.severity_of(&p.id)) {
+                p.severity = s;
+            }
+            p
+        })
         .collect();
-    let found = discover(&a.paths, cwd, a.no_ignore);
+    let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
+    let mut found = discover(&a.paths, cwd, a.no_ignore);
+    if let Some(l) = &loaded {
+        found
+            .inputs
+            .retain(|i| i.explicit || l.config.includes(&l.rel(&i.display)));
+    }
     let mut project = Project::on_disk(cwd, found.roots.clone());
     let mut read_errors = Vec::new();
     for input in &found.inputs {
@@ -284,8 +373,7 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     project.link();
     let inputs = found.inputs;
     let walk_errors = found.errors;
-    let outcome = evaluate(&project, &policies, &compiled);
-    let mut outcome = outcome;
+    let mut outcome = evaluate(&project, &policies, &compiled);
     outcome.errors.extend(read_errors);
     outcome
         .errors
@@ -298,6 +386,23 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         }));
     outcome.errors.sort();
     outcome.files = inputs.len();
+    let rel = |f: &str| loaded.as_ref().map_or_else(|| f.to_string(), |l| l.rel(f));
+    let unused = crate::suppress::apply(
+        &mut outcome,
+        &project,
+        loaded.as_ref().map(|l| &l.config),
+        &rel,
+        &ids,
+    );
+    outcome.waived.sort();
+    if let Some(l) = &loaded {
+        l.report(&unused, err);
+        if a.format == Format::Json {
+            outcome
+                .warnings
+                .extend(unused.iter().map(|p| l.as_input_warning(p)));
+        }
+    }
     let rendered = match a.format {
         Format::Json => report::json(&outcome),
         Format::Text => report::text(&outcome, &project),
@@ -469,6 +574,28 @@ fn explain(id: &str, p: &PolicyArgs, cwd: &Path, out: &mut dyn Write, err: &mut 
         }
     }
     EXIT_OK
+}
+
+fn schema(target: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let s = rampart_runtime::schema::Schema::standard();
+    match crate::schema_doc::render(&s, &rampart_runtime::functions::signatures(), target) {
+        Ok(text) => {
+            let _ = out.write_all(text.as_bytes());
+            EXIT_OK
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: unknown target `{}`", e.name);
+            match e.suggestion {
+                Some(s) => {
+                    let _ = writeln!(err, "help: did you mean `{s}`?");
+                }
+                None => {
+                    let _ = writeln!(err, "help: targets: {}", e.targets.join(", "));
+                }
+            }
+            EXIT_ERROR
+        }
+    }
 }
 
 fn indent(s: &str) -> String {

@@ -9,7 +9,7 @@ use rampart_runtime::engine::{Deny, Engine, Expr, MessagePart, Origin, Rule, Ste
 use rampart_runtime::functions::{self, Signature};
 use rampart_runtime::schema::{Schema, Type};
 
-use crate::check::{type_of_value, value_fits, Binding, Checker};
+use crate::check::{type_of_value, value_fits, Binding, Checker, DefAst};
 use crate::diagnostics::{did_you_mean, Diagnostic, Level};
 use crate::inline::{inline, DefBody, InlineError};
 use crate::template::{parse_template, TemplatePart};
@@ -150,12 +150,54 @@ pub struct Compiled {
     pub diagnostics: Vec<Diagnostic>,
     /// Param values in effect, by qualified name, with their types.
     pub params: BTreeMap<String, (Type, cel::Value)>,
+    /// Problems with [`CompileOptions::params`]; the caller locates them
+    /// (in `rampart.yaml`).
+    pub param_errors: Vec<ParamError>,
 }
 
 impl Compiled {
-    /// Whether any diagnostic is an error.
+    /// Whether any diagnostic is an error, or a configured param is wrong.
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.level == Level::Error)
+        !self.param_errors.is_empty() || self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+}
+
+/// A configured param value that cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParamError {
+    /// No package declares a param of this qualified name.
+    Unknown {
+        /// The qualified name.
+        name: String,
+        /// The closest param.
+        suggestion: Option<String>,
+    },
+    /// The value does not fit the declared type.
+    WrongType {
+        /// The qualified name.
+        name: String,
+        /// The declared type.
+        expected: Type,
+    },
+}
+
+/// A configured value made to fit a declared type: as is when it fits;
+/// scalars become strings where strings are expected (`[80, 443]` for a
+/// `list<string>`). `None` when it cannot fit.
+fn coerce(v: &cel::Value, t: &Type) -> Option<cel::Value> {
+    if value_fits(v, t) {
+        return Some(v.clone());
+    }
+    match (t, v) {
+        (Type::String, cel::Value::Int(i)) => Some(cel::Value::String(Arc::new(i.to_string()))),
+        (Type::String, cel::Value::UInt(i)) => Some(cel::Value::String(Arc::new(i.to_string()))),
+        (Type::String, cel::Value::Float(f)) => Some(cel::Value::String(Arc::new(f.to_string()))),
+        (Type::String, cel::Value::Bool(b)) => Some(cel::Value::String(Arc::new(b.to_string()))),
+        (Type::List(inner), cel::Value::List(items)) => {
+            let items: Option<Vec<cel::Value>> = items.iter().map(|i| coerce(i, inner)).collect();
+            items.map(|i| cel::Value::List(Arc::new(i)))
+        }
+        _ => None,
     }
 }
 
@@ -170,6 +212,7 @@ struct Package {
     values: HashMap<String, (Type, cel::Value)>,
     defs: HashMap<String, DefBody>,
     def_arity: HashMap<String, Option<usize>>,
+    def_asts: HashMap<String, DefAst>,
 }
 
 /// Compiles policy sources.
@@ -213,21 +256,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
         let ix = u32::try_from(i).unwrap_or(u32::MAX);
         match rampart_lang::parse(&src.text) {
             Ok(f) => files.push((ix, f)),
-            Err(e) => {
-                let message = match (&e.reason, e.expected.as_slice()) {
-                    (Some(r), _) => r.clone(),
-                    (None, []) => "syntax error".into(),
-                    (None, [one]) => format!("expected {one}"),
-                    (None, many) => format!("expected one of {}", many.join(", ")),
-                };
-                out.diagnostics.push(Diagnostic::error(
-                    "E0001",
-                    ix,
-                    e.span.start,
-                    e.span.end.max(e.span.start),
-                    message,
-                ));
-            }
+            Err(e) => out.diagnostics.push(syntax_diagnostic(ix, &e)),
         }
     }
 
@@ -240,6 +269,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
             values: HashMap::new(),
             defs: HashMap::new(),
             def_arity: HashMap::new(),
+            def_asts: HashMap::new(),
         });
         for item in &f.items {
             match item {
@@ -266,6 +296,17 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                     entry
                         .def_arity
                         .insert(d.name.name.clone(), d.has_parens.then_some(d.params.len()));
+                    // Parsed for the guard facts of calls; a body that does not
+                    // parse is reported where the def is used.
+                    if let Ok(program) = env.compile(&d.body.text) {
+                        entry.def_asts.insert(
+                            d.name.name.clone(),
+                            DefAst {
+                                params: d.params.iter().map(|p| p.name.clone()).collect(),
+                                body: program.expression().clone(),
+                            },
+                        );
+                    }
                 }
                 _ => {}
             }
@@ -368,12 +409,30 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     for k in options.params.keys() {
         if !out.params.contains_key(k) {
             let names: Vec<&str> = out.params.keys().map(String::as_str).collect();
-            let mut d = Diagnostic::error("E0110", 0, 0, 0, format!("unknown param `{k}`"));
-            d.help = did_you_mean(k, names).map(|s| format!("did you mean `{s}`?"));
-            out.diagnostics.push(d);
+            out.param_errors.push(ParamError::Unknown {
+                name: k.clone(),
+                suggestion: did_you_mean(k, names).map(str::to_string),
+            });
         }
     }
     out
+}
+
+/// A syntax error of policy source `ix` as a diagnostic (E0001).
+pub fn syntax_diagnostic(ix: u32, e: &rampart_lang::SyntaxError) -> Diagnostic {
+    let message = match (&e.reason, e.expected.as_slice()) {
+        (Some(r), _) => r.clone(),
+        (None, []) => "syntax error".into(),
+        (None, [one]) => format!("expected {one}"),
+        (None, many) => format!("expected one of {}", many.join(", ")),
+    };
+    Diagnostic::error(
+        "E0001",
+        ix,
+        e.span.start,
+        e.span.end.max(e.span.start),
+        message,
+    )
 }
 
 fn is_param_name(files: &[(u32, ast::File)], pkg: &str, name: &str) -> bool {
@@ -434,16 +493,12 @@ fn evaluate_values(
                                 }
                                 let qualified = format!("{pkg}.{}", name.name);
                                 if let Some(o) = options.params.get(&qualified) {
-                                    if value_fits(o, &t) {
-                                        v = o.clone();
-                                    } else {
-                                        out.diagnostics.push(Diagnostic::error(
-                                            "E0112",
-                                            ix,
-                                            name.span.start,
-                                            name.span.end,
-                                            format!("the configured value of `{qualified}` is not a `{t}`"),
-                                        ));
+                                    match coerce(o, &t) {
+                                        Some(c) => v = c,
+                                        None => out.param_errors.push(ParamError::WrongType {
+                                            name: qualified.clone(),
+                                            expected: t.clone(),
+                                        }),
                                     }
                                 }
                                 ty = t;
@@ -687,9 +742,13 @@ impl PolicyCtx<'_> {
         runtime_scope.sort_by(|a, b| a.0.cmp(&b.0));
         let empty_defs = HashMap::new();
         let empty_arity = HashMap::new();
+        let empty_asts = HashMap::new();
         let own = self.packages.get(self.pkg);
-        let defs = own.map_or(&empty_defs, |p| &p.defs);
-        let def_arity = own.map_or(&empty_arity, |p| &p.def_arity);
+        let names = Names {
+            defs: own.map_or(&empty_defs, |p| &p.defs),
+            def_arity: own.map_or(&empty_arity, |p| &p.def_arity),
+            def_asts: own.map_or(&empty_asts, |p| &p.def_asts),
+        };
 
         // The target: root of the first path.
         let first_root = p.clauses.iter().find_map(|c| match c {
@@ -725,10 +784,14 @@ impl PolicyCtx<'_> {
         let mut loop_vars: Vec<(String, ast::Span)> = Vec::new();
         let mut used: HashSet<String> = HashSet::new();
         let mut ok = true;
+        // Paths a `where` above has shown present (`where has(service.image)`).
+        let mut guards: Vec<String> = Vec::new();
         for clause in &p.clauses {
             match clause {
                 Clause::For { var, path } => {
                     used.extend(path.segments.first().cloned());
+                    // A rebound name starts without guards.
+                    guards.retain(|g| g.split('.').next() != Some(var.name.as_str()));
                     match self.path_type(&scope, path) {
                         Ok(Type::List(elem)) => {
                             scope.insert(var.name.clone(), Binding::Value(*elem));
@@ -752,13 +815,24 @@ impl PolicyCtx<'_> {
                         }
                     }
                 }
-                Clause::Where(c) => match self.expr(c, &scope, defs, def_arity, true, &mut used) {
-                    Ok(e) => steps.push(Step::Where(e)),
-                    Err(ds) => {
-                        diags.extend(ds);
-                        ok = false;
+                Clause::Where(c) => {
+                    let mut st = ExprState {
+                        scope: &scope,
+                        guards: &guards,
+                        used: &mut used,
+                        warnings: &mut diags,
+                    };
+                    match self.expr(c, &names, &mut st, true) {
+                        Ok((e, facts)) => {
+                            steps.push(Step::Where(e));
+                            guards.extend(facts);
+                        }
+                        Err(ds) => {
+                            diags.extend(ds);
+                            ok = false;
+                        }
                     }
-                },
+                }
                 Clause::Deny {
                     node,
                     when,
@@ -770,32 +844,51 @@ impl PolicyCtx<'_> {
                         diags.push(d);
                         ok = false;
                     }
+                    let mut message_guards = guards.clone();
                     let when_expr = match when {
-                        Some(c) => match self.expr(c, &scope, defs, def_arity, true, &mut used) {
-                            Ok(e) => Some(e),
-                            Err(ds) => {
-                                diags.extend(ds);
-                                ok = false;
-                                None
+                        Some(c) => {
+                            let mut st = ExprState {
+                                scope: &scope,
+                                guards: &guards,
+                                used: &mut used,
+                                warnings: &mut diags,
+                            };
+                            match self.expr(c, &names, &mut st, true) {
+                                Ok((e, facts)) => {
+                                    // The message is rendered only where `when` holds.
+                                    message_guards.extend(facts);
+                                    Some(e)
+                                }
+                                Err(ds) => {
+                                    diags.extend(ds);
+                                    ok = false;
+                                    None
+                                }
                             }
-                        },
+                        }
                         None => None,
                     };
-                    let template = message.as_ref().map_or_else(
-                        || {
-                            vec![MessagePart::Text(
-                                title.clone().unwrap_or_else(|| id.clone()),
-                            )]
-                        },
-                        |m| match self.message(m, &scope, defs, def_arity, &mut used) {
-                            Ok(parts) => parts,
-                            Err(ds) => {
-                                diags.extend(ds);
-                                ok = false;
-                                Vec::new()
+                    let template = match message {
+                        None => vec![MessagePart::Text(
+                            title.clone().unwrap_or_else(|| id.clone()),
+                        )],
+                        Some(m) => {
+                            let mut st = ExprState {
+                                scope: &scope,
+                                guards: &message_guards,
+                                used: &mut used,
+                                warnings: &mut diags,
+                            };
+                            match self.message(m, &names, &mut st) {
+                                Ok(parts) => parts,
+                                Err(ds) => {
+                                    diags.extend(ds);
+                                    ok = false;
+                                    Vec::new()
+                                }
                             }
-                        },
-                    );
+                        }
+                    };
                     steps.push(Step::Deny(denies.len()));
                     denies.push(Deny {
                         node: node.segments.clone(),
@@ -913,40 +1006,34 @@ impl PolicyCtx<'_> {
         Ok(ty)
     }
 
-    /// Checks and compiles one CEL expression (defs inlined for execution).
+    /// Checks and compiles one CEL expression (defs inlined for execution);
+    /// also returns the paths it shows present where it is true.
     fn expr(
         &self,
         c: &ast::Cel,
-        scope: &HashMap<String, Binding>,
-        defs: &HashMap<String, DefBody>,
-        def_arity: &HashMap<String, Option<usize>>,
+        names: &Names<'_>,
+        st: &mut ExprState<'_>,
         want_bool: bool,
-        used: &mut HashSet<String>,
-    ) -> Result<Expr, Vec<Diagnostic>> {
+    ) -> Result<(Expr, Vec<String>), Vec<Diagnostic>> {
         self.expr_at(
             &c.text,
             c.span.start,
             &|o| c.span.start + o,
-            scope,
-            defs,
-            def_arity,
+            names,
+            st,
             want_bool,
-            used,
         )
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn expr_at(
         &self,
         text: &str,
         origin_start: usize,
         map: &dyn Fn(usize) -> usize,
-        scope: &HashMap<String, Binding>,
-        defs: &HashMap<String, DefBody>,
-        def_arity: &HashMap<String, Option<usize>>,
+        names: &Names<'_>,
+        st: &mut ExprState<'_>,
         want_bool: bool,
-        used: &mut HashSet<String>,
-    ) -> Result<Expr, Vec<Diagnostic>> {
+    ) -> Result<(Expr, Vec<String>), Vec<Diagnostic>> {
         let program = self.env.compile(text).map_err(|e| {
             let first = e.errors.first();
             let (line, col) = first.map_or((1, 1), |p| p.pos);
@@ -969,30 +1056,33 @@ impl PolicyCtx<'_> {
         let mut checker = Checker {
             schema: self.schema,
             functions: self.signatures,
-            defs: def_arity,
-            scope: scope.clone(),
+            defs: names.def_arity,
+            def_asts: names.def_asts,
+            scope: st.scope.clone(),
+            guards: st.guards.to_vec(),
             offsets: &offsets,
             text,
             errors: Vec::new(),
+            warnings: Vec::new(),
             used: Vec::new(),
+            extents: HashMap::new(),
         };
-        let ty = checker.infer(program.expression());
-        used.extend(checker.used.iter().cloned());
-        let mut diags: Vec<Diagnostic> = checker
-            .errors
-            .iter()
-            .map(|e| {
-                let mut d = Diagnostic::error(
-                    e.code,
-                    self.source,
-                    map(e.start),
-                    map(e.end.min(text.len())),
-                    e.message.clone(),
-                );
-                d.help = e.help.clone();
-                d
-            })
-            .collect();
+        let ty = checker.run(program.expression());
+        let facts = checker.facts(program.expression(), true);
+        st.used.extend(checker.used.iter().cloned());
+        let located = |e: &crate::check::CheckError, warning: bool| {
+            let (start, end) = (map(e.start), map(e.end.min(text.len())));
+            let mut d = if warning {
+                Diagnostic::warning(e.code, self.source, start, end, e.message.clone())
+            } else {
+                Diagnostic::error(e.code, self.source, start, end, e.message.clone())
+            };
+            d.help = e.help.clone();
+            d
+        };
+        st.warnings
+            .extend(checker.warnings.iter().map(|w| located(w, true)));
+        let mut diags: Vec<Diagnostic> = checker.errors.iter().map(|e| located(e, false)).collect();
         if want_bool && !matches!(ty, Type::Bool | Type::Any) {
             diags.push(Diagnostic::error(
                 "E0302",
@@ -1005,7 +1095,7 @@ impl PolicyCtx<'_> {
         if !diags.is_empty() {
             return Err(diags);
         }
-        let inlined = inline(text, defs).map_err(|e| {
+        let inlined = inline(text, names.defs).map_err(|e| {
             vec![match e {
                 InlineError::Arity {
                     name,
@@ -1044,23 +1134,24 @@ impl PolicyCtx<'_> {
                 )]
             })?
         };
-        Ok(Expr {
-            program: Arc::new(program),
-            origin: Origin {
-                source: self.source,
-                start: origin_start,
-                end: map(text.len()),
+        Ok((
+            Expr {
+                program: Arc::new(program),
+                origin: Origin {
+                    source: self.source,
+                    start: origin_start,
+                    end: map(text.len()),
+                },
             },
-        })
+            facts,
+        ))
     }
 
     fn message(
         &self,
         m: &ast::Str,
-        scope: &HashMap<String, Binding>,
-        defs: &HashMap<String, DefBody>,
-        def_arity: &HashMap<String, Option<usize>>,
-        used: &mut HashSet<String>,
+        names: &Names<'_>,
+        st: &mut ExprState<'_>,
     ) -> Result<Vec<MessagePart>, Vec<Diagnostic>> {
         let to_file = |o: usize| value_offset_to_file(m, o);
         let parts = parse_template(&m.value).map_err(|offset| {
@@ -1079,8 +1170,8 @@ impl PolicyCtx<'_> {
                 TemplatePart::Text(t) => out.push(MessagePart::Text(t)),
                 TemplatePart::Expr { text, offset } => {
                     let map = |o: usize| to_file(offset + o);
-                    match self.expr_at(&text, map(0), &map, scope, defs, def_arity, false, used) {
-                        Ok(e) => out.push(MessagePart::Expr(e)),
+                    match self.expr_at(&text, map(0), &map, names, st, false) {
+                        Ok((e, _)) => out.push(MessagePart::Expr(e)),
                         Err(ds) => diags.extend(ds),
                     }
                 }
@@ -1092,6 +1183,22 @@ impl PolicyCtx<'_> {
             Err(diags)
         }
     }
+}
+
+/// The defs of a policy's package, for checking and inlining.
+struct Names<'a> {
+    defs: &'a HashMap<String, DefBody>,
+    def_arity: &'a HashMap<String, Option<usize>>,
+    def_asts: &'a HashMap<String, DefAst>,
+}
+
+/// What checking one expression reads and adds to.
+struct ExprState<'a> {
+    scope: &'a HashMap<String, Binding>,
+    /// Paths known present where the expression is evaluated.
+    guards: &'a [String],
+    used: &'a mut HashSet<String>,
+    warnings: &'a mut Vec<Diagnostic>,
 }
 
 /// Maps a byte offset in a string's value back to the policy file.

@@ -16,6 +16,8 @@ pub struct Input {
     pub display: String,
     /// Its kind.
     pub kind: Kind,
+    /// Named on the command line (not found by walking).
+    pub explicit: bool,
 }
 
 /// A path that could not be used.
@@ -92,6 +94,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     path: full,
                     display: shown,
                     kind,
+                    explicit: true,
                 }),
                 None => d.errors.push(DiscoverError {
                     path: shown,
@@ -125,6 +128,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                             display: display_path(e.path(), cwd),
                             path: e.path().to_path_buf(),
                             kind,
+                            explicit: false,
                         });
                     } else if nginx::is_candidate_name(e.path()) {
                         nginx_candidates.push(e.path().to_path_buf());
@@ -146,6 +150,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     display: display_path(&entry, cwd),
                     path: entry,
                     kind: Kind::Nginx,
+                    explicit: false,
                 });
             }
         }

@@ -64,19 +64,65 @@ pub struct Outcome {
     pub errors: Vec<InputError>,
     /// Warnings (missing links…), sorted.
     pub warnings: Vec<InputError>,
+    /// Findings hidden by a waiver or an inline suppression, sorted.
+    pub waived: Vec<Waived>,
+}
+
+/// A finding hidden by a waiver or a `rampart:ignore` comment.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Waived {
+    /// The finding.
+    pub finding: Finding,
+    /// What hid it.
+    pub by: WaivedBy,
+}
+
+/// What hid a finding.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WaivedBy {
+    /// A waiver of `rampart.yaml`.
+    Config {
+        /// Its reason.
+        reason: String,
+        /// Its owner.
+        owner: String,
+        /// Its expiry date (`YYYY-MM-DD`).
+        expires: String,
+    },
+    /// A `rampart:ignore` comment in the input.
+    Inline {
+        /// Its reason, when given.
+        reason: Option<String>,
+    },
 }
 
 /// Renders the outcome as the stable JSON contract (DESIGN.md § CLI).
 pub fn json(outcome: &Outcome) -> String {
-    let findings: Vec<_> = outcome
-        .findings
+    let finding = |f: &Finding| {
+        json!({
+            "policy": f.policy, "severity": f.severity.as_str(), "title": f.title,
+            "message": f.message, "file": f.file, "line": f.line, "column": f.column,
+            "end_line": f.end_line, "end_column": f.end_column,
+        })
+    };
+    let findings: Vec<_> = outcome.findings.iter().map(finding).collect();
+    let waived: Vec<_> = outcome
+        .waived
         .iter()
-        .map(|f| {
-            json!({
-                "policy": f.policy, "severity": f.severity.as_str(), "title": f.title,
-                "message": f.message, "file": f.file, "line": f.line, "column": f.column,
-                "end_line": f.end_line, "end_column": f.end_column,
-            })
+        .map(|w| {
+            let mut v = finding(&w.finding);
+            let by = match &w.by {
+                WaivedBy::Config {
+                    reason,
+                    owner,
+                    expires,
+                } => json!({"by": "config", "reason": reason, "owner": owner, "expires": expires}),
+                WaivedBy::Inline { reason } => json!({"by": "inline", "reason": reason}),
+            };
+            if let (Some(obj), Some(extra)) = (v.as_object_mut(), by.as_object()) {
+                obj.extend(extra.clone());
+            }
+            v
         })
         .collect();
     let errors: Vec<_> = outcome
@@ -94,10 +140,12 @@ pub fn json(outcome: &Outcome) -> String {
         "summary": {
             "files": outcome.files, "policies": outcome.policies,
             "findings": outcome.findings.len(), "errors": outcome.errors.len(),
+            "waived": outcome.waived.len(),
         },
         "findings": findings,
         "errors": errors,
         "warnings": warnings,
+        "waived": waived,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }
@@ -118,7 +166,7 @@ pub fn text(outcome: &Outcome, project: &Project) -> String {
         let mut d = CsDiagnostic::error().with_message(&e.message);
         match e.span.and_then(|s| ids.get(&s.file).map(|fid| (s, *fid))) {
             Some((s, fid)) => d = d.with_labels(vec![Label::primary(fid, s.start..s.end)]),
-            None => d = d.with_notes(vec![format!("in {}", e.file)]),
+            None => d = d.with_notes(vec![where_note(e)]),
         }
         out.push_str(
             &emit_into_string(&config, &files, &d)
@@ -127,8 +175,10 @@ pub fn text(outcome: &Outcome, project: &Project) -> String {
     }
     for w in &outcome.warnings {
         let mut d = CsDiagnostic::warning().with_message(&w.message);
-        if let Some((s, fid)) = w.span.and_then(|s| ids.get(&s.file).map(|fid| (s, *fid))) {
-            d = d.with_labels(vec![Label::primary(fid, s.start..s.end)]);
+        match w.span.and_then(|s| ids.get(&s.file).map(|fid| (s, *fid))) {
+            Some((s, fid)) => d = d.with_labels(vec![Label::primary(fid, s.start..s.end)]),
+            None if !w.file.is_empty() => d = d.with_notes(vec![where_note(w)]),
+            None => {}
         }
         out.push_str(&emit_into_string(&config, &files, &d).unwrap_or_default());
     }
@@ -183,7 +233,29 @@ pub fn text(outcome: &Outcome, project: &Project) -> String {
         outcome.policies,
         if outcome.policies == 1 { "y" } else { "ies" },
     ));
+    if !outcome.waived.is_empty() {
+        let inline = outcome
+            .waived
+            .iter()
+            .filter(|w| matches!(w.by, WaivedBy::Inline { .. }))
+            .count();
+        let n = outcome.waived.len();
+        out.push_str(&format!(
+            "{n} finding{} waived ({} by rampart.yaml, {inline} by `rampart:ignore` comments)\n",
+            if n == 1 { "" } else { "s" },
+            n - inline,
+        ));
+    }
     out
+}
+
+/// `in file` or `at file:line:column` for a problem without a snippet.
+fn where_note(e: &InputError) -> String {
+    if e.line > 0 {
+        format!("at {}:{}:{}", e.file, e.line, e.column)
+    } else {
+        format!("in {}", e.file)
+    }
 }
 
 fn indent(s: &str) -> String {
@@ -196,7 +268,11 @@ fn indent(s: &str) -> String {
 /// The text with every secret replaced by `*` of the same length (positions stay valid).
 fn mask_secrets(text: &str, project: &Project) -> String {
     let mut out = text.to_string();
-    for s in &project.secrets {
+    // Longest first: a secret that contains a shorter one (`admin123_CHANGE_ME`
+    // and a compose default `admin123`) is masked whole.
+    let mut secrets: Vec<&String> = project.secrets.iter().collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for s in secrets {
         if s.chars().count() >= 4 && out.contains(s.as_str()) {
             let keep: String = s.chars().take(2).collect();
             let masked: String = keep.clone() + &"*".repeat(s.len().saturating_sub(keep.len()));
@@ -208,11 +284,25 @@ fn mask_secrets(text: &str, project: &Project) -> String {
 
 /// Renders policy diagnostics with their policy-file snippets.
 pub fn policy_diagnostics(compiled: &Compiled, diags: &[Diagnostic]) -> String {
-    let mut files = SimpleFiles::new();
-    let ids: Vec<usize> = compiled
+    let sources: Vec<(&str, &str)> = compiled
         .sources
         .iter()
-        .map(|s| files.add(s.path.clone(), s.text.clone()))
+        .map(|s| (s.path.as_str(), s.text.as_str()))
+        .collect();
+    diagnostics(&sources, diags)
+}
+
+/// Renders diagnostics about one file (a config file: source index 0).
+pub fn file_diagnostics(path: &str, text: &str, diags: &[Diagnostic]) -> String {
+    diagnostics(&[(path, text)], diags)
+}
+
+/// Renders diagnostics whose `source` indexes `sources` (path, text).
+fn diagnostics(sources: &[(&str, &str)], diags: &[Diagnostic]) -> String {
+    let mut files = SimpleFiles::new();
+    let ids: Vec<usize> = sources
+        .iter()
+        .map(|(path, text)| files.add(path.to_string(), text.to_string()))
         .collect();
     let config = Config::default();
     let mut out = String::new();
@@ -224,10 +314,7 @@ pub fn policy_diagnostics(compiled: &Compiled, diags: &[Diagnostic]) -> String {
         .with_code(d.code)
         .with_message(&d.message);
         if let Some(fid) = ids.get(d.source as usize) {
-            let len = compiled
-                .sources
-                .get(d.source as usize)
-                .map_or(0, |s| s.text.len());
+            let len = sources.get(d.source as usize).map_or(0, |s| s.1.len());
             let start = d.start.min(len);
             let end = d.end.max(start).min(len);
             cs = cs.with_labels(vec![Label::primary(*fid, start..end)]);

@@ -45,7 +45,11 @@ pub struct Ident {
 }
 
 /// A string literal: its value (escapes resolved, triple-quoted text dedented).
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Equality compares values only: the span, the line starts and the quoting
+/// style are presentation (the formatter may turn a one-line `"""…"""` into
+/// `"…"`).
+#[derive(Clone, Debug, Eq)]
 pub struct Str {
     /// The value.
     pub value: String,
@@ -56,6 +60,12 @@ pub struct Str {
     /// For triple-quoted strings: byte offset in the file of each value line's
     /// first character, so positions inside the value map back to the file.
     pub line_starts: Vec<usize>,
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
 }
 
 /// CEL text, verbatim, with its span (`text == file[span]`).

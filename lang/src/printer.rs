@@ -9,146 +9,251 @@ use crate::ast::*;
 
 /// Prints a file in canonical form.
 pub fn print(file: &File) -> String {
-    let mut out = String::new();
-    docs(&mut out, &file.docs, "");
-    let _ = writeln!(out, "package {}", file.package.name);
-    for item in &file.items {
-        out.push('\n');
-        match item {
-            Item::Const(c) => {
-                docs(&mut out, &c.docs, "");
-                let _ = writeln!(out, "const {} = {}", c.name.name, c.value.text);
-            }
-            Item::Param(p) => {
-                docs(&mut out, &p.docs, "");
-                let _ = writeln!(
-                    out,
-                    "param {}: {} = {}",
-                    p.name.name, p.ty.name, p.default.text
-                );
-            }
-            Item::Def(d) => {
-                docs(&mut out, &d.docs, "");
-                let params = if d.has_parens {
-                    format!(
-                        "({})",
-                        d.params
-                            .iter()
-                            .map(|p| p.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                } else {
-                    String::new()
-                };
-                let _ = writeln!(out, "def {}{} = {}", d.name.name, params, d.body.text);
-            }
-            Item::Policy(p) => policy(&mut out, p),
-            Item::Test(t) => test(&mut out, t),
-        }
-    }
-    out
+    let mut p = Printer::new(&[]);
+    p.file(file);
+    p.out
 }
 
-fn docs(out: &mut String, docs: &[String], indent: &str) {
-    for d in docs {
-        if d.is_empty() {
-            let _ = writeln!(out, "{indent}///");
-        } else {
-            let _ = writeln!(out, "{indent}/// {d}");
-        }
-    }
+/// Prints a file and reports, for each printed element (a doc line, an item
+/// header, a metadata entry, a clause, a message, a test case, a closing
+/// brace), the source offset it came from and its printed lines: what the
+/// formatter needs to put comments back. `doc_offsets` are the source offsets
+/// of the `///` lines, in order.
+pub(crate) fn print_mapped(file: &File, doc_offsets: &[usize]) -> (String, Vec<Element>) {
+    let mut p = Printer::new(doc_offsets);
+    p.file(file);
+    (p.out, p.elements)
 }
 
-fn policy(out: &mut String, p: &Policy) {
-    docs(out, &p.docs, "");
-    let _ = writeln!(out, "policy {} {{", p.name.name);
-    for m in &p.meta {
-        match m {
-            Meta::Title(s) => {
-                let _ = writeln!(out, "  title {}", string(s, "  "));
-            }
-            Meta::Severity(i) => {
-                let _ = writeln!(out, "  severity {}", i.name);
-            }
-            Meta::Sources(list, _) => {
-                let _ = writeln!(out, "  sources {}", string_list(list, "  "));
-            }
-            Meta::Rationale(s) => {
-                let _ = writeln!(out, "  rationale {}", string(s, "  "));
-            }
-            Meta::Remediation(s) => {
-                let _ = writeln!(out, "  remediation {}", string(s, "  "));
-            }
-            Meta::Tags(list, _) => {
-                let _ = writeln!(out, "  tags {}", string_list(list, "  "));
-            }
-            Meta::Profile(i) => {
-                let _ = writeln!(out, "  profile {}", i.name);
-            }
-        }
-    }
-    for c in &p.clauses {
-        match c {
-            Clause::For { var, path } => {
-                let _ = writeln!(out, "  for {} in {}", var.name, path);
-            }
-            Clause::Where(cel) => {
-                let _ = writeln!(out, "  where {}", cel.text);
-            }
-            Clause::Deny {
-                node,
-                when,
-                message,
-                ..
-            } => {
-                let _ = write!(out, "  deny {node}");
-                if let Some(w) = when {
-                    let _ = write!(out, " when {}", w.text);
-                }
-                out.push('\n');
-                if let Some(m) = message {
-                    let _ = writeln!(out, "    message {}", string(m, "    "));
-                }
-            }
-        }
-    }
-    out.push_str("}\n");
+/// A printed element (see [`print_mapped`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Element {
+    /// Source offset of its first token (`None` when unknown).
+    pub start: Option<usize>,
+    /// First printed line (0-based).
+    pub first: usize,
+    /// Last printed line.
+    pub last: usize,
+    /// Indentation for comment lines placed before it.
+    pub indent: &'static str,
 }
 
-fn test(out: &mut String, t: &TestBlock) {
-    let _ = writeln!(out, "test {} {{", t.name.name);
-    for c in &t.cases {
-        let kw = match c.expect {
-            Expect::Deny => "deny",
-            Expect::Allow => "allow",
-        };
-        let _ = write!(out, "  {kw} {}", string(&c.name, "  "));
-        if let Some(l) = c.line {
-            let _ = write!(out, " at line {l}");
+struct Printer<'a> {
+    out: String,
+    lines: usize,
+    elements: Vec<Element>,
+    doc_offsets: &'a [usize],
+    doc_ix: usize,
+}
+
+impl Printer<'_> {
+    fn new(doc_offsets: &[usize]) -> Printer<'_> {
+        Printer {
+            out: String::new(),
+            lines: 0,
+            elements: Vec::new(),
+            doc_offsets,
+            doc_ix: 0,
         }
-        match &c.input {
-            CaseInput::Inline { format, text } => {
-                let _ = writeln!(out, " {} {}", format.name, block(&text.value, "  "));
-            }
-            CaseInput::File(p) => {
-                let _ = writeln!(out, " file {}", string(p, "  "));
-            }
-            CaseInput::Files(files) => {
-                out.push_str(" files {\n");
-                for (path, text) in files {
-                    let _ = writeln!(
-                        out,
-                        "    {} {}",
-                        string(path, "    "),
-                        block(&text.value, "    ")
+    }
+
+    /// Writes `text` (whole lines) as one element starting at `start`.
+    fn element(&mut self, start: Option<usize>, indent: &'static str, text: &str) {
+        let first = self.lines;
+        self.out.push_str(text);
+        self.lines += text.matches('\n').count();
+        self.elements.push(Element {
+            start,
+            first,
+            last: self.lines.saturating_sub(1).max(first),
+            indent,
+        });
+    }
+
+    fn blank(&mut self) {
+        self.out.push('\n');
+        self.lines += 1;
+    }
+
+    fn file(&mut self, file: &File) {
+        self.docs(&file.docs, "");
+        self.element(
+            Some(file.package.span.start),
+            "",
+            &format!("package {}\n", file.package.name),
+        );
+        for item in &file.items {
+            self.blank();
+            match item {
+                Item::Const(c) => {
+                    self.docs(&c.docs, "");
+                    self.element(
+                        Some(c.span.start),
+                        "",
+                        &format!("const {} = {}\n", c.name.name, c.value.text),
                     );
                 }
-                out.push_str("  }\n");
+                Item::Param(p) => {
+                    self.docs(&p.docs, "");
+                    self.element(
+                        Some(p.span.start),
+                        "",
+                        &format!(
+                            "param {}: {} = {}\n",
+                            p.name.name, p.ty.name, p.default.text
+                        ),
+                    );
+                }
+                Item::Def(d) => {
+                    self.docs(&d.docs, "");
+                    let params = if d.has_parens {
+                        format!(
+                            "({})",
+                            d.params
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    } else {
+                        String::new()
+                    };
+                    self.element(
+                        Some(d.span.start),
+                        "",
+                        &format!("def {}{} = {}\n", d.name.name, params, d.body.text),
+                    );
+                }
+                Item::Policy(p) => self.policy(p),
+                Item::Test(t) => self.test(t),
             }
         }
     }
-    out.push_str("}\n");
+
+    fn docs(&mut self, docs: &[String], indent: &'static str) {
+        for d in docs {
+            let start = self.doc_offsets.get(self.doc_ix).copied();
+            self.doc_ix += 1;
+            let line = if d.is_empty() {
+                format!("{indent}///\n")
+            } else {
+                format!("{indent}/// {d}\n")
+            };
+            self.element(start, indent, &line);
+        }
+    }
+
+    fn policy(&mut self, p: &Policy) {
+        self.docs(&p.docs, "");
+        self.element(
+            Some(p.span.start),
+            "",
+            &format!("policy {} {{\n", p.name.name),
+        );
+        for m in &p.meta {
+            let (start, line) = match m {
+                Meta::Title(s) => (s.span.start, format!("  title {}\n", string(s, "  "))),
+                Meta::Severity(i) => (i.span.start, format!("  severity {}\n", i.name)),
+                Meta::Sources(list, span) => (
+                    span.start,
+                    format!("  sources {}\n", string_list(list, "  ")),
+                ),
+                Meta::Rationale(s) => (s.span.start, format!("  rationale {}\n", string(s, "  "))),
+                Meta::Remediation(s) => {
+                    (s.span.start, format!("  remediation {}\n", string(s, "  ")))
+                }
+                Meta::Tags(list, span) => {
+                    (span.start, format!("  tags {}\n", string_list(list, "  ")))
+                }
+                Meta::Profile(i) => (i.span.start, format!("  profile {}\n", i.name)),
+            };
+            self.element(Some(start), "  ", &line);
+        }
+        for c in &p.clauses {
+            match c {
+                Clause::For { var, path } => {
+                    self.element(
+                        Some(var.span.start),
+                        "  ",
+                        &format!("  for {} in {}\n", var.name, path),
+                    );
+                }
+                Clause::Where(cel) => {
+                    self.element(
+                        Some(cel.span.start),
+                        "  ",
+                        &format!("  where {}\n", cel.text),
+                    );
+                }
+                Clause::Deny {
+                    node,
+                    when,
+                    message,
+                    span,
+                } => {
+                    let mut line = format!("  deny {node}");
+                    if let Some(w) = when {
+                        let _ = write!(line, " when {}", w.text);
+                    }
+                    line.push('\n');
+                    self.element(Some(span.start), "  ", &line);
+                    if let Some(m) = message {
+                        self.element(
+                            Some(m.span.start),
+                            "    ",
+                            &format!("    message {}\n", string(m, "    ")),
+                        );
+                    }
+                }
+            }
+        }
+        self.element(Some(p.span.end.saturating_sub(1)), "  ", "}\n");
+    }
+
+    fn test(&mut self, t: &TestBlock) {
+        self.element(
+            Some(t.span.start),
+            "",
+            &format!("test {} {{\n", t.name.name),
+        );
+        for c in &t.cases {
+            let kw = match c.expect {
+                Expect::Deny => "deny",
+                Expect::Allow => "allow",
+            };
+            let mut head = format!("  {kw} {}", string(&c.name, "  "));
+            if let Some(l) = c.line {
+                let _ = write!(head, " at line {l}");
+            }
+            match &c.input {
+                CaseInput::Inline { format, text } => {
+                    let _ = writeln!(head, " {} {}", format.name, block(&text.value, "  "));
+                    self.element(Some(c.span.start), "  ", &head);
+                }
+                CaseInput::File(p) => {
+                    let _ = writeln!(head, " file {}", string(p, "  "));
+                    self.element(Some(c.span.start), "  ", &head);
+                }
+                CaseInput::Files(files) => {
+                    head.push_str(" files {\n");
+                    self.element(Some(c.span.start), "  ", &head);
+                    for (path, text) in files {
+                        self.element(
+                            Some(path.span.start),
+                            "    ",
+                            &format!(
+                                "    {} {}\n",
+                                string(path, "    "),
+                                block(&text.value, "    ")
+                            ),
+                        );
+                    }
+                    self.element(Some(c.span.end.saturating_sub(1)), "    ", "  }\n");
+                }
+            }
+        }
+        self.element(Some(t.span.end.saturating_sub(1)), "  ", "}\n");
+    }
 }
 
 fn string_list(list: &[Str], indent: &str) -> String {
@@ -156,18 +261,20 @@ fn string_list(list: &[Str], indent: &str) -> String {
     format!("[{}]", items.join(", "))
 }
 
-/// A string value, as `"…"` when it is one line, as `"""…"""` otherwise.
+/// A string value: a `"""…"""` block when it has several lines or was
+/// written as a block (and a block can hold it exactly), `"…"` otherwise.
 fn string(s: &Str, indent: &str) -> String {
-    if s.value.contains('\n') && can_triple(&s.value) {
+    if (s.value.contains('\n') || s.triple) && can_triple(&s.value) {
         block(&s.value, indent)
     } else {
         quoted(&s.value)
     }
 }
 
+/// Whether a block (`"""` on its own lines, content indented) reads back as
+/// exactly `v` after dedenting.
 fn can_triple(v: &str) -> bool {
     !v.contains("\"\"\"")
-        && !v.ends_with('"')
         && !v
             .lines()
             .any(|l| l.starts_with([' ', '\t']) && l.trim().is_empty())

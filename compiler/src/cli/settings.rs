@@ -1,0 +1,220 @@
+//! Finding, reading and reporting `rampart.yaml` for `rampart check`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::compile::ParamError;
+use crate::config::{self, Config, ConfigError, ConfigProblem, Date, CONFIG_FILE};
+use crate::diagnostics::Level;
+use crate::discover::display_path;
+use crate::report::{self, InputError};
+
+/// A config file that was read.
+pub(super) struct Loaded {
+    /// Its settings.
+    pub config: Config,
+    /// Display path.
+    pub path: String,
+    /// Its text.
+    pub text: String,
+    /// Its directory on disk (policy paths are relative to it).
+    pub dir: PathBuf,
+    /// Its directory as a display path (`""` for the working directory).
+    pub dir_display: String,
+    /// Problems found reading it (expired waivers included).
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl Loaded {
+    /// A display path (relative to the working directory) made relative to
+    /// the config directory, for `include`/`exclude` and waiver paths.
+    pub fn rel(&self, file: &str) -> String {
+        if self.dir_display.is_empty() || self.dir_display == "." {
+            return file.to_string();
+        }
+        file.strip_prefix(&format!("{}/", self.dir_display))
+            .unwrap_or(file)
+            .to_string()
+    }
+
+    /// Problems rendered with snippets of the config file.
+    pub fn render(&self, problems: &[ConfigProblem]) -> String {
+        let diags: Vec<_> = problems.iter().map(|p| p.to_diagnostic(0)).collect();
+        report::file_diagnostics(&self.path, &self.text, &diags)
+    }
+
+    /// A config problem as a located warning for the JSON report.
+    pub fn as_input_warning(&self, p: &ConfigProblem) -> InputError {
+        let before = self.text.get(..p.start.min(self.text.len())).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        InputError {
+            file: self.path.clone(),
+            line,
+            column,
+            message: p.message(),
+            span: None,
+        }
+    }
+
+    /// Prints `problems`; `true` when one of them is an error.
+    pub fn report(&self, problems: &[ConfigProblem], err: &mut dyn Write) -> bool {
+        if problems.is_empty() {
+            return false;
+        }
+        let _ = err.write_all(self.render(problems).as_bytes());
+        let n = problems
+            .iter()
+            .filter(|p| p.level() == Level::Error)
+            .count();
+        if n > 0 {
+            let _ = writeln!(
+                err,
+                "error: {n} error{} in `{}`; nothing was checked",
+                if n == 1 { "" } else { "s" },
+                self.path
+            );
+        }
+        n > 0
+    }
+
+    /// The `policies:` paths, on disk; a missing one is a problem.
+    pub fn policy_paths(&self) -> (Vec<PathBuf>, Vec<ConfigProblem>) {
+        let mut paths = Vec::new();
+        let mut problems = Vec::new();
+        for p in &self.config.policies {
+            let full = self.dir.join(&p.value);
+            if full.exists() {
+                paths.push(full);
+            } else {
+                problems.push(ConfigProblem {
+                    start: p.start,
+                    end: p.end,
+                    error: ConfigError::UnreadablePolicy {
+                        path: p.value.clone(),
+                        reason: "no such file or directory".into(),
+                    },
+                });
+            }
+        }
+        (paths, problems)
+    }
+
+    /// Param errors of a compilation, located at their keys.
+    pub fn param_problems(&self, errors: &[ParamError]) -> Vec<ConfigProblem> {
+        errors
+            .iter()
+            .map(|e| {
+                let (name, error) = match e {
+                    ParamError::Unknown { name, suggestion } => (
+                        name,
+                        ConfigError::UnknownParam {
+                            name: name.clone(),
+                            suggestion: suggestion.clone(),
+                        },
+                    ),
+                    ParamError::WrongType { name, expected } => (
+                        name,
+                        ConfigError::ParamType {
+                            name: name.clone(),
+                            expected: expected.to_string(),
+                        },
+                    ),
+                };
+                let (start, end) = self
+                    .config
+                    .param_key(name)
+                    .map_or((0, 0), |k| (k.start, k.end));
+                ConfigProblem { start, end, error }
+            })
+            .collect()
+    }
+}
+
+/// Where `rampart.yaml` is looked for: the first path's directory (its
+/// parent when it is a file), else the working directory.
+fn scan_root(paths: &[PathBuf], cwd: &Path) -> PathBuf {
+    let Some(first) = paths.first() else {
+        return cwd.to_path_buf();
+    };
+    let full = if first.is_absolute() {
+        first.clone()
+    } else {
+        cwd.join(first)
+    };
+    if full.is_dir() {
+        full
+    } else {
+        full.parent()
+            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf)
+    }
+}
+
+/// Finds and reads the config: `--config FILE`, else `rampart.yaml` at the
+/// scan root when there is one. Its problems (expired waivers included) are
+/// kept for the caller to report with the rest; `Err` (printed) when the file
+/// cannot be read.
+pub(super) fn load(
+    explicit: Option<&Path>,
+    paths: &[PathBuf],
+    cwd: &Path,
+    today: Date,
+    err: &mut dyn Write,
+) -> Result<Option<Loaded>, ()> {
+    let file = match explicit {
+        Some(p) => {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                cwd.join(p)
+            }
+        }
+        None => {
+            let candidate = scan_root(paths, cwd).join(CONFIG_FILE);
+            if !candidate.is_file() {
+                return Ok(None);
+            }
+            candidate
+        }
+    };
+    let path = display_path(&file, cwd);
+    let text = match std::fs::read(&file) {
+        Ok(bytes) if bytes.len() > config::MAX_CONFIG_BYTES => {
+            let _ = writeln!(
+                err,
+                "error: config file `{path}` is larger than {} bytes",
+                config::MAX_CONFIG_BYTES
+            );
+            return Err(());
+        }
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = writeln!(err, "error: config file `{path}` is not valid UTF-8");
+                return Err(());
+            }
+        },
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "error: cannot read config file `{path}`: {}",
+                e.to_string().to_lowercase()
+            );
+            return Err(());
+        }
+    };
+    let (config, mut problems) = config::parse(&text);
+    problems.extend(config.expired_waivers(today));
+    let dir = file
+        .parent()
+        .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
+    let dir_display = display_path(&dir, cwd);
+    Ok(Some(Loaded {
+        config,
+        path,
+        text,
+        dir,
+        dir_display,
+        problems,
+    }))
+}

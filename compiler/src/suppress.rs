@@ -1,0 +1,253 @@
+//! Hiding accepted findings: inline `rampart:ignore` comments in inputs and
+//! the waivers of `rampart.yaml`. A hidden finding is kept as *waived* so
+//! reports can show what was accepted, by whom and why.
+//!
+//! Inline rule: a `#` comment (at the start of a line or after a blank) reading
+//! `rampart:ignore <policy-id>[, <policy-id>…] -- <reason>` suppresses those
+//! policies' findings on its own line, and — when the comment is alone on its
+//! line — on the first line below the run of comment lines it belongs to.
+
+use std::collections::HashMap;
+
+use rampart_runtime::model::{FileId, Span};
+use rampart_runtime::project::Project;
+
+use crate::config::{Config, ConfigError, ConfigProblem};
+use crate::diagnostics::did_you_mean;
+use crate::report::{Finding, InputError, Outcome, Waived, WaivedBy};
+
+/// The marker that starts an inline suppression.
+pub const MARKER: &str = "rampart:ignore";
+
+/// One `rampart:ignore` comment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// 1-based line of the comment.
+    pub line: usize,
+    /// Whether the comment is alone on its line (it then covers the line below).
+    pub own_line: bool,
+    /// Policy ids named.
+    pub ids: Vec<String>,
+    /// The reason after `--`, when given.
+    pub reason: Option<String>,
+    /// Byte range of the marker and what follows it.
+    pub start: usize,
+    /// End of that range.
+    pub end: usize,
+}
+
+/// Every `rampart:ignore` comment of a text.
+pub fn scan(text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        if let Some(s) = parse_line(line, offset, i + 1) {
+            out.push(s);
+        }
+        offset += raw.len();
+    }
+    out
+}
+
+fn parse_line(line: &str, offset: usize, number: usize) -> Option<Suppression> {
+    let at = line.find(MARKER)?;
+    let before = line.get(..at)?;
+    let hash = before.rfind('#')?;
+    let head = before.get(..hash)?;
+    // A comment: `#` at the start or after a blank, and only blanks up to the marker.
+    if !(head.is_empty() || head.ends_with([' ', '\t']))
+        || !before.get(hash + 1..)?.trim().is_empty()
+    {
+        return None;
+    }
+    let rest = line.get(at + MARKER.len()..)?;
+    let (ids, reason) = match rest.split_once("--") {
+        Some((ids, reason)) => (
+            ids,
+            Some(reason.trim().to_string()).filter(|r| !r.is_empty()),
+        ),
+        None => (rest, None),
+    };
+    Some(Suppression {
+        line: number,
+        own_line: head.trim().is_empty(),
+        ids: ids
+            .split([',', ' ', '\t'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        reason,
+        start: offset + at,
+        end: offset + line.trim_end().len(),
+    })
+}
+
+/// Whether `line` (1-based) of `text` holds only a `#` comment.
+fn is_comment_line(lines: &[&str], line: usize) -> bool {
+    line >= 1
+        && lines
+            .get(line - 1)
+            .is_some_and(|l| l.trim_start().starts_with('#'))
+}
+
+/// Hides suppressed and waived findings of `outcome`, moving them to
+/// `outcome.waived`; adds warnings for suppressions without a reason or
+/// naming unknown policies. Returns the problems of the config's waivers
+/// (a warning for each waiver that hid nothing).
+///
+/// `rel` maps a finding's file to its path relative to the config directory.
+pub fn apply(
+    outcome: &mut Outcome,
+    project: &Project,
+    config: Option<&Config>,
+    rel: &dyn Fn(&str) -> String,
+    policy_ids: &[&str],
+) -> Vec<ConfigProblem> {
+    // Inline suppressions, per file.
+    let mut by_file: HashMap<FileId, (Vec<Suppression>, Vec<&str>)> = HashMap::new();
+    for (id, f) in project.sources.files() {
+        if !f.text.contains(MARKER) {
+            continue;
+        }
+        let sups = scan(&f.text);
+        for s in &sups {
+            let span = Span::new(id, s.start, s.end);
+            let loc = project.sources.location(span);
+            let warn = |message: String| InputError {
+                file: f.path.clone(),
+                line: loc.as_ref().map_or(s.line, |l| l.line),
+                column: loc.as_ref().map_or(0, |l| l.column),
+                message,
+                span: Some(span),
+            };
+            if s.ids.is_empty() {
+                outcome
+                    .warnings
+                    .push(warn(format!("`{MARKER}` names no policy")));
+            }
+            for pid in &s.ids {
+                if !policy_ids.contains(&pid.as_str()) {
+                    let hint = did_you_mean(pid, policy_ids.iter().copied())
+                        .map(|d| format!("; did you mean `{d}`?"))
+                        .unwrap_or_default();
+                    outcome.warnings.push(warn(format!(
+                        "`{MARKER}` names unknown policy `{pid}`{hint}"
+                    )));
+                }
+            }
+            if s.reason.is_none() {
+                outcome.warnings.push(warn(format!(
+                    "`{MARKER}` without a reason; write `{MARKER} <policy-id> -- <reason>`"
+                )));
+            }
+        }
+        by_file.insert(id, (sups, f.text.lines().collect()));
+    }
+    let mut used = vec![false; config.map_or(0, |c| c.waivers.len())];
+    let findings = std::mem::take(&mut outcome.findings);
+    for f in findings {
+        if let Some(reason) = inline_reason(&by_file, &f) {
+            outcome.waived.push(Waived {
+                finding: f,
+                by: WaivedBy::Inline { reason },
+            });
+            continue;
+        }
+        let waiver = config.and_then(|c| {
+            c.waiver_for(&f.policy, &rel(&f.file))
+                .and_then(|i| c.waivers.get(i).map(|w| (i, w)))
+        });
+        match waiver {
+            Some((i, w)) => {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
+                }
+                outcome.waived.push(Waived {
+                    finding: f,
+                    by: WaivedBy::Config {
+                        reason: w.reason.clone(),
+                        owner: w.owner.clone(),
+                        expires: w.expires.value.to_string(),
+                    },
+                });
+            }
+            None => outcome.findings.push(f),
+        }
+    }
+    outcome.warnings.sort();
+    outcome.warnings.dedup();
+    let Some(config) = config else {
+        return Vec::new();
+    };
+    config
+        .waivers
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| !u)
+        .map(|(w, _)| ConfigProblem {
+            start: w.policy.text.start,
+            end: w.policy.text.end,
+            error: ConfigError::UnusedWaiver { waiver: w.label() },
+        })
+        .collect()
+}
+
+/// The reason of the inline suppression covering `f`, if one does
+/// (`Some(None)`: suppressed without a reason).
+fn inline_reason(
+    by_file: &HashMap<FileId, (Vec<Suppression>, Vec<&str>)>,
+    f: &Finding,
+) -> Option<Option<String>> {
+    let (sups, lines) = by_file.get(&f.span.file)?;
+    let names = |s: &&Suppression| s.ids.contains(&f.policy);
+    if let Some(s) = sups.iter().filter(names).find(|s| s.line == f.line) {
+        return Some(s.reason.clone());
+    }
+    // Comment lines directly above the finding's line.
+    let mut l = f.line.saturating_sub(1);
+    while is_comment_line(lines, l) {
+        if let Some(s) = sups
+            .iter()
+            .filter(names)
+            .find(|s| s.line == l && s.own_line)
+        {
+            return Some(s.reason.clone());
+        }
+        l -= 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_recognised() {
+        let text = "a: 1 # rampart:ignore compose.x -- legacy\n  # rampart:ignore a.b, c.d\nb: \"#rampart:ignore no\"\nc: x#rampart:ignore no\n#rampart:ignore e.f --\n";
+        let s = scan(text);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert_eq!(s[0].ids, ["compose.x"]);
+        assert_eq!(s[0].reason.as_deref(), Some("legacy"));
+        assert!(!s[0].own_line);
+        assert_eq!(
+            &text[s[0].start..s[0].end],
+            "rampart:ignore compose.x -- legacy"
+        );
+        assert_eq!(s[1].ids, ["a.b", "c.d"]);
+        assert_eq!(s[1].reason, None);
+        assert!(s[1].own_line);
+        assert_eq!(s[1].line, 2);
+        assert_eq!(s[2].ids, ["e.f"]);
+        assert_eq!(s[2].reason, None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn scan_never_panics(text in "\\PC{0,200}") {
+            let _ = scan(&text);
+        }
+    }
+}
