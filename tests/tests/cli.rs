@@ -84,7 +84,8 @@ fn json_contract_fields() {
     for k in ["line", "column", "end_line", "end_column"] {
         assert!(f[k].as_u64().unwrap() >= 1, "{k}");
     }
-    assert_eq!(f["file"], "insecure-stack/docker-compose.yml");
+    // Findings are sorted by path: the example's `.env` comes first.
+    assert_eq!(f["file"], "insecure-stack/.env");
 }
 
 #[test]

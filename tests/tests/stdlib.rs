@@ -74,6 +74,44 @@ fn stdlib_md_compose_rows_exist() {
     assert_eq!(rows, 25);
 }
 
+/// Every dockerfile and dotenv row of STDLIB.md exists with its id, severity and profile.
+#[test]
+fn stdlib_md_dockerfile_and_dotenv_rows_exist() {
+    let Some(shared) = rampart_tests::shared() else {
+        eprintln!("skipped: ../shared not found");
+        return;
+    };
+    let md = std::fs::read_to_string(shared.join("STDLIB.md")).unwrap();
+    let c = compile(stdlib_sources(), &CompileOptions::default());
+    let mut rows = 0;
+    for line in md.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (Some(id), Some(sev)) = (cells.get(1), cells.get(2)) else {
+            continue;
+        };
+        if !id.starts_with("dockerfile.") && !id.starts_with("dotenv.") {
+            continue;
+        }
+        rows += 1;
+        let p = c
+            .policies
+            .iter()
+            .find(|p| p.id == *id)
+            .unwrap_or_else(|| panic!("missing {id}"));
+        let mut words = sev.split_whitespace();
+        assert_eq!(p.severity.as_str(), words.next().unwrap(), "{id} severity");
+        let want = if sev.contains("*strict*") {
+            Profile::Strict
+        } else if sev.contains("*opinionated*") {
+            Profile::Opinionated
+        } else {
+            Profile::Recommended
+        };
+        assert_eq!(p.profile, want, "{id} profile");
+    }
+    assert_eq!(rows, 18);
+}
+
 #[test]
 fn a_failing_case_is_reported() {
     let src = r#"package org
@@ -111,4 +149,18 @@ test p {
         .unwrap()
         .contains("expected a finding"));
     assert!(results[1].failure.is_none());
+}
+
+/// Every embedded policy file is in `rampart fmt` form (comments kept): run
+/// `rampart fmt stdlib-policies` after editing one.
+#[test]
+fn stdlib_is_formatted() {
+    for (path, text) in rampart_stdlib::FILES {
+        let formatted =
+            rampart_lang::format(text).unwrap_or_else(|e| panic!("{path} does not parse: {e:?}"));
+        assert!(
+            formatted == *text,
+            "{path} is not formatted; run `rampart fmt stdlib-policies`"
+        );
+    }
 }

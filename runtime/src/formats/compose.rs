@@ -1208,9 +1208,14 @@ pub fn schema(s: &mut Schema) {
     s.object("Build", "a build section")
         .field("context", "string", "build context (`.` by default)")
         .field(
-            "dockerfile",
+            "dockerfile_path",
             "string",
             "Dockerfile path relative to the context (`Dockerfile` by default)",
+        )
+        .opt(
+            "dockerfile",
+            "Dockerfile",
+            "the Dockerfile this service builds, with its build context (set by linking; absent when it is not in the repository)",
         )
         .opt("target", "string", "build target stage")
         .field("args", "list<KeyValue>", "build args")

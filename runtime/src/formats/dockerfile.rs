@@ -47,10 +47,14 @@ pub fn parse(file: FileId, source: &str) -> (Node, Vec<InputProblem>) {
 }
 
 /// Whether a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`,
-/// `*.dockerfile`, `Containerfile`, `Containerfile.*` (case-insensitive).
+/// `*.dockerfile`, `Containerfile`, `Containerfile.*` (case-insensitive), but not
+/// a Dockerfile-specific ignore file (`Dockerfile.dockerignore`).
 pub fn is_dockerfile_name(file_name: &str) -> bool {
     let n = file_name.to_ascii_lowercase();
     let base = n.rsplit(['/', '\\']).next().unwrap_or(&n);
+    if base.ends_with(".dockerignore") || base.ends_with(".containerignore") {
+        return false;
+    }
     base == "dockerfile"
         || base == "containerfile"
         || base.starts_with("dockerfile.")

@@ -12,7 +12,9 @@ use crate::schema::Type;
 fn secret_name_re() -> Option<&'static Regex> {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"(?i)(PASSWORD|PASSWD|PWD$|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH)").ok()
+        // `AUTH` only as a word of its own (`BASIC_AUTH`, `REDIS_AUTH`), not inside
+        // `AUTHELIA_…`, `AUTHENTIK_…`, `AUTHENTICATION_…` or `OAUTH_CLIENT_ID`.
+        Regex::new(r"(?i)(PASSWORD|PASSWD|PWD$|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|(^|[^A-Z])AUTH([^A-Z]|$))").ok()
     })
     .as_ref()
 }
@@ -48,11 +50,30 @@ const NOT_SECRET_SUFFIXES: &[&str] = &[
     "_DOMAIN",
     "_ENDPOINT",
     "_USERNAME",
+    "_TOKENS",
+    "_VERSION",
+    "_REQUIRED",
+    "_ACTIVE",
+    "_LIFETIME",
+    "_MINUTES",
+    "_SECONDS",
+    "_HOURS",
+    "_DAYS",
 ];
 
 /// Whether a variable name is secret-like.
 pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.trim().to_ascii_uppercase();
+    // camelCase words become snake_case words first: `AuthCode` → `AUTH_CODE`,
+    // `dbPasswordFile` → `DB_PASSWORD_FILE`.
+    let mut upper = String::with_capacity(name.len() + 4);
+    let mut prev_lower = false;
+    for c in name.trim().chars() {
+        if c.is_ascii_uppercase() && prev_lower {
+            upper.push('_');
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        upper.push(c.to_ascii_uppercase());
+    }
     if NOT_SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s)) {
         return false;
     }
@@ -189,6 +210,11 @@ mod tests {
             "DB_PWD",
             "AWS_ACCESS_KEY_ID",
             "BASIC_AUTH",
+            "AUTH",
+            "redis_auth_pass",
+            "OAUTH2_CLIENT_SECRET",
+            "AuthCode",
+            "dbPassword",
         ] {
             assert!(is_secret_name(n), "{n}");
         }
@@ -200,6 +226,15 @@ mod tests {
             "POSTGRES_HOST_AUTH_METHOD",
             "IMAGE",
             "PWD_HINT",
+            "X_AUTHELIA_CONFIG",
+            "AUTHENTIK_VERSION",
+            "AUTHENTICATION_GUARD",
+            "OAUTH_CLIENT_ID",
+            "CHATGPT_MAX_TOKENS",
+            "N8N_BASIC_AUTH_ACTIVE",
+            "ACCESS_TOKEN_LIFETIME",
+            "dbPasswordFile",
+            "authorName",
         ] {
             assert!(!is_secret_name(n), "{n}");
         }

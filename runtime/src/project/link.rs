@@ -204,6 +204,8 @@ fn link_compose(p: &mut Project) {
         .map(|d| (doc_path(p, d.file), d.root.clone()))
         .collect();
 
+    // The context each built Dockerfile is built with (the first service wins).
+    let mut contexts: BTreeMap<String, String> = BTreeMap::new();
     for i in compose_ix {
         let Some(doc) = p.documents.get(i) else {
             continue;
@@ -220,6 +222,7 @@ fn link_compose(p: &mut Project) {
                     let bspan = svc.get("build").map(|b| b.span).unwrap_or(svc.span);
                     match dockerfiles.get(&df) {
                         Some(model) => {
+                            contexts.entry(df.clone()).or_insert_with(|| ctx_dir.clone());
                             let mut model = model.clone();
                             let ctx = build_context(p, &ctx_dir, &df, model.span);
                             model.set("build_context", ctx);
@@ -267,6 +270,27 @@ fn link_compose(p: &mut Project) {
         }
         if let Some(d) = p.documents.get_mut(i) {
             d.root = root;
+        }
+    }
+    // A Dockerfile built by Compose with another context than its own directory
+    // (`context: .`, `dockerfile: docker/Dockerfile`) is checked against that context.
+    for i in 0..p.documents.len() {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        if doc.kind != Kind::Dockerfile {
+            continue;
+        }
+        let path = doc_path(p, doc.file);
+        let Some(ctx_dir) = contexts.get(&path) else {
+            continue;
+        };
+        if normalize(ctx_dir) == normalize(parent(&path)) {
+            continue;
+        }
+        let ctx = build_context(p, ctx_dir, &path, doc.root.span);
+        if let Some(d) = p.documents.get_mut(i) {
+            d.root.set("build_context", ctx);
         }
     }
     // Resolved values of secret-like variables are secrets too.

@@ -429,6 +429,8 @@ fn dockerfile_names() {
         "README.md",
         "Dockerfiles",
         "dir/",
+        "Dockerfile.dockerignore",
+        "docker/api.Dockerfile.dockerignore",
     ] {
         assert!(!is_dockerfile_name(no), "{no}");
     }
