@@ -100,6 +100,9 @@ struct CheckArgs {
     /// Check files that .gitignore/.ignore would skip.
     #[arg(long)]
     no_ignore: bool,
+    /// Also print notes on stderr (checks skipped and why).
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -116,8 +119,16 @@ enum ProfileArg {
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Format {
+    /// Snippets with the offending node underlined, for people.
     Text,
+    /// The stable JSON contract.
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// JUnit XML, for test dashboards.
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -406,7 +417,15 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     let rendered = match a.format {
         Format::Json => report::json(&outcome),
         Format::Text => report::text(&outcome, &project),
+        Format::Sarif => crate::ci_formats::sarif(&outcome, &policies),
+        Format::Junit => crate::ci_formats::junit(&outcome, &policies),
+        Format::Github => crate::ci_formats::github(&outcome),
     };
+    if a.verbose {
+        for note in &project.notes {
+            let _ = writeln!(err, "note: {}", project.redact(note));
+        }
+    }
     let _ = out.write_all(rendered.as_bytes());
     if !outcome.errors.is_empty() {
         return EXIT_ERROR;
