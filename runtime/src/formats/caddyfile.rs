@@ -45,11 +45,18 @@
 //! matcher or `*`, at site level or in an unconditional `handle`/`route`)
 //! sends every request to `https://…`. `plain_http` is true when some address
 //! is plain HTTP.
+//!
+//! # Directive checks
+//! After parsing, `validate` reproduces a few of Caddy's directive-level adapt
+//! errors (DNS challenge providers, `servers` options, `reverse_proxy`
+//! subdirectives, `handle_response` arguments, duplicate `forward_auth` `uri`).
+//! Unknown directives stay warnings: plugins add directives.
 
 pub mod lexer;
 pub mod parser;
 pub mod routes;
 pub mod source;
+mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -634,6 +641,12 @@ fn build(file: FileId, text: &str, ctx: ImportCtx<'_>) -> Parsed {
             collect_invokes(&b.directives, &mut invokes, 0);
         }
     }
+    let route_blocks: Vec<&ServerBlock> = parsed
+        .blocks
+        .iter()
+        .filter(|b| matches!(b.kind, BlockKind::NamedRoute(_)))
+        .collect();
+    validate::check(global_block, &sites, &route_blocks, &mut problems);
     let defined: BTreeSet<&str> = named_routes.iter().map(|(n, _)| n.as_str()).collect();
     for d in invokes {
         if let Some(n) = d.args.first() {

@@ -402,6 +402,69 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let _ = routes(&p.model);
 }
 
+fn codes(src: &str) -> Vec<&'static str> {
+    let p = parse_str(FileId(0), src);
+    p.problems
+        .iter()
+        .filter(|x| x.level == Level::Error)
+        .map(|x| x.code)
+        .collect()
+}
+
+#[test]
+fn directive_checks() {
+    // tls DNS challenge options need a provider somewhere.
+    assert_eq!(
+        codes("a.com {\n\ttls {\n\t\tresolvers 1.1.1.1\n\t}\n}\n"),
+        ["caddy-tls-dns-provider"]
+    );
+    assert!(codes("a.com {\n\ttls {\n\t\tdns mock\n\t\tdns_ttl 5m\n\t}\n}\n").is_empty());
+    assert!(codes(
+        "{\n\tdns mock\n}\na.com {\n\ttls {\n\t\tdns\n\t\tpropagation_delay 1s\n\t}\n}\n"
+    )
+    .is_empty());
+    assert_eq!(
+        codes("a.com {\n\ttls {\n\t\tdns\n\t}\n}\n"),
+        ["caddy-tls-dns-provider"]
+    );
+    assert!(
+        codes("{\n\tacme_dns mock\n}\na.com {\n\ttls {\n\t\tresolvers 1.1.1.1\n\t}\n}\n")
+            .is_empty()
+    );
+    // acme_dns without a provider needs the global dns option.
+    assert_eq!(codes("{\n\tacme_dns\n}\n"), ["caddy-acme-dns"]);
+    assert!(codes("{\n\tdns mock\n\tacme_dns\n}\n").is_empty());
+    // servers takes options directly.
+    assert_eq!(
+        codes("{\n\tservers {\n\t\tsrv0 {\n\t\t}\n\t}\n}\n"),
+        ["caddy-servers-option"]
+    );
+    assert!(codes(
+        "{\n\tservers :443 {\n\t\tprotocols h1 h2\n\t\ttimeouts {\n\t\t\tidle 1m\n\t\t}\n\t}\n}\n"
+    )
+    .is_empty());
+    // reverse_proxy subdirectives, also nested in handle and named routes.
+    assert_eq!(
+        codes("a.com {\n\thandle {\n\t\treverse_proxy b {\n\t\t\tbogus 1\n\t\t}\n\t}\n}\n"),
+        ["caddy-unknown-subdirective"]
+    );
+    assert_eq!(
+        codes("&(r) {\n\treverse_proxy b {\n\t\tbogus\n\t}\n}\n"),
+        ["caddy-unknown-subdirective"]
+    );
+    assert!(codes("a.com {\n\treverse_proxy b {\n\t\t@e status 5xx\n\t\theader_up Host {host}\n\t\t{$EXTRA}\n\t\thandle_response @e {\n\t\t\trespond 502\n\t\t}\n\t}\n}\n").is_empty());
+    // handle_response takes at most one matcher.
+    assert_eq!(
+        codes("a.com {\n\tintercept {\n\t\thandle_response a b {\n\t\t}\n\t}\n}\n"),
+        ["caddy-handle-response-args"]
+    );
+    // forward_auth declares uri once.
+    assert_eq!(
+        codes("a.com {\n\tforward_auth x {\n\t\turi /a\n\t\turi /b\n\t}\n}\n"),
+        ["caddy-duplicate-subdirective"]
+    );
+}
+
 fn split_test(text: &str) -> Option<(&str, &str)> {
     let mut off = 0usize;
     for line in text.split_inclusive('\n') {
@@ -413,6 +476,13 @@ fn split_test(text: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// Fixtures where we deliberately disagree with `caddy adapt`, with the reason.
+const ORACLE_EXCEPTIONS: &[(&str, &str)] = &[(
+    "heredoc_missing_marker",
+    "caddy rejects the unknown directive `Hello`; unknown directives are only \
+     warnings for us (`caddy-unknown-directive`) because plugins add directives",
+)];
+
 #[test]
 fn oracle_caddy_adapt_fixtures() {
     let Some(c) = corpus() else { return };
@@ -423,6 +493,7 @@ fn oracle_caddy_adapt_fixtures() {
         .collect();
     files.sort();
     let (mut ok_ok, mut ok_total, mut bad_bad, mut bad_total) = (0, 0, 0, 0);
+    let mut exceptions = 0;
     let mut disagreements = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).unwrap();
@@ -441,6 +512,18 @@ fn oracle_caddy_adapt_fixtures() {
         validate(&p);
         let errs = errors(&p);
         let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if let Some((_, why)) = ORACLE_EXCEPTIONS
+            .iter()
+            .find(|(n, _)| name.strip_suffix(".caddyfiletest") == Some(*n))
+        {
+            eprintln!("  pinned exception {name}: {why}");
+            assert!(
+                accepted != errs.is_empty(),
+                "pinned exception {name} now agrees with caddy; remove it from ORACLE_EXCEPTIONS"
+            );
+            exceptions += 1;
+            continue;
+        }
         if accepted {
             ok_total += 1;
             if errs.is_empty() {
@@ -463,13 +546,17 @@ fn oracle_caddy_adapt_fixtures() {
             }
         }
     }
-    eprintln!("caddy_adapt oracle: accepted {ok_ok}/{ok_total}, rejected {bad_bad}/{bad_total}");
+    eprintln!(
+        "caddy_adapt oracle: accepted {ok_ok}/{ok_total}, rejected {bad_bad}/{bad_total}, {exceptions} pinned"
+    );
     for d in &disagreements {
         eprintln!("  {d}");
     }
-    assert_eq!(
-        ok_ok, ok_total,
-        "every input caddy adapts must parse without errors"
+    assert_eq!(exceptions, ORACLE_EXCEPTIONS.len());
+    assert!(ok_total + bad_total + exceptions >= 233, "fixtures missing");
+    assert!(
+        disagreements.is_empty(),
+        "every fixture outside ORACLE_EXCEPTIONS must agree with caddy adapt"
     );
 }
 
