@@ -122,6 +122,11 @@ pub fn schema(s: &mut Schema) {
         "bool",
         "the route only redirects, serves no content",
     )
+    .opt(
+        "return_code",
+        "int",
+        "nginx: the code of an unconditional `return` at this route or its server (`444` closes the connection)",
+    )
     .field(
         "proxy",
         "bool",

@@ -79,6 +79,13 @@ fn route(server: &Node, level: &Node, path: Node, span: Span) -> Node {
         .field("plain_http", bool_of(server, "plain_http"))
         .field("redirects_to_https", bool_of(level, "redirects_to_https"))
         .field("redirect_only", bool_of(level, "redirect_only"))
+        .opt(
+            "return_code",
+            level
+                .get("return_code")
+                .or_else(|| server.get("return_code"))
+                .cloned(),
+        )
         .field("proxy", bool_of(level, "proxy"))
         .opt("upstream", level.get("upstream").cloned())
         .field("headers", field_or_empty(level, "headers", span))
