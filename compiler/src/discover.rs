@@ -46,6 +46,11 @@ fn kind_explicit(path: &Path) -> Option<Kind> {
     if lower.ends_with(".yml") || lower.ends_with(".yaml") {
         return Some(Kind::Compose);
     }
+    // Named on purpose: an nginx candidate name (`*.conf`, `sites-*/*`) is read
+    // as nginx even when it is a fragment (a server body) rather than an entry.
+    if nginx::is_candidate_name(path) {
+        return Some(Kind::Nginx);
+    }
     let text = std::fs::read_to_string(path).ok()?;
     nginx::is_entry(&text).then_some(Kind::Nginx)
 }

@@ -265,3 +265,24 @@ fn seed_002_caddy_before_and_after() {
         "{before:#?}"
     );
 }
+
+#[test]
+fn an_nginx_fragment_named_explicitly_is_checked() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "snippets/headers.conf",
+        "add_header Strict-Transport-Security \"max-age=31536000\" always;\nlocation /static/ {\n    add_header Cache-Control public;\n}\n",
+    );
+    let (code, out, err) = rampart(
+        d.path(),
+        &["check", "--format", "json", "snippets/headers.conf"],
+    );
+    assert_ne!(code, 2, "{out}{err}");
+    let f = findings(&json(&out));
+    assert!(
+        f.iter()
+            .any(|(p, l, _)| p == "nginx.add-header-inheritance" && *l == 2),
+        "{f:#?}"
+    );
+}
