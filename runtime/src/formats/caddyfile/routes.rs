@@ -561,28 +561,55 @@ fn listen_nodes(site: &Node, global: Option<&Node>) -> Vec<Node> {
         .and_then(|g| g.get("https_port"))
         .and_then(Node::as_int)
         .unwrap_or(443);
-    site.get("addresses")
+    // `bind` decides the interfaces a site listens on; without it, every
+    // interface (the address keeps the site's host name).
+    let binds: Vec<(String, Span)> = site
+        .get("directives")
         .and_then(Node::as_list)
         .unwrap_or(&[])
         .iter()
-        .map(|a| {
-            let tls = a.get("https").and_then(Node::as_bool).unwrap_or(false);
-            let plain_scheme = a.get("scheme").and_then(Node::as_str) == Some("http");
-            let port = a
-                .get("port")
-                .and_then(Node::as_int)
-                .unwrap_or(if plain_scheme { http_port } else { https_port });
-            Node::object(a.span)
-                .str(
-                    "address",
-                    a.span,
-                    a.get("host").and_then(Node::as_str).unwrap_or(""),
-                )
-                .field("port", Node::int(a.span, port))
-                .field("tls", Node::bool(a.span, tls))
-                .build()
+        .filter(|d| d.get("name").and_then(Node::as_str) == Some("bind"))
+        .flat_map(|d| d.get("args").and_then(Node::as_list).unwrap_or(&[]).iter())
+        .filter_map(|a| {
+            let t = a.as_str()?;
+            let host = t.split_once('/').map_or(t, |(_, rest)| rest);
+            Some((
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_string(),
+                a.span,
+            ))
         })
-        .collect()
+        .collect();
+    let mut out = Vec::new();
+    for a in site.get("addresses").and_then(Node::as_list).unwrap_or(&[]) {
+        let tls = a.get("https").and_then(Node::as_bool).unwrap_or(false);
+        let plain_scheme = a.get("scheme").and_then(Node::as_str) == Some("http");
+        let port = a
+            .get("port")
+            .and_then(Node::as_int)
+            .unwrap_or(if plain_scheme { http_port } else { https_port });
+        let host = a
+            .get("host")
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .to_string();
+        let addresses: Vec<(String, Span)> = if binds.is_empty() {
+            vec![(host, a.span)]
+        } else {
+            binds.clone()
+        };
+        for (address, span) in addresses {
+            out.push(
+                Node::object(a.span)
+                    .str("address", span, address)
+                    .field("port", Node::int(a.span, port))
+                    .field("tls", Node::bool(a.span, tls))
+                    .build(),
+            );
+        }
+    }
+    out
 }
 
 fn decl(span: Span, text: String) -> Node {
