@@ -129,6 +129,10 @@ pub struct Project {
     roots: Vec<String>,
     /// Whether `.gitignore` rules were found for a dotenv file (for `--verbose` notes).
     pub notes: Vec<String>,
+    /// The replacer for `secrets`, built on first use (reset when secrets change).
+    redactor: std::sync::OnceLock<Redactor>,
+    /// nginx include trees by scan root, scanned once.
+    nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
 }
 
 impl Project {
@@ -185,6 +189,7 @@ impl Project {
 
     fn push(&mut self, file: FileId, kind: Kind, root: Node) {
         collect_secrets(&root, &mut self.secrets);
+        self.redactor = std::sync::OnceLock::new();
         self.documents.push(Document { file, kind, root });
     }
 
@@ -228,8 +233,17 @@ impl Project {
             (Some(cwd), Some(root)) => {
                 let cwd = cwd.clone();
                 let root_disk = cwd.join(&root);
-                let tree = nginx::SourceTree::scan(&root_disk)
-                    .unwrap_or_else(|_| nginx::SourceTree::new(&root_disk, Vec::new()));
+                // One scan per root, shared by every entry file under it.
+                let tree = self
+                    .nginx_trees
+                    .entry(root.clone())
+                    .or_insert_with(|| {
+                        std::sync::Arc::new(
+                            nginx::SourceTree::scan(&root_disk)
+                                .unwrap_or_else(|_| nginx::SourceTree::new(&root_disk, Vec::new())),
+                        )
+                    })
+                    .clone();
                 let mut read = |p: &Path| -> Option<(FileId, String)> {
                     let display = display_of(&cwd, p);
                     if let Some(existing) = self.sources.find(&display) {
@@ -321,11 +335,14 @@ impl Project {
     /// after every input is added.
     pub fn link(&mut self) {
         link::link(self);
+        self.redactor = std::sync::OnceLock::new();
     }
 
     /// Replaces every secret value in `text` with its redacted form.
     pub fn redact(&self, text: &str) -> String {
-        redact_all(text, &self.secrets)
+        self.redactor
+            .get_or_init(|| Redactor::new(&self.secrets))
+            .apply(text)
     }
 }
 
@@ -445,22 +462,53 @@ pub fn within(path: &str, root: &str) -> bool {
     p == r || p.strip_prefix(&r).is_some_and(|rest| rest.starts_with('/')) || r == "/"
 }
 
-/// Replaces every occurrence of a secret (longest first; secrets under 4
-/// characters only when they are the whole text) with its redacted form.
+/// Replaces every occurrence of a secret (the longest match wins; secrets
+/// under 4 characters only when they are the whole text) with its redacted form.
 pub fn redact_all(text: &str, secrets: &BTreeSet<String>) -> String {
-    let mut out = text.to_string();
-    let mut by_len: Vec<&String> = secrets.iter().collect();
-    by_len.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    for s in by_len {
-        if s.chars().count() >= 4 {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), &crate::functions::secrets::redact(s));
-            }
-        } else if !s.is_empty() && out == *s {
-            out = crate::functions::secrets::redact(s);
+    Redactor::new(secrets).apply(text)
+}
+
+/// A one-pass secret replacer, built once per set of secrets (Aho-Corasick,
+/// leftmost-longest): redaction costs the length of the text, not the number
+/// of secrets in the project.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    automaton: Option<aho_corasick::AhoCorasick>,
+    replacements: Vec<String>,
+    short: BTreeSet<String>,
+}
+
+impl Redactor {
+    /// A replacer for `secrets`.
+    pub fn new(secrets: &BTreeSet<String>) -> Redactor {
+        let (long, short): (Vec<&String>, Vec<&String>) = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .partition(|s| s.chars().count() >= 4);
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&long)
+            .ok();
+        Redactor {
+            automaton,
+            replacements: long
+                .iter()
+                .map(|s| crate::functions::secrets::redact(s))
+                .collect(),
+            short: short.into_iter().cloned().collect(),
         }
     }
-    out
+
+    /// `text` with every secret redacted.
+    pub fn apply(&self, text: &str) -> String {
+        if self.short.contains(text) {
+            return crate::functions::secrets::redact(text);
+        }
+        match &self.automaton {
+            Some(ac) if !self.replacements.is_empty() => ac.replace_all(text, &self.replacements),
+            _ => text.to_string(),
+        }
+    }
 }
 
 /// Collects secret values from a model: the value of any object with a
