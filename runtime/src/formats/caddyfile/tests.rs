@@ -8,11 +8,7 @@ use crate::schema::Type;
 
 fn corpus() -> Option<PathBuf> {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for rel in [
-        "../../shared/corpus",
-        "../shared/corpus",
-        "../../work/shared/corpus",
-    ] {
+    for rel in ["../../shared/corpus", "../shared/corpus"] {
         let p = base.join(rel);
         if p.is_dir() {
             return Some(p);

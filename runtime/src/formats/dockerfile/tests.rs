@@ -457,7 +457,6 @@ pub(crate) fn corpus() -> Option<PathBuf> {
     [
         dir.join("../../shared/corpus"),
         dir.join("../shared/corpus"),
-        PathBuf::from("/work/shared/corpus"),
     ]
     .into_iter()
     .find(|p| p.is_dir())

@@ -240,7 +240,6 @@ fn corpus() -> Option<PathBuf> {
     [
         dir.join("../../shared/corpus"),
         dir.join("../shared/corpus"),
-        PathBuf::from("/work/shared/corpus"),
     ]
     .into_iter()
     .find(|p| p.is_dir())

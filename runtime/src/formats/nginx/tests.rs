@@ -9,11 +9,7 @@ use crate::schema::Type;
 
 fn corpus() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for rel in [
-        "../../shared/corpus",
-        "../shared/corpus",
-        "../../work/shared/corpus",
-    ] {
+    for rel in ["../../shared/corpus", "../shared/corpus"] {
         let p = dir.join(rel);
         if p.is_dir() {
             return Some(p.canonicalize().unwrap_or(p));
