@@ -13,5 +13,7 @@ pub mod model;
 pub mod project;
 pub mod schema;
 pub mod source;
+#[cfg(test)]
+mod test_support;
 
 pub use cel;

@@ -5,18 +5,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::model::Level;
 use crate::schema::Type;
-
-fn corpus() -> Option<PathBuf> {
-    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for rel in ["../../shared/corpus", "../shared/corpus"] {
-        let p = base.join(rel);
-        if p.is_dir() {
-            return Some(p);
-        }
-    }
-    eprintln!("corpus not found; skipping");
-    None
-}
+use crate::test_support::{corpus, walk};
 
 fn errors(p: &Parsed) -> Vec<&InputProblem> {
     p.problems
@@ -556,25 +545,11 @@ fn oracle_caddy_adapt_fixtures() {
     );
 }
 
-fn walk_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk_files(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
 #[test]
 fn corpus_real_and_repos() {
     let Some(c) = corpus() else { return };
     let mut files = Vec::new();
-    walk_files(&c.join("real/caddy"), &mut files);
+    walk(&c.join("real/caddy"), &mut files);
     for repo in [
         "caddyserver__caddy",
         "caddyserver__website",
@@ -582,7 +557,7 @@ fn corpus_real_and_repos() {
         "lucaslorentz__caddy-docker-proxy",
     ] {
         let mut all = Vec::new();
-        walk_files(&c.join("repos").join(repo), &mut all);
+        walk(&c.join("repos").join(repo), &mut all);
         files.extend(all.into_iter().filter(|p| {
             let n = p.file_name().unwrap().to_string_lossy();
             n.starts_with("Caddyfile") || p.to_string_lossy().contains("caddyserver__caddy")

@@ -5,13 +5,12 @@
     reason = "tests fail loudly"
 )]
 
-use std::path::{Path, PathBuf};
-
 use proptest::prelude::*;
 
 use super::*;
 use crate::model::{Level, Span, Value};
 use crate::schema::Type;
+use crate::test_support::{corpus, walk};
 
 const F: FileId = FileId(7);
 
@@ -449,31 +448,6 @@ proptest! {
     fn never_panics_on_any_text(src in "\\PC{0,200}") {
         let (n, _) = parse(F, &src);
         check_spans(&n, &src, "");
-    }
-}
-
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    [
-        dir.join("../../shared/corpus"),
-        dir.join("../shared/corpus"),
-    ]
-    .into_iter()
-    .find(|p| p.is_dir())
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
     }
 }
 

@@ -6,18 +6,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::model::{Level, Value};
 use crate::schema::Type;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for rel in ["../../shared/corpus", "../shared/corpus"] {
-        let p = dir.join(rel);
-        if p.is_dir() {
-            return Some(p.canonicalize().unwrap_or(p));
-        }
-    }
-    eprintln!("corpus not found; skipping");
-    None
-}
+use crate::test_support::corpus;
 
 /// Validates the model and routes against the schema.
 fn assert_schema(l: &Loaded) {
