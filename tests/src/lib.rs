@@ -57,3 +57,164 @@ pub fn findings(report: &serde_json::Value) -> Vec<(String, u64, String)> {
         })
         .unwrap_or_default()
 }
+
+/// What a bounded out-of-process run of the CLI did.
+#[derive(Debug)]
+pub struct Bounded {
+    /// Exit code; `None` when the process was killed by a signal.
+    pub code: Option<i32>,
+    /// The signal that ended it, if any (9 when the harness killed it at the deadline).
+    pub signal: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Peak resident memory of the process, in KiB (`ru_maxrss`).
+    pub peak_kib: u64,
+    /// Whether the harness had to kill it at the deadline.
+    pub timed_out: bool,
+}
+
+impl Bounded {
+    /// Stdout and stderr together, for "appears in no output" checks.
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+const CHILD_CWD: &str = "RAMPART_TEST_CHILD_CWD";
+const CHILD_ARGS: &str = "RAMPART_TEST_CHILD_ARGS";
+/// The name of the test function [`child_entry!`] defines.
+pub const CHILD_TEST: &str = "rampart_child_entry";
+
+/// Defines the test function through which [`bounded`] re-runs the current
+/// test binary as a child process running the CLI. Every test file that uses
+/// [`bounded`] must invoke this once at top level.
+#[macro_export]
+macro_rules! child_entry {
+    () => {
+        #[test]
+        fn rampart_child_entry() {
+            $crate::run_child_if_asked();
+        }
+    };
+}
+
+/// In a child started by [`bounded`]: runs the CLI (on the binary's 64 MiB
+/// stack) with the arguments from the environment and exits with its code.
+/// Elsewhere: does nothing.
+pub fn run_child_if_asked() {
+    let (Some(cwd), Some(args)) = (std::env::var_os(CHILD_CWD), std::env::var(CHILD_ARGS).ok())
+    else {
+        return;
+    };
+    let argv: Vec<OsString> = std::iter::once("rampart".to_string())
+        .chain(
+            args.split('\u{1f}')
+                .filter(|a| !a.is_empty())
+                .map(str::to_string),
+        )
+        .map(OsString::from)
+        .collect();
+    let cwd = PathBuf::from(cwd);
+    let worker = std::thread::Builder::new()
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            use std::io::Write;
+            let stdout = std::io::stdout();
+            let stderr = std::io::stderr();
+            let mut out = stdout.lock();
+            let mut err = stderr.lock();
+            let code = rampart::cli::run(argv, &cwd, &mut out, &mut err);
+            let _ = out.flush();
+            let _ = err.flush();
+            code
+        })
+        .expect("spawn the rampart thread");
+    let code = match worker.join() {
+        Ok(c) => c,
+        Err(_) => 101,
+    };
+    std::process::exit(code);
+}
+
+/// Runs the CLI with `args` in `cwd` in a child process (this test binary,
+/// re-entered through [`child_entry!`]) with `env` added, and measures it:
+/// its exit code or signal, its output and its peak memory. The child is
+/// killed after `deadline` (a guard against hangs, not a timing assertion).
+pub fn bounded(
+    cwd: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    deadline: std::time::Duration,
+) -> Bounded {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let dir = tempfile_dir();
+    let out_path = dir.join("stdout");
+    let err_path = dir.join("stderr");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        CHILD_TEST,
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env(CHILD_CWD, cwd)
+    .env(CHILD_ARGS, args.join("\u{1f}"))
+    .current_dir(cwd)
+    .stdin(std::process::Stdio::null())
+    .stdout(std::fs::File::create(&out_path).expect("stdout file"))
+    .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("start the child");
+    let pid = child.id() as libc::pid_t;
+    let started = std::time::Instant::now();
+    let mut status: libc::c_int = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut timed_out = false;
+    loop {
+        // SAFETY: `pid` is our own child, not yet reaped; the pointers are valid.
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if r == pid {
+            break;
+        }
+        assert!(r >= 0, "wait4 failed");
+        if started.elapsed() > deadline && !timed_out {
+            timed_out = true;
+            // SAFETY: sending a signal to our own child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    std::mem::forget(child);
+    let st = std::process::ExitStatus::from_raw(status);
+    let read =
+        |p: &Path| String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+    let b = Bounded {
+        code: st.code(),
+        signal: st.signal(),
+        stdout: read(&out_path),
+        stderr: read(&err_path),
+        peak_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        timed_out,
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    b
+}
+
+fn tempfile_dir() -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "rampart-bounded-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
