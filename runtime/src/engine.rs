@@ -299,7 +299,7 @@ impl<'p> DocRun<'p> {
                     MessagePart::Expr(e) => match e.program.execute(ctx) {
                         Ok(v) => {
                             let shown = display(&v);
-                            if self.project.secrets.contains(&shown) {
+                            if self.project.is_secret_derived(&shown) {
                                 message.push_str(&crate::functions::secrets::redact(&shown));
                             } else {
                                 message.push_str(&shown);
