@@ -543,3 +543,57 @@ fn diagnostics(sources: &[(&str, &str)], diags: &[Diagnostic]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(text: &str, label: std::ops::Range<usize>) -> String {
+        let starts = line_starts(text);
+        let (sn, range) = Snippet::new("f.yml", text, &starts, label, 7);
+        let d = with_snippet(CsDiagnostic::error().with_message("m"), &sn, range);
+        emit(&Config::default(), Some(&sn), &d).unwrap()
+    }
+
+    #[test]
+    fn long_lines_are_windowed_around_the_label() {
+        let mut text = "a: 1\n".to_string();
+        text.push_str(&"x".repeat(100_000));
+        let at = text.len();
+        text.push_str("TARGET");
+        text.push_str(&"y".repeat(100_000));
+        text.push_str("\nz: 2\n");
+        let out = render(&text, at..at + 6);
+        assert!(out.len() < 2 * (SNIPPET_LINE_BYTES + 200), "{out}");
+        assert!(out.contains("f.yml:2:7"), "{out}");
+        let line = out.lines().find(|l| l.contains("TARGET")).unwrap();
+        let carets = out.lines().find(|l| l.contains('^')).unwrap();
+        // The carets stand under the label.
+        let col = |l: &str, pat: &str| l.find(pat).map(|b| l[..b].chars().count());
+        assert_eq!(col(line, "TARGET"), col(carets, "^"), "{out}");
+        assert!(line.starts_with("2 │ …") && line.ends_with('…'), "{out}");
+    }
+
+    #[test]
+    fn long_labels_are_cut() {
+        let text: String = (1..=1000).map(|i| format!("line {i}\n")).collect();
+        let out = render(&text, 0..text.len() - 1);
+        assert!(out.contains("line 8") && !out.contains("line 9"), "{out}");
+        assert!(
+            out.contains("992 more lines of this span not shown"),
+            "{out}"
+        );
+        // Line numbers are the file's.
+        let tail = "line 500\nline 501\n";
+        let at = text.find(tail).unwrap();
+        let out = render(&text, at..at + tail.len() - 1);
+        assert!(out.contains("500 │") && out.contains("501 │"), "{out}");
+    }
+
+    #[test]
+    fn a_label_at_the_end_of_a_long_line_is_shown() {
+        let text = format!("{}END", "é".repeat(50_000));
+        let out = render(&text, text.len() - 3..text.len());
+        assert!(out.contains("END") && out.len() < 2_000, "{out}");
+    }
+}

@@ -122,8 +122,8 @@ pub struct Project {
     /// Secret values seen in any input, never to be printed.
     pub secrets: BTreeSet<String>,
     /// Where secret values are written in the input texts (the raw spelling,
-    /// escapes and continuations included): text snippets mask these bytes.
-    pub secret_spans: Vec<Span>,
+    /// escapes and continuations included), by file: text snippets mask these bytes.
+    pub secret_spans: BTreeMap<FileId, Vec<std::ops::Range<usize>>>,
     /// Texts of auxiliary files (`.gitignore`, `.dockerignore`) by display path.
     aux: BTreeMap<String, String>,
     /// Where display paths are relative to, for reading from disk; none in memory.
@@ -199,7 +199,8 @@ impl Project {
                 .get(span.file)
                 .and_then(|f| f.text.get(span.start..span.end));
             if let Some(raw) = raw {
-                written_spans(raw, &value, span, &mut self.secret_spans);
+                let spans = self.secret_spans.entry(span.file).or_default();
+                written_spans(raw, &value, span.start, spans);
             }
             self.secrets.insert(value);
         }
@@ -374,12 +375,7 @@ impl Project {
             return String::new();
         };
         let text: &str = &f.text;
-        let mut ranges: Vec<std::ops::Range<usize>> = self
-            .secret_spans
-            .iter()
-            .filter(|s| s.file == id)
-            .map(|s| s.start..s.end)
-            .collect();
+        let mut ranges = self.secret_spans.get(&id).cloned().unwrap_or_default();
         ranges.extend(self.redactor().ranges(text));
         ranges.extend(secret_assignments(text));
         mask(text, ranges)
@@ -876,28 +872,26 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
 }
 
 /// Nodes whose span is longer than this many bytes plus four times their
-/// value are not masked whole when the value is not found as written in them
-/// (they are derived nodes spanning a block, not the scalar itself).
+/// value are derived nodes spanning a block, not the scalar itself: their
+/// span is not masked.
 const MAX_SPAN_SLACK: usize = 64;
 
-/// The spans where `value`, read from the node at `span` (raw text `raw`),
+/// The byte ranges where `value`, read from the node at `start` (raw text `raw`),
 /// is written: each verbatim occurrence inside the node, else (an escaped,
 /// quoted, folded or continued spelling) the node's whole span.
-fn written_spans(raw: &str, value: &str, span: Span, out: &mut Vec<Span>) {
-    if value.is_empty() {
+fn written_spans(raw: &str, value: &str, start: usize, out: &mut Vec<std::ops::Range<usize>>) {
+    // A derived node spanning a block is left to the value pass (its value is
+    // written verbatim in a node of its own), which keeps this linear.
+    if value.is_empty() || raw.len() > value.len().saturating_mul(4) + MAX_SPAN_SLACK {
         return;
     }
-    let mut found = false;
-    for (i, _) in raw.match_indices(value) {
-        found = true;
-        out.push(Span::new(
-            span.file,
-            span.start + i,
-            span.start + i + value.len(),
-        ));
-    }
-    if !found && raw.len() <= value.len().saturating_mul(4) + MAX_SPAN_SLACK {
-        out.push(span);
+    let before = out.len();
+    out.extend(
+        raw.match_indices(value)
+            .map(|(i, _)| start + i..start + i + value.len()),
+    );
+    if out.len() == before {
+        out.push(start..start + raw.len());
     }
 }
 
@@ -965,6 +959,144 @@ mod tests {
         assert!(p.secrets.contains("abcdefghijkl"));
         assert!(!p.secrets.contains("admin"));
         assert_eq!(p.redact("x cdb_secure_password y"), "x cd****rd y");
+    }
+
+    /// The masked text of the only file of a project built from `files`.
+    fn masked(files: &[(&str, &str, Kind)]) -> Vec<String> {
+        let mut p = Project::default();
+        let ids: Vec<FileId> = files
+            .iter()
+            .map(|(path, text, kind)| p.add_file(path, text.as_bytes().to_vec(), *kind))
+            .collect();
+        p.link();
+        ids.into_iter().map(|id| p.masked_text(id)).collect()
+    }
+
+    fn assert_masked(text: &str, out: &str, secrets: &[&str]) {
+        assert_eq!(out.len(), text.len(), "{out}");
+        assert_eq!(
+            out.match_indices('\n').collect::<Vec<_>>(),
+            text.match_indices('\n').collect::<Vec<_>>(),
+            "line structure changed:\n{out}"
+        );
+        for s in secrets {
+            assert!(!out.contains(s), "`{s}` shown in\n{out}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_as_written() {
+        let compose = "services:\n  db:\n    image: postgres\n    environment:\n      POSTGRES_PASSWORD: \"Zq7x\\x2DK2pW9vLr\"\n      API_TOKEN: 'Ab''cdEfGh12345'\n      PRIVATE_KEY: |\n        -----BEGIN KEY-----\n        Mn4bV8cX1zQwErTy\n        -----END KEY-----\n      DATABASE_URL: postgres://app:Hu7nT3r22Xy@db/app\n      ÄPI_SECRET: \"é\\u00e9Gh5Jk6Lm7\"\n";
+        let dockerfile = "FROM alpine\nENV DB_PASSWORD=Pw9\\\nLk3Jh7Gf2Ds\nARG API_SECRET=\"Qa1\\\"Ws2Ed3Rf\"\nENV A=1 \\\n    AUTH_TOKEN=Yx\\ Cv8Bn7\n";
+        let dotenv = "DB_PASSWORD=\"Tg5\\$Yh6Uj7Ik8\"\nREDIS_PASSWORD=\"Ol9\\\"Pk8Ij7Uh\"\n";
+        let example = "API_KEY=abc\nGH_TOKEN=ghp_x\n";
+        let out = masked(&[
+            ("docker-compose.yml", compose, Kind::Compose),
+            ("Dockerfile", dockerfile, Kind::Dockerfile),
+            (".env", dotenv, Kind::Dotenv),
+            (".env.example", example, Kind::Dotenv),
+        ]);
+        assert_masked(
+            compose,
+            &out[0],
+            &[
+                "Zq7x", "x2DK2", "Ab''", "cdEfGh", "Mn4bV8", "BEGIN", "Hu7nT3r", "Gh5Jk",
+            ],
+        );
+        assert!(
+            out[0].contains("DATABASE_URL: postgres://app:"),
+            "{}",
+            out[0]
+        );
+        assert!(
+            out[0].contains("      -----") || out[0].contains("        ****"),
+            "{}",
+            out[0]
+        );
+        assert_masked(
+            dockerfile,
+            &out[1],
+            &["Pw9", "Lk3Jh", "Qa1", "Ws2Ed", "Cv8Bn7"],
+        );
+        assert_masked(dotenv, &out[2], &["Tg5", "Yh6U", "Ol9", "Pk8Ij"]);
+        assert_masked(example, &out[3], &["abc", "ghp"]);
+    }
+
+    #[test]
+    fn lines_that_fail_to_parse_are_masked_by_key() {
+        let compose = "services:\n  db:\n    environment:\n      DB_PASSWORD: Zq7xK2pW9vLr\n    bad: [\n      API_TOKEN=Ab3cdEfGh12345\n  - x: {\n";
+        let dotenv =
+            "DB_PASSWORD=Tg5Yh6Uj7Ik8\n'broken\nexport AUTH_TOKEN = 'Mn4bV8cX1zQ'\nUSER=admin\n";
+        let out = masked(&[
+            ("docker-compose.yml", compose, Kind::Compose),
+            (".env", dotenv, Kind::Dotenv),
+        ]);
+        assert_masked(compose, &out[0], &["Zq7xK2", "Ab3cd"]);
+        assert_masked(dotenv, &out[1], &["Tg5Yh", "Mn4bV8"]);
+        assert!(out[1].contains("USER=admin"));
+        // A reference is not masked.
+        assert_eq!(
+            secret_assignments(
+                "  - DB_PASSWORD=${DB_PASSWORD}\nPASSWORD: |\n  Zq7xK2\n  Ab3cd\nX: 1\n"
+            )
+            .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn url_credentials_are_found() {
+        let t = "proxy_pass http://admin:Rt6Yu7Io8Pq9@backend; x https://ghp_0123456789abcdef@github.com/a ssh://git@h/ p://u:@h";
+        let found: Vec<&str> = url_credentials(t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(found, ["Rt6Yu7Io8Pq9", "ghp_0123456789abcdef"]);
+        let p = Project::default();
+        assert_eq!(
+            p.redact("to `postgres://app:hunter22@db/app`"),
+            "to `postgres://app:****@db/app`"
+        );
+    }
+
+    #[test]
+    fn urls_in_any_value_are_secrets() {
+        let mut p = Project::default();
+        p.add_file(
+            "docker-compose.yml",
+            b"services:\n  a:\n    image: x\n    environment:\n      DATABASE_URL: postgres://app:Hu7nT3r22Xy@db/app\n".to_vec(),
+            Kind::Compose,
+        );
+        assert!(p.secrets.contains("Hu7nT3r22Xy"));
+        assert_eq!(p.redact("Hu7nT3r22Xy"), "Hu****Xy");
+    }
+
+    #[test]
+    fn derived_values_are_recognised() {
+        let secrets: BTreeSet<String> = ["Zq7xK2pW9vLr", "postgres", "admin123"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let r = Redactor::new(&secrets);
+        for v in ["zq7xk2", "K2pW9v", "rLv9Wp", "x-7xK2pW", "Zq7x", "9vLr"] {
+            assert!(r.is_derived(v), "{v}");
+        }
+        for v in ["POSTGRES_PASSWORD", "postgres", "db", "Zq7", "service-1"] {
+            assert!(!r.is_derived(v), "{v}");
+        }
+        // Case changes of a strong secret are redacted in any text.
+        assert_eq!(r.apply("a ZQ7XK2PW9VLR b"), "a Zq****Lr b");
+        assert_eq!(r.apply("POSTGRES_PASSWORD"), "POSTGRES_PASSWORD");
+    }
+
+    #[test]
+    fn masking_keeps_bytes_per_line() {
+        let t = "ab: \"é😀x\"\n  y\n";
+        let out = mask(t, vec![4..13, 5..7, 16..17]);
+        assert_eq!(out.len(), t.len());
+        assert_eq!(out, "ab: \"*******\"\n  *\n");
+        // A range across lines keeps the next line's indentation.
+        assert_eq!(
+            mask("k: |\n  ab\n  cd\n", vec![5..15]),
+            "k: |\n  **\n  **\n"
+        );
     }
 
     #[test]
