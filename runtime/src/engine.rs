@@ -310,7 +310,7 @@ impl<'p> DocRun<'p> {
                                 rule: rule_ix,
                                 origin: e.origin,
                                 span: target.span,
-                                message: err.to_string(),
+                                message: self.project.redact(&err.to_string()),
                             });
                             message.push('?');
                         }

@@ -1094,7 +1094,7 @@ mod tests {
         assert_eq!(out, "ab: \"*******\"\n  *\n");
         // A range across lines keeps the next line's indentation.
         assert_eq!(
-            mask("k: |\n  ab\n  cd\n", vec![5..15]),
+            mask("k: |\n  ab\n  cd\n", std::iter::once(5..15).collect()),
             "k: |\n  **\n  **\n"
         );
     }

@@ -52,7 +52,8 @@ const DOTENV: &str = "DB_PASSWORD=\"Ev1\\$Wx2Yz3Ab\"\nREDIS_PASSWORD=\"Rq4\\\"Ts
 
 const NGINX: &str = "events {}\nhttp {\n  server {\n    listen 80;\n    location / {\n      proxy_pass http://admin:Ng7Px8Qy9Rz0@backend;\n    }\n  }\n}\n";
 
-const CADDYFILE: &str = "example.com {\n  reverse_proxy http://u:Cd6Rv7Pw8Xk9@backendhost:8080\n}\n";
+const CADDYFILE: &str =
+    "example.com {\n  reverse_proxy http://u:Cd6Rv7Pw8Xk9@backendhost:8080\n}\n";
 
 const BROKEN: &str =
     "services:\n  x:\n    image: redis\n    environment:\n      DB_PASSWORD: Br0Ken1Ya2Ml: {\n";
@@ -166,9 +167,11 @@ fn snippets_mask_every_spelling_and_keep_line_numbers() {
     );
     let report = json(&out);
     let findings = report["findings"].as_array().unwrap();
-    assert!(findings.iter().any(|f| f["policy"] == "compose.no-privileged"
-        && f["line"] == 13
-        && f["file"] == "repo/docker-compose.yml"));
+    assert!(findings
+        .iter()
+        .any(|f| f["policy"] == "compose.no-privileged"
+            && f["line"] == 13
+            && f["file"] == "repo/docker-compose.yml"));
     for f in findings {
         let at = format!(
             "{}:{}:{}",
