@@ -360,7 +360,42 @@ impl Project {
 
     /// The replacer for this project's secrets.
     pub fn redactor(&self) -> &Redactor {
-        self.redactor.get_or_init(|| Redactor::new(&self.secrets))
+        self.redactor.get_or_init(|| {
+            // A file that failed to parse has no model to collect secrets
+            // from: the values of its secret-like assignments count too (a
+            // parser's message may quote them).
+            let broken: BTreeSet<FileId> = self
+                .problems
+                .iter()
+                .filter(|p| p.level == crate::model::Level::Error)
+                .map(|p| p.span.file)
+                .collect();
+            let mut secrets = self.secrets.clone();
+            for f in broken.iter().filter_map(|id| self.sources.get(*id)) {
+                for r in secret_assignments(&f.text) {
+                    let v = f.text.get(r).unwrap_or("").trim();
+                    // The value as written, inside its quotes, and its first token.
+                    let inner = match v.chars().next() {
+                        Some(q @ ('"' | '\'')) => {
+                            let rest = v.get(1..).unwrap_or("");
+                            rest.find(q).and_then(|e| rest.get(..e)).unwrap_or(rest)
+                        }
+                        _ => v,
+                    };
+                    let token = inner
+                        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches(':');
+                    for piece in [v, inner, token] {
+                        if !piece.is_empty() {
+                            secrets.insert(piece.to_string());
+                        }
+                    }
+                }
+            }
+            Redactor::new(&secrets)
+        })
     }
 
     /// The text of file `id` for snippets, every secret masked (see [`mask`]):
@@ -379,6 +414,20 @@ impl Project {
         ranges.extend(self.redactor().ranges(text));
         ranges.extend(secret_assignments(text));
         mask(text, ranges)
+    }
+
+    /// An interpolated value as a message shows it: redacted whole when it is
+    /// a secret or derived from one ([`Project::is_secret_derived`]), else with
+    /// its secrets redacted and cut to [`MAX_SHOWN_VALUE_CHARS`] characters.
+    pub fn shown(&self, value: &str) -> String {
+        if self.is_secret_derived(value) {
+            return crate::functions::secrets::redact(value);
+        }
+        let redacted = self.redact(value);
+        match redacted.char_indices().nth(MAX_SHOWN_VALUE_CHARS) {
+            Some((cut, _)) => format!("{}…", redacted.get(..cut).unwrap_or("")),
+            None => redacted,
+        }
     }
 
     /// Whether a value to print is a secret or derived from one (see
@@ -509,6 +558,10 @@ pub fn within(path: &str, root: &str) -> bool {
 pub fn redact_all(text: &str, secrets: &BTreeSet<String>) -> String {
     Redactor::new(secrets).apply(text)
 }
+
+/// An interpolated message value longer than this many characters is cut
+/// (with `…`): a 16 MiB site address is not repeated in every finding.
+pub const MAX_SHOWN_VALUE_CHARS: usize = 200;
 
 /// Secrets at least this long (in characters) that mix two classes of
 /// characters are "strong": matched ignoring ASCII case, and their fragments
@@ -1042,6 +1095,37 @@ mod tests {
             .len(),
             2
         );
+    }
+
+    #[test]
+    fn values_of_broken_files_are_redacted_in_messages() {
+        let mut p = Project::default();
+        p.add_file(
+            "docker-compose.yml",
+            b"services:\n  x:\n    environment:\n      DB_PASSWORD: \"Br0Ken1Ya2Ml\" ]\n".to_vec(),
+            Kind::Compose,
+        );
+        assert!(!p.problems.is_empty());
+        assert_eq!(p.redact("near `Br0Ken1Ya2Ml`"), "near `Br****Ml`");
+    }
+
+    #[test]
+    fn shown_values_are_redacted_then_cut() {
+        let mut p = Project::default();
+        let key = format!("Zq7xK2pW9vLr{}", "Ab3".repeat(100));
+        p.add_file(
+            ".env",
+            format!("PRIVATE_KEY={key}\n").into_bytes(),
+            Kind::Dotenv,
+        );
+        let long = format!("x{key}y");
+        let shown = p.shown(&long);
+        assert!(
+            !shown.contains("Zq7xK2") && !shown.contains("Ab3Ab3"),
+            "{shown}"
+        );
+        let plain = "a".repeat(1000);
+        assert_eq!(p.shown(&plain).chars().count(), MAX_SHOWN_VALUE_CHARS + 1);
     }
 
     #[test]

@@ -189,9 +189,11 @@ fn snippets_mask_every_spelling_and_keep_line_numbers() {
 fn output_is_proportional_to_findings_on_a_long_line() {
     // 2,000 services on one line: every finding would repeat the whole line.
     let d = tempfile::tempdir().unwrap();
-    let services: Vec<String> = (0..2000)
+    let mut services: Vec<String> = (0..2000)
         .map(|i| format!("s{i}: {{image: nginx, privileged: true}}"))
         .collect();
+    // A 50,000-character image name is not repeated whole in a message.
+    services.push(format!("long: {{image: {}}}", "n".repeat(50_000)));
     let line = format!("{{services: {{{}}}}}\n", services.join(", "));
     write(d.path(), "docker-compose.yml", &line);
     let (_, out, _) = rampart(d.path(), &["check"]);
@@ -203,4 +205,5 @@ fn output_is_proportional_to_findings_on_a_long_line() {
         "a snippet line repeats the input line"
     );
     assert!(out.len() / per_finding < 2_000, "{} bytes", out.len());
+    assert!(out.contains("`long` uses `nnnn"), "{}", &out[..2_000]);
 }
