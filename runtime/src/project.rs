@@ -591,7 +591,7 @@ pub struct Redactor {
     insensitive: Option<aho_corasick::AhoCorasick>,
     insensitive_replacements: Vec<String>,
     short: BTreeSet<String>,
-    /// Lowercased byte windows (4, 5 and 6 bytes, packed) of strong secrets.
+    /// Lowercased byte windows (4 and 6 bytes, packed) of strong secrets.
     grams: std::collections::HashSet<u64>,
 }
 
@@ -639,7 +639,7 @@ impl Redactor {
         let mut grams = std::collections::HashSet::new();
         for s in &strong {
             let lower = s.to_ascii_lowercase();
-            for k in MIN_SECRET_PIECE_BYTES..=SECRET_FRAGMENT_BYTES {
+            for k in [MIN_SECRET_PIECE_BYTES, SECRET_FRAGMENT_BYTES] {
                 grams.extend(lower.as_bytes().windows(k).map(pack));
             }
         }
@@ -721,7 +721,10 @@ impl Redactor {
         [forward, backward].iter().any(|v| {
             let b = v.as_bytes();
             if b.len() < SECRET_FRAGMENT_BYTES {
-                b.len() >= MIN_SECRET_PIECE_BYTES && self.grams.contains(&pack(b))
+                // Every 4-byte window of a piece is one of a secret's.
+                b.len() >= MIN_SECRET_PIECE_BYTES
+                    && b.windows(MIN_SECRET_PIECE_BYTES)
+                        .all(|w| self.grams.contains(&pack(w)))
             } else {
                 b.windows(SECRET_FRAGMENT_BYTES)
                     .any(|w| self.grams.contains(&pack(w)))
