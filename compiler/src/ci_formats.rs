@@ -2,6 +2,8 @@
 //! dashboards) and GitHub Actions workflow commands (annotations). Each is a
 //! pure function of the one result model ([`Outcome`]) and the policies run.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 
 use crate::compile::{CompiledPolicy, Severity};
@@ -48,11 +50,16 @@ pub fn sarif(outcome: &Outcome, policies: &[&CompiledPolicy]) -> String {
             })
         })
         .collect();
+    // Rule indexes by id: one lookup per finding (linear in the findings).
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    for (i, p) in policies.iter().enumerate() {
+        index_of.entry(p.id.as_str()).or_insert(i);
+    }
     let results: Vec<_> = outcome
         .findings
         .iter()
         .map(|f| {
-            let index = policies.iter().position(|p| p.id == f.policy);
+            let index = index_of.get(f.policy.as_str());
             json!({
                 "ruleId": f.policy,
                 "ruleIndex": index,
@@ -137,12 +144,13 @@ pub fn junit(outcome: &Outcome, policies: &[&CompiledPolicy]) -> String {
     let mut suites = String::new();
     let mut total = 0;
     let mut failures = 0;
+    // Findings grouped by policy once (linear, not policies × findings).
+    let mut by_policy: HashMap<&str, Vec<&crate::report::Finding>> = HashMap::new();
+    for f in &outcome.findings {
+        by_policy.entry(f.policy.as_str()).or_default().push(f);
+    }
     for p in policies {
-        let mine: Vec<_> = outcome
-            .findings
-            .iter()
-            .filter(|f| f.policy == p.id)
-            .collect();
+        let mine = by_policy.remove(p.id.as_str()).unwrap_or_default();
         let cases = mine.len().max(1);
         total += cases;
         failures += mine.len();

@@ -1,4 +1,11 @@
 //! Message templates: text with `{cel}` parts; `{{` and `}}` are literal braces.
+//!
+//! The engine renders them (`rampart_runtime::engine`). An interpolated value
+//! that is a secret or derived from a strong one (a case change, a substring
+//! of 4 characters or more, a reversal: `Project::is_secret_derived`) is shown
+//! redacted whole, and the rendered message goes through the project's
+//! redactor (every secret, ignoring ASCII case when strong, and URL
+//! credentials): see docs/cli.md § Secrets in output.
 
 /// A part of a template.
 #[derive(Clone, Debug, PartialEq, Eq)]

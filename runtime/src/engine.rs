@@ -297,20 +297,13 @@ impl<'p> DocRun<'p> {
                 match part {
                     MessagePart::Text(t) => message.push_str(t),
                     MessagePart::Expr(e) => match e.program.execute(ctx) {
-                        Ok(v) => {
-                            let shown = display(&v);
-                            if self.project.secrets.contains(&shown) {
-                                message.push_str(&crate::functions::secrets::redact(&shown));
-                            } else {
-                                message.push_str(&shown);
-                            }
-                        }
+                        Ok(v) => message.push_str(&self.project.shown(&display(&v))),
                         Err(err) => {
                             self.errors.push(EvalError {
                                 rule: rule_ix,
                                 origin: e.origin,
                                 span: target.span,
-                                message: err.to_string(),
+                                message: self.project.redact(&err.to_string()),
                             });
                             message.push('?');
                         }

@@ -121,6 +121,9 @@ pub struct Project {
     pub problems: Vec<InputProblem>,
     /// Secret values seen in any input, never to be printed.
     pub secrets: BTreeSet<String>,
+    /// Where secret values are written in the input texts (the raw spelling,
+    /// escapes and continuations included), by file: text snippets mask these bytes.
+    pub secret_spans: BTreeMap<FileId, Vec<std::ops::Range<usize>>>,
     /// Texts of auxiliary files (`.gitignore`, `.dockerignore`) by display path.
     aux: BTreeMap<String, String>,
     /// Where display paths are relative to, for reading from disk; none in memory.
@@ -188,7 +191,19 @@ impl Project {
     }
 
     fn push(&mut self, file: FileId, kind: Kind, root: Node) {
-        collect_secrets(&root, &mut self.secrets);
+        let mut sites = Vec::new();
+        secret_sites(&root, &mut sites);
+        for (value, span) in sites {
+            let raw = self
+                .sources
+                .get(span.file)
+                .and_then(|f| f.text.get(span.start..span.end));
+            if let Some(raw) = raw {
+                let spans = self.secret_spans.entry(span.file).or_default();
+                written_spans(raw, &value, span.start, spans);
+            }
+            self.secrets.insert(value);
+        }
         self.redactor = std::sync::OnceLock::new();
         self.documents.push(Document { file, kind, root });
     }
@@ -340,9 +355,85 @@ impl Project {
 
     /// Replaces every secret value in `text` with its redacted form.
     pub fn redact(&self, text: &str) -> String {
-        self.redactor
-            .get_or_init(|| Redactor::new(&self.secrets))
-            .apply(text)
+        self.redactor().apply(text)
+    }
+
+    /// The replacer for this project's secrets.
+    pub fn redactor(&self) -> &Redactor {
+        self.redactor.get_or_init(|| {
+            // A file that failed to parse has no model to collect secrets
+            // from: the values of its secret-like assignments count too (a
+            // parser's message may quote them).
+            let broken: BTreeSet<FileId> = self
+                .problems
+                .iter()
+                .filter(|p| p.level == crate::model::Level::Error)
+                .map(|p| p.span.file)
+                .collect();
+            let mut secrets = self.secrets.clone();
+            for f in broken.iter().filter_map(|id| self.sources.get(*id)) {
+                for r in secret_assignments(&f.text) {
+                    let v = f.text.get(r).unwrap_or("").trim();
+                    // The value as written, inside its quotes, and its first token.
+                    let inner = match v.chars().next() {
+                        Some(q @ ('"' | '\'')) => {
+                            let rest = v.get(1..).unwrap_or("");
+                            rest.find(q).and_then(|e| rest.get(..e)).unwrap_or(rest)
+                        }
+                        _ => v,
+                    };
+                    let token = inner
+                        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
+                        .next()
+                        .unwrap_or("")
+                        .trim_end_matches(':');
+                    for piece in [v, inner, token] {
+                        if !piece.is_empty() {
+                            secrets.insert(piece.to_string());
+                        }
+                    }
+                }
+            }
+            Redactor::new(&secrets)
+        })
+    }
+
+    /// The text of file `id` for snippets, every secret masked (see [`mask`]):
+    /// the spans of secret values as written, every occurrence of a collected
+    /// secret, URL credentials, and the values of secret-like keys found by
+    /// [`secret_assignments`] (which also covers lines that failed to parse).
+    /// Each masked character becomes as many `*` as its UTF-8 bytes, so line
+    /// structure and byte offsets are unchanged. Linear in the text (plus
+    /// sorting the ranges).
+    pub fn masked_text(&self, id: FileId) -> String {
+        let Some(f) = self.sources.get(id) else {
+            return String::new();
+        };
+        let text: &str = &f.text;
+        let mut ranges = self.secret_spans.get(&id).cloned().unwrap_or_default();
+        ranges.extend(self.redactor().ranges(text));
+        ranges.extend(secret_assignments(text));
+        mask(text, ranges)
+    }
+
+    /// An interpolated value as a message shows it: redacted whole when it is
+    /// a secret or derived from one ([`Project::is_secret_derived`]), else with
+    /// its secrets redacted and cut to [`MAX_SHOWN_VALUE_CHARS`] characters.
+    pub fn shown(&self, value: &str) -> String {
+        if self.is_secret_derived(value) {
+            return crate::functions::secrets::redact(value);
+        }
+        let redacted = self.redact(value);
+        match redacted.char_indices().nth(MAX_SHOWN_VALUE_CHARS) {
+            Some((cut, _)) => format!("{}…", redacted.get(..cut).unwrap_or("")),
+            None => redacted,
+        }
+    }
+
+    /// Whether a value to print is a secret or derived from one (see
+    /// [`Redactor::is_derived`]).
+    pub fn is_secret_derived(&self, value: &str) -> bool {
+        self.secrets.contains(value) || self.redactor().is_derived(value)
     }
 }
 
@@ -468,14 +559,64 @@ pub fn redact_all(text: &str, secrets: &BTreeSet<String>) -> String {
     Redactor::new(secrets).apply(text)
 }
 
+/// An interpolated message value longer than this many characters is cut
+/// (with `…`): a 16 MiB site address is not repeated in every finding.
+pub const MAX_SHOWN_VALUE_CHARS: usize = 200;
+
+/// Secrets at least this long (in characters) that mix two classes of
+/// characters are "strong": matched ignoring ASCII case, and their fragments
+/// count as derived values (see [`Redactor::is_derived`]).
+pub const MIN_STRONG_SECRET_CHARS: usize = 8;
+
+/// An interpolated message value that shares this many consecutive bytes
+/// (ignoring ASCII case, forwards or reversed) with a strong secret is redacted.
+pub const SECRET_FRAGMENT_BYTES: usize = 6;
+
+/// An interpolated message value of 4 or 5 bytes that is, ignoring ASCII
+/// case, a substring of a strong secret (or its reverse) is redacted.
+pub const MIN_SECRET_PIECE_BYTES: usize = 4;
+
 /// A one-pass secret replacer, built once per set of secrets (Aho-Corasick,
 /// leftmost-longest): redaction costs the length of the text, not the number
 /// of secrets in the project.
+///
+/// Three passes, each linear in the text: strong secrets ignoring ASCII case
+/// (an `upperAscii()` of a secret), every secret of 4 characters or more as
+/// written, and the credentials of every URL (`scheme://user:PASSWORD@host`,
+/// see [`url_credentials`]) whether collected or not.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
     automaton: Option<aho_corasick::AhoCorasick>,
     replacements: Vec<String>,
+    insensitive: Option<aho_corasick::AhoCorasick>,
+    insensitive_replacements: Vec<String>,
     short: BTreeSet<String>,
+    /// Lowercased byte windows (4 and 6 bytes, packed) of strong secrets.
+    grams: std::collections::HashSet<u64>,
+}
+
+/// Whether a secret is strong: long, with at least two classes of characters.
+fn is_strong(secret: &str) -> bool {
+    if secret.chars().count() < MIN_STRONG_SECRET_CHARS {
+        return false;
+    }
+    let classes = [
+        secret.chars().any(|c| c.is_lowercase()),
+        secret.chars().any(|c| c.is_uppercase()),
+        secret.chars().any(|c| c.is_numeric()),
+        secret.chars().any(|c| !c.is_alphanumeric()),
+    ];
+    classes.iter().filter(|c| **c).count() >= 2
+}
+
+/// Up to 7 bytes and their count packed into a word (exact, no hashing).
+fn pack(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .take(7)
+        .fold(bytes.len().min(7) as u64, |acc, b| {
+            (acc << 8) | u64::from(*b)
+        })
 }
 
 impl Redactor {
@@ -489,13 +630,32 @@ impl Redactor {
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(&long)
             .ok();
+        let strong: Vec<&String> = long.iter().copied().filter(|s| is_strong(s)).collect();
+        let insensitive = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .ascii_case_insensitive(true)
+            .build(&strong)
+            .ok();
+        let mut grams = std::collections::HashSet::new();
+        for s in &strong {
+            let lower = s.to_ascii_lowercase();
+            for k in [MIN_SECRET_PIECE_BYTES, SECRET_FRAGMENT_BYTES] {
+                grams.extend(lower.as_bytes().windows(k).map(pack));
+            }
+        }
         Redactor {
             automaton,
             replacements: long
                 .iter()
                 .map(|s| crate::functions::secrets::redact(s))
                 .collect(),
+            insensitive,
+            insensitive_replacements: strong
+                .iter()
+                .map(|s| crate::functions::secrets::redact(s))
+                .collect(),
             short: short.into_iter().cloned().collect(),
+            grams,
         }
     }
 
@@ -504,48 +664,338 @@ impl Redactor {
         if self.short.contains(text) {
             return crate::functions::secrets::redact(text);
         }
-        match &self.automaton {
-            Some(ac) if !self.replacements.is_empty() => ac.replace_all(text, &self.replacements),
+        let mut out = match &self.insensitive {
+            Some(ac) if !self.insensitive_replacements.is_empty() => {
+                ac.replace_all(text, &self.insensitive_replacements)
+            }
             _ => text.to_string(),
+        };
+        if let Some(ac) = self
+            .automaton
+            .as_ref()
+            .filter(|_| !self.replacements.is_empty())
+        {
+            out = ac.replace_all(&out, &self.replacements);
         }
+        let creds = url_credentials(&out);
+        if creds.is_empty() {
+            return out;
+        }
+        let mut masked = String::with_capacity(out.len());
+        let mut at = 0;
+        for r in creds {
+            masked.push_str(out.get(at..r.start).unwrap_or(""));
+            masked.push_str("****");
+            at = r.end;
+        }
+        masked.push_str(out.get(at..).unwrap_or(""));
+        masked
+    }
+
+    /// The byte ranges of `text` that hold a secret (see [`Redactor`]'s three
+    /// passes), in no particular order; they may overlap.
+    pub fn ranges(&self, text: &str) -> Vec<std::ops::Range<usize>> {
+        let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+        for ac in [&self.insensitive, &self.automaton].into_iter().flatten() {
+            out.extend(ac.find_iter(text).map(|m| m.range()));
+        }
+        out.extend(url_credentials(text));
+        out
+    }
+
+    /// Whether an interpolated value is derived from a strong secret once
+    /// the secrets it contains are redacted ([`Redactor::apply`], which the
+    /// whole message goes through anyway): it still shares
+    /// [`SECRET_FRAGMENT_BYTES`] consecutive bytes with one, ignoring ASCII
+    /// case, forwards or reversed (`substring()`, `upperAscii()`, `reverse()`);
+    /// or, 4 or 5 bytes long, it is a piece of one. Linear in the value.
+    pub fn is_derived(&self, value: &str) -> bool {
+        if self.short.contains(value) {
+            return true;
+        }
+        if self.grams.is_empty() {
+            return false;
+        }
+        let forward = self.apply(value).to_ascii_lowercase();
+        let backward: String = forward.chars().rev().collect();
+        [forward, backward].iter().any(|v| {
+            let b = v.as_bytes();
+            if b.len() < SECRET_FRAGMENT_BYTES {
+                // Every 4-byte window of a piece is one of a secret's.
+                b.len() >= MIN_SECRET_PIECE_BYTES
+                    && b.windows(MIN_SECRET_PIECE_BYTES)
+                        .all(|w| self.grams.contains(&pack(w)))
+            } else {
+                b.windows(SECRET_FRAGMENT_BYTES)
+                    .any(|w| self.grams.contains(&pack(w)))
+            }
+        })
     }
 }
 
+/// `text` with the bytes of `ranges` masked: each character but line breaks,
+/// indentation (blanks that start a line) and a pair of quotes around a whole
+/// range becomes as many `*` as its UTF-8 length.
+pub fn mask(text: &str, mut ranges: Vec<std::ops::Range<usize>>) -> String {
+    ranges.retain(|r| r.start < r.end && r.end <= text.len());
+    if ranges.is_empty() {
+        return text.to_string();
+    }
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut ranges = ranges.into_iter().peekable();
+    while let Some(r) = ranges.next() {
+        let (mut start, mut end) = (r.start.max(at), r.end);
+        // Merge overlapping ranges.
+        while let Some(next) = ranges.peek() {
+            if next.start > end {
+                break;
+            }
+            end = end.max(next.end);
+            ranges.next();
+        }
+        if start >= end {
+            continue;
+        }
+        // Keep a pair of quotes around the whole range.
+        let first = bytes.get(start).copied();
+        if end - start >= 2
+            && matches!(first, Some(b'"' | b'\''))
+            && bytes.get(end - 1).copied() == first
+        {
+            start += 1;
+            end -= 1;
+        }
+        out.push_str(text.get(at..start).unwrap_or(""));
+        let line_start = text
+            .get(..start)
+            .map_or(0, |t| t.rfind('\n').map_or(0, |i| i + 1));
+        let mut indent = text
+            .get(line_start..start)
+            .is_some_and(|t| t.chars().all(|c| c == ' ' || c == '\t'));
+        for c in text.get(start..end).unwrap_or("").chars() {
+            match c {
+                '\n' => {
+                    out.push('\n');
+                    indent = true;
+                }
+                '\r' => out.push('\r'),
+                ' ' | '\t' if indent => out.push(c),
+                c => {
+                    indent = false;
+                    out.extend(std::iter::repeat_n('*', c.len_utf8()));
+                }
+            }
+        }
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
+
+/// The value ranges of lines that assign a secret-like key, read without a
+/// parser (so they are found on lines that failed to parse too): `KEY: value`,
+/// `KEY=value`, `- KEY=value`, `export KEY=value`, `"KEY": value`,
+/// `ENV KEY value`, `ARG KEY=value`; a YAML block scalar (`KEY: |`) masks the
+/// more indented lines that follow. A value that is a reference (`$X`,
+/// `${X}`) is not masked. Linear in the text.
+pub fn secret_assignments(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut block_indent: Option<usize> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start().len();
+        if let Some(bi) = block_indent {
+            if body.trim().is_empty() || indent > bi {
+                out.push(start + indent..start + body.len());
+                continue;
+            }
+            block_indent = None;
+        }
+        if let Some((range, block)) = assignment_value(body) {
+            let value = body.get(range.clone()).unwrap_or("");
+            if block {
+                block_indent = Some(indent);
+            } else if !value.starts_with('$') {
+                out.push(start + range.start..start + range.end);
+            }
+        }
+    }
+    out
+}
+
+/// The value range of one assignment line to a secret-like key, and whether
+/// it opens a YAML block scalar.
+fn assignment_value(line: &str) -> Option<(std::ops::Range<usize>, bool)> {
+    let trimmed = line.trim_start();
+    let mut at = line.len() - trimmed.len();
+    let mut rest = trimmed;
+    let mut spaced = false;
+    for prefix in ["- ", "export ", "ENV ", "ARG ", "env ", "arg "] {
+        if let Some(r) = rest.strip_prefix(prefix) {
+            spaced = prefix.len() == 4;
+            let r2 = r.trim_start();
+            at += prefix.len() + (r.len() - r2.len());
+            rest = r2;
+            break;
+        }
+    }
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'');
+    let key_from = usize::from(quote.is_some());
+    let key_len = rest
+        .get(key_from..)?
+        .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        .unwrap_or(rest.len() - key_from);
+    let key = rest.get(key_from..key_from + key_len)?;
+    if key.is_empty() || !is_secret_name(key) {
+        return None;
+    }
+    let mut after = key_from + key_len + usize::from(quote.is_some());
+    let tail = rest.get(after..)?;
+    let t = tail.trim_start();
+    let sep = match t.chars().next() {
+        Some(':' | '=') => 1,
+        Some(_) if spaced && t.len() < tail.len() => 0,
+        _ => return None,
+    };
+    after += tail.len() - t.len() + sep;
+    let value = rest.get(after..)?;
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    let from = at + after + (value.len() - value.trim_start().len());
+    let block = sep == 1 && t.starts_with(':') && (v.starts_with('|') || v.starts_with('>'));
+    Some((from..from + v.len(), block))
+}
+
 /// Collects secret values from a model: the value of any object with a
-/// secret-like `name` (environment entries, `.env` entries, `ENV`/`ARG`) and
-/// the default of any interpolation of a secret-like variable or key.
+/// secret-like `name` (environment entries, `.env` entries, `ENV`/`ARG`), the
+/// default of any interpolation of a secret-like variable or key, and the
+/// password (and the whole userinfo) of any URL written in a string.
 pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
+    let mut sites = Vec::new();
+    secret_sites(node, &mut sites);
+    out.extend(sites.into_iter().map(|(v, _)| v));
+}
+
+/// The secret values of a model with the span of the node each was read from
+/// (see [`collect_secrets`]).
+pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
     match &node.value {
         Value::Object(fields) => {
             let get = |k: &str| {
                 fields
                     .iter()
                     .find(|(n, _)| n == k)
-                    .and_then(|(_, v)| v.as_str())
+                    .and_then(|(_, v)| v.as_str().map(|s| (s, v.span)))
             };
-            let name = get("name").unwrap_or("");
-            let key = get("key").unwrap_or("");
+            let name = get("name").map_or("", |(s, _)| s);
+            let key = get("key").map_or("", |(s, _)| s);
             if is_secret_name(name) || is_secret_name(key) {
                 for field in ["value", "default", "resolved"] {
-                    if let Some(v) = get(field) {
+                    if let Some((v, span)) = get(field) {
                         // A reference is not a secret; its default is collected on its own node.
                         if !v.is_empty() && !v.trim_start().starts_with("${") {
-                            out.insert(v.to_string());
+                            out.push((v.to_string(), span));
                         }
                     }
                 }
             }
             for (_, v) in fields {
-                collect_secrets(v, out);
+                secret_sites(v, out);
             }
         }
         Value::List(items) => {
             for i in items {
-                collect_secrets(i, out);
+                secret_sites(i, out);
+            }
+        }
+        Value::Str(s) => {
+            for r in url_credentials(s) {
+                if let Some(secret) = s.get(r) {
+                    out.push((secret.to_string(), node.span));
+                }
             }
         }
         _ => {}
     }
+}
+
+/// Nodes whose span is longer than this many bytes plus four times their
+/// value are derived nodes spanning a block, not the scalar itself: their
+/// span is not masked.
+const MAX_SPAN_SLACK: usize = 64;
+
+/// The byte ranges where `value`, read from the node at `start` (raw text `raw`),
+/// is written: each verbatim occurrence inside the node, else (an escaped,
+/// quoted, folded or continued spelling) the node's whole span.
+fn written_spans(raw: &str, value: &str, start: usize, out: &mut Vec<std::ops::Range<usize>>) {
+    // A derived node spanning a block is left to the value pass (its value is
+    // written verbatim in a node of its own), which keeps this linear.
+    if value.is_empty() || raw.len() > value.len().saturating_mul(4) + MAX_SPAN_SLACK {
+        return;
+    }
+    let before = out.len();
+    out.extend(
+        raw.match_indices(value)
+            .map(|(i, _)| start + i..start + i + value.len()),
+    );
+    if out.len() == before {
+        out.push(start..start + raw.len());
+    }
+}
+
+/// A userinfo without a password (`https://TOKEN@host`) is a credential
+/// (an access token) when it is at least this long; shorter ones are user
+/// names (`ssh://git@host`).
+const MIN_TOKEN_USERINFO: usize = 12;
+
+/// The byte ranges of the credentials of every URL in `text`: the password
+/// of `scheme://user:password@host`, or the whole userinfo of
+/// `scheme://TOKEN@host` (a token of at least [`MIN_TOKEN_USERINFO`] bytes).
+/// Linear in the text.
+pub fn url_credentials(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(at) = text.get(from..).and_then(|t| t.find("://")) {
+        let start = from + at + 3;
+        let rest = text.get(start..).unwrap_or("");
+        let authority_end = rest
+            .find(|c: char| {
+                matches!(c, '/' | '?' | '#') || c.is_whitespace() || is_url_delimiter(c)
+            })
+            .unwrap_or(rest.len());
+        from = start + authority_end;
+        let authority = rest.get(..authority_end).unwrap_or("");
+        let Some(userinfo_end) = authority.rfind('@') else {
+            continue;
+        };
+        let userinfo = authority.get(..userinfo_end).unwrap_or("");
+        match userinfo.find(':') {
+            Some(colon) if colon + 1 < userinfo.len() => {
+                found.push(start + colon + 1..start + userinfo_end);
+            }
+            None if userinfo.len() >= MIN_TOKEN_USERINFO => {
+                found.push(start..start + userinfo_end);
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Characters that end a URL written inside other text (quotes, brackets, `;`).
+fn is_url_delimiter(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '`' | '<' | '>' | '(' | ')' | '[' | ']' | '{' | '}' | ';' | ','
+    )
 }
 
 #[cfg(test)]
@@ -565,6 +1015,175 @@ mod tests {
         assert!(p.secrets.contains("abcdefghijkl"));
         assert!(!p.secrets.contains("admin"));
         assert_eq!(p.redact("x cdb_secure_password y"), "x cd****rd y");
+    }
+
+    /// The masked text of the only file of a project built from `files`.
+    fn masked(files: &[(&str, &str, Kind)]) -> Vec<String> {
+        let mut p = Project::default();
+        let ids: Vec<FileId> = files
+            .iter()
+            .map(|(path, text, kind)| p.add_file(path, text.as_bytes().to_vec(), *kind))
+            .collect();
+        p.link();
+        ids.into_iter().map(|id| p.masked_text(id)).collect()
+    }
+
+    fn assert_masked(text: &str, out: &str, secrets: &[&str]) {
+        assert_eq!(out.len(), text.len(), "{out}");
+        assert_eq!(
+            out.match_indices('\n').collect::<Vec<_>>(),
+            text.match_indices('\n').collect::<Vec<_>>(),
+            "line structure changed:\n{out}"
+        );
+        for s in secrets {
+            assert!(!out.contains(s), "`{s}` shown in\n{out}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_masked_as_written() {
+        let compose = "services:\n  db:\n    image: postgres\n    environment:\n      POSTGRES_PASSWORD: \"Zq7x\\x2DK2pW9vLr\"\n      API_TOKEN: 'Ab''cdEfGh12345'\n      PRIVATE_KEY: |\n        -----BEGIN KEY-----\n        Mn4bV8cX1zQwErTy\n        -----END KEY-----\n      DATABASE_URL: postgres://app:Hu7nT3r22Xy@db/app\n      ÄPI_SECRET: \"é\\u00e9Gh5Jk6Lm7\"\n";
+        let dockerfile = "FROM alpine\nENV DB_PASSWORD=Pw9\\\nLk3Jh7Gf2Ds\nARG API_SECRET=\"Qa1\\\"Ws2Ed3Rf\"\nENV A=1 \\\n    AUTH_TOKEN=Yx\\ Cv8Bn7\n";
+        let dotenv = "DB_PASSWORD=\"Tg5\\$Yh6Uj7Ik8\"\nREDIS_PASSWORD=\"Ol9\\\"Pk8Ij7Uh\"\n";
+        let example = "API_KEY=abc\nGH_TOKEN=ghp_x\n";
+        let out = masked(&[
+            ("docker-compose.yml", compose, Kind::Compose),
+            ("Dockerfile", dockerfile, Kind::Dockerfile),
+            (".env", dotenv, Kind::Dotenv),
+            (".env.example", example, Kind::Dotenv),
+        ]);
+        assert_masked(
+            compose,
+            &out[0],
+            &[
+                "Zq7x", "x2DK2", "Ab''", "cdEfGh", "Mn4bV8", "BEGIN", "Hu7nT3r", "Gh5Jk",
+            ],
+        );
+        assert!(
+            out[0].contains("DATABASE_URL: postgres://app:"),
+            "{}",
+            out[0]
+        );
+        assert!(
+            out[0].contains("      -----") || out[0].contains("        ****"),
+            "{}",
+            out[0]
+        );
+        assert_masked(
+            dockerfile,
+            &out[1],
+            &["Pw9", "Lk3Jh", "Qa1", "Ws2Ed", "Cv8Bn7"],
+        );
+        assert_masked(dotenv, &out[2], &["Tg5", "Yh6U", "Ol9", "Pk8Ij"]);
+        assert_masked(example, &out[3], &["abc", "ghp"]);
+    }
+
+    #[test]
+    fn lines_that_fail_to_parse_are_masked_by_key() {
+        let compose = "services:\n  db:\n    environment:\n      DB_PASSWORD: Zq7xK2pW9vLr\n    bad: [\n      API_TOKEN=Ab3cdEfGh12345\n  - x: {\n";
+        let dotenv =
+            "DB_PASSWORD=Tg5Yh6Uj7Ik8\n'broken\nexport AUTH_TOKEN = 'Mn4bV8cX1zQ'\nUSER=admin\n";
+        let out = masked(&[
+            ("docker-compose.yml", compose, Kind::Compose),
+            (".env", dotenv, Kind::Dotenv),
+        ]);
+        assert_masked(compose, &out[0], &["Zq7xK2", "Ab3cd"]);
+        assert_masked(dotenv, &out[1], &["Tg5Yh", "Mn4bV8"]);
+        assert!(out[1].contains("USER=admin"));
+        // A reference is not masked.
+        assert_eq!(
+            secret_assignments(
+                "  - DB_PASSWORD=${DB_PASSWORD}\nPASSWORD: |\n  Zq7xK2\n  Ab3cd\nX: 1\n"
+            )
+            .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn values_of_broken_files_are_redacted_in_messages() {
+        let mut p = Project::default();
+        p.add_file(
+            "docker-compose.yml",
+            b"services:\n  x:\n    environment:\n      DB_PASSWORD: \"Br0Ken1Ya2Ml\" ]\n".to_vec(),
+            Kind::Compose,
+        );
+        assert!(!p.problems.is_empty());
+        assert_eq!(p.redact("near `Br0Ken1Ya2Ml`"), "near `Br****Ml`");
+    }
+
+    #[test]
+    fn shown_values_are_redacted_then_cut() {
+        let mut p = Project::default();
+        let key = format!("Zq7xK2pW9vLr{}", "Ab3".repeat(100));
+        p.add_file(
+            ".env",
+            format!("PRIVATE_KEY={key}\n").into_bytes(),
+            Kind::Dotenv,
+        );
+        let long = format!("x{key}y");
+        let shown = p.shown(&long);
+        assert!(
+            !shown.contains("Zq7xK2") && !shown.contains("Ab3Ab3"),
+            "{shown}"
+        );
+        let plain = "a".repeat(1000);
+        assert_eq!(p.shown(&plain).chars().count(), MAX_SHOWN_VALUE_CHARS + 1);
+    }
+
+    #[test]
+    fn url_credentials_are_found() {
+        let t = "proxy_pass http://admin:Rt6Yu7Io8Pq9@backend; x https://ghp_0123456789abcdef@github.com/a ssh://git@h/ p://u:@h";
+        let found: Vec<&str> = url_credentials(t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(found, ["Rt6Yu7Io8Pq9", "ghp_0123456789abcdef"]);
+        let p = Project::default();
+        assert_eq!(
+            p.redact("to `postgres://app:hunter22@db/app`"),
+            "to `postgres://app:****@db/app`"
+        );
+    }
+
+    #[test]
+    fn urls_in_any_value_are_secrets() {
+        let mut p = Project::default();
+        p.add_file(
+            "docker-compose.yml",
+            b"services:\n  a:\n    image: x\n    environment:\n      DATABASE_URL: postgres://app:Hu7nT3r22Xy@db/app\n".to_vec(),
+            Kind::Compose,
+        );
+        assert!(p.secrets.contains("Hu7nT3r22Xy"));
+        assert_eq!(p.redact("Hu7nT3r22Xy"), "Hu****Xy");
+    }
+
+    #[test]
+    fn derived_values_are_recognised() {
+        let secrets: BTreeSet<String> = ["Zq7xK2pW9vLr", "postgres", "admin123"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let r = Redactor::new(&secrets);
+        for v in ["zq7xk2", "K2pW9v", "rLv9Wp", "x-7xK2pW", "Zq7x", "9vLr"] {
+            assert!(r.is_derived(v), "{v}");
+        }
+        for v in ["POSTGRES_PASSWORD", "postgres", "db", "Zq7", "service-1"] {
+            assert!(!r.is_derived(v), "{v}");
+        }
+        // Case changes of a strong secret are redacted in any text.
+        assert_eq!(r.apply("a ZQ7XK2PW9VLR b"), "a Zq****Lr b");
+        assert_eq!(r.apply("POSTGRES_PASSWORD"), "POSTGRES_PASSWORD");
+    }
+
+    #[test]
+    fn masking_keeps_bytes_per_line() {
+        let t = "ab: \"é😀x\"\n  y\n";
+        let out = mask(t, vec![4..13, 5..7, 16..17]);
+        assert_eq!(out.len(), t.len());
+        assert_eq!(out, "ab: \"*******\"\n  *\n");
+        // A range across lines keeps the next line's indentation.
+        assert_eq!(
+            mask("k: |\n  ab\n  cd\n", std::iter::once(5..15).collect()),
+            "k: |\n  **\n  **\n"
+        );
     }
 
     #[test]
