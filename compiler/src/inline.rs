@@ -33,22 +33,71 @@ pub enum InlineError {
     },
     /// Defs that use each other without end.
     TooDeep(String),
+    /// The expression grows past [`MAX_INLINED_BYTES`] with its defs inlined
+    /// (defs that call each other several times multiply).
+    TooLarge {
+        /// The def whose use (in the text given) makes it too large.
+        name: String,
+        /// Where in the text.
+        offset: usize,
+    },
 }
+
+/// The deepest chain of defs using defs.
+pub const MAX_INLINE_DEPTH: usize = 16;
+
+/// The largest expression accepted once its defs are inlined, in bytes.
+pub const MAX_INLINED_BYTES: usize = 64 * 1024;
+
+/// Bytes the inliner may write in all, intermediate copies included (a
+/// nested def is copied once per enclosing level, at most
+/// [`MAX_INLINE_DEPTH`] times); stops the work long before memory grows.
+const INLINE_WORK_BYTES: usize = 1024 * 1024;
 
 /// Inlines every def in `text`.
 pub fn inline(text: &str, defs: &HashMap<String, DefBody>) -> Result<String, InlineError> {
-    inline_depth(text, defs, 0)
+    let mut work = INLINE_WORK_BYTES;
+    let out = inline_depth(text, defs, 0, &mut work)?;
+    if out.len() > MAX_INLINED_BYTES {
+        // The first def used is as good a culprit as any: name it.
+        let first = idents(text).into_iter().find_map(|(s, e)| {
+            let name = text.get(s..e)?;
+            defs.contains_key(name).then(|| (name.to_string(), s))
+        });
+        let (name, offset) = first.unwrap_or_default();
+        return Err(InlineError::TooLarge { name, offset });
+    }
+    Ok(out)
+}
+
+/// Takes `n` bytes from the work budget.
+fn spend(work: &mut usize, n: usize) -> bool {
+    match work.checked_sub(n) {
+        Some(left) => {
+            *work = left;
+            true
+        }
+        None => false,
+    }
 }
 
 fn inline_depth(
     text: &str,
     defs: &HashMap<String, DefBody>,
     depth: usize,
+    work: &mut usize,
 ) -> Result<String, InlineError> {
-    if depth > 16 {
+    if depth > MAX_INLINE_DEPTH {
         return Err(InlineError::TooDeep(text.chars().take(40).collect()));
     }
     let mut out = String::with_capacity(text.len());
+    // A use of a def that exhausts the budget, here or deeper, is reported
+    // at this level's use: the outermost call site once the error reaches
+    // the top.
+    let too_large = |name: &str, offset: usize| InlineError::TooLarge {
+        name: name.to_string(),
+        offset,
+    };
     let toks = idents(text);
     let mut last = 0;
     let mut skip_to = 0;
@@ -81,15 +130,28 @@ fn inline_depth(
             }
             // Parameters are replaced once, never re-scanned: an argument
             // spelled like a parameter (`f(t, s)` into `def f(t, s)`) stays as is.
-            let body = substitute_params(&def.body, &def.params, &args);
-            let body = inline_depth(&body, defs, depth + 1)?;
+            let body = substitute_params(&def.body, &def.params, &args, work)
+                .ok_or_else(|| too_large(name, start))?;
+            let body = inline_depth(&body, defs, depth + 1, work).map_err(|e| match e {
+                InlineError::TooLarge { .. } => too_large(name, start),
+                e => e,
+            })?;
+            if !spend(work, body.len() + 2) {
+                return Err(too_large(name, start));
+            }
             out.push('(');
             out.push_str(&body);
             out.push(')');
             last = close;
             skip_to = close;
         } else {
-            let body = inline_depth(&def.body, defs, depth + 1)?;
+            let body = inline_depth(&def.body, defs, depth + 1, work).map_err(|e| match e {
+                InlineError::TooLarge { .. } => too_large(name, start),
+                e => e,
+            })?;
+            if !spend(work, body.len() + 2) {
+                return Err(too_large(name, start));
+            }
             out.push('(');
             out.push_str(&body);
             out.push(')');
@@ -101,8 +163,13 @@ fn inline_depth(
 }
 
 /// `body` with each identifier naming a parameter (not after a `.`) replaced by
-/// `(argument)`, in one pass.
-fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
+/// `(argument)`, in one pass; `None` when that exhausts the work budget.
+fn substitute_params(
+    body: &str,
+    params: &[String],
+    args: &[String],
+    work: &mut usize,
+) -> Option<String> {
     let mut out = String::with_capacity(body.len());
     let mut last = 0;
     for (start, end) in idents(body) {
@@ -115,6 +182,9 @@ fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
             continue;
         }
         let Some(arg) = args.get(i) else { continue };
+        if !spend(work, arg.len() + 2) {
+            return None;
+        }
         out.push_str(body.get(last..start).unwrap_or(""));
         out.push('(');
         out.push_str(arg.trim());
@@ -122,7 +192,7 @@ fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
         last = end;
     }
     out.push_str(body.get(last..).unwrap_or(""));
-    out
+    Some(out)
 }
 
 /// Byte ranges of identifiers outside string literals.
@@ -283,6 +353,61 @@ mod tests {
             inline("f(t, s)", &d).unwrap(),
             "((t).name == (s).name && (s).x)"
         );
+    }
+
+    /// `def a0(x) = x`, then `def a{i}(x) = a{i-1}(x) + …` `fan` times:
+    /// `a{levels}` inlines to `fan^levels` copies.
+    fn fan_out(fan: usize, levels: usize) -> HashMap<String, DefBody> {
+        let mut d = HashMap::new();
+        d.insert(
+            "a0".into(),
+            DefBody {
+                params: vec!["x".into()],
+                call: true,
+                body: "x".into(),
+            },
+        );
+        for i in 1..=levels {
+            d.insert(
+                format!("a{i}"),
+                DefBody {
+                    params: vec!["x".into()],
+                    call: true,
+                    body: vec![format!("a{}(x)", i - 1); fan].join(" + "),
+                },
+            );
+        }
+        d
+    }
+
+    #[test]
+    fn fan_out_is_bounded_and_located_at_the_call() {
+        // 10^6 copies: the old inliner built a string of gigabytes.
+        let d = fan_out(10, 6);
+        match inline("1 + a6(1) > 0", &d) {
+            Err(InlineError::TooLarge { name, offset }) => {
+                assert_eq!((name.as_str(), offset), ("a6", 4));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A modest fan-out still inlines.
+        let small = inline("a2(1)", &fan_out(3, 2)).unwrap();
+        assert_eq!(small.matches("(1)").count(), 9);
+        // Big but under the work budget: the final size check catches it.
+        let mut d = HashMap::new();
+        d.insert(
+            "big".into(),
+            DefBody {
+                params: vec![],
+                call: false,
+                body: "1".repeat(MAX_INLINED_BYTES / 2),
+            },
+        );
+        assert!(inline("big + big", &d).is_ok());
+        assert!(matches!(
+            inline("big + big + big", &d),
+            Err(InlineError::TooLarge { offset: 0, .. })
+        ));
     }
 
     #[test]
