@@ -195,6 +195,94 @@ fn substitute_params(
     Some(out)
 }
 
+/// The longest CEL expression accepted as written, in bytes.
+pub const MAX_CEL_BYTES: usize = 16 * 1024;
+/// The deepest bracket nesting in one CEL expression.
+pub const MAX_CEL_NESTING: usize = 64;
+/// The most operators (`+`, `&&`, `.`, `!`, `?`, `in`…) in one CEL
+/// expression: a chain of them nests the syntax tree as deep, and the CEL
+/// parser, the checker and the evaluator recurse over it.
+pub const MAX_CEL_OPERATORS: usize = 1000;
+
+/// Why a CEL text is too big or too deep to hand to the CEL parser: the
+/// byte offset in `text` and the reason, checked in one linear scan.
+pub fn cel_shape(text: &str, max_bytes: usize) -> Result<(), (usize, String)> {
+    if text.len() > max_bytes {
+        return Err((
+            0,
+            format!(
+                "expression too long ({} bytes; the limit is {max_bytes})",
+                text.len()
+            ),
+        ));
+    }
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut ops = 0usize;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let mut width = 1;
+        match c {
+            b'"' | b'\'' => {
+                i = skip_string(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_CEL_NESTING {
+                    return Err((i, format!("brackets nested deeper than {MAX_CEL_NESTING}")));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'0'..=b'9' => {
+                // A number, `1.5` included: its `.` is no operator.
+                while b
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+                {
+                    i += 1;
+                }
+                continue;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let s = i;
+                while b
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    i += 1;
+                }
+                if b.get(s..i) == Some(b"in") {
+                    ops += 1;
+                }
+                continue;
+            }
+            b'&' | b'|' | b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'?'
+            | b'.' => {
+                ops += 1;
+                // Two-byte operators count once.
+                if matches!(
+                    (c, b.get(i + 1)),
+                    (b'&', Some(b'&'))
+                        | (b'|', Some(b'|'))
+                        | (b'=' | b'!' | b'<' | b'>', Some(b'='))
+                ) {
+                    width = 2;
+                }
+            }
+            _ => {}
+        }
+        if ops > MAX_CEL_OPERATORS {
+            return Err((
+                i,
+                format!("more than {MAX_CEL_OPERATORS} operators in one expression"),
+            ));
+        }
+        i += width;
+    }
+    Ok(())
+}
+
 /// Byte ranges of identifiers outside string literals.
 pub fn idents(text: &str) -> Vec<(usize, usize)> {
     let b = text.as_bytes();
@@ -400,7 +488,7 @@ mod tests {
             DefBody {
                 params: vec![],
                 call: false,
-                body: "1".repeat(MAX_INLINED_BYTES / 2),
+                body: "1".repeat(MAX_INLINED_BYTES / 2 - 8),
             },
         );
         assert!(inline("big + big", &d).is_ok());
@@ -408,6 +496,32 @@ mod tests {
             inline("big + big + big", &d),
             Err(InlineError::TooLarge { offset: 0, .. })
         ));
+    }
+
+    #[test]
+    fn cel_shape_limits() {
+        // 45,000 terms: the old pipeline overflowed the stack.
+        let long = format!("1{}", "+1".repeat(44_999));
+        let (at, why) = cel_shape(&long, usize::MAX).unwrap_err();
+        assert!(why.contains("operators"), "{why}");
+        assert_eq!(at, 1 + 2 * MAX_CEL_OPERATORS);
+        assert!(cel_shape(&long, MAX_CEL_BYTES).unwrap_err().1.contains("too long"));
+        let deep = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+        assert_eq!(
+            cel_shape(&deep, MAX_CEL_BYTES).unwrap_err(),
+            (
+                MAX_CEL_NESTING,
+                format!("brackets nested deeper than {MAX_CEL_NESTING}")
+            )
+        );
+        // Strings, numbers and two-byte operators.
+        let fine = format!(
+            "x.a == 1.5 && y != '{}' || z <= 2 ? [1] : []",
+            "(+.".repeat(2000)
+        );
+        assert_eq!(cel_shape(&fine, MAX_CEL_BYTES), Ok(()));
+        let ops = format!("a{}", " && a".repeat(MAX_CEL_OPERATORS));
+        assert_eq!(cel_shape(&ops, MAX_CEL_BYTES), Ok(()));
     }
 
     #[test]
