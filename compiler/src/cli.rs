@@ -313,7 +313,11 @@ fn no_policies(a: &CheckArgs, compiled: &Compiled, configured: &[String]) -> Str
         .iter()
         .map(|p| format!("`--policy {}`", p.display()))
         .collect();
-    given.extend(configured.iter().map(|p| format!("`policies: {p}` in the config")));
+    given.extend(
+        configured
+            .iter()
+            .map(|p| format!("`policies: {p}` in the config")),
+    );
     let stdlib = if a.policies.no_stdlib {
         "the standard library is off (`--no-stdlib`)"
     } else {
@@ -394,7 +398,11 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
     if policies.is_empty() {
         // Checking with no policy passes whatever the input: a silent pass.
-        let _ = writeln!(err, "error: {}; nothing was checked", no_policies(a, &compiled, &extra_shown(&loaded)));
+        let _ = writeln!(
+            err,
+            "error: {}; nothing was checked",
+            no_policies(a, &compiled, &extra_shown(&loaded))
+        );
         return EXIT_ERROR;
     }
     let mut found = discover(&a.paths, cwd, a.no_ignore);

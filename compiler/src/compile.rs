@@ -464,7 +464,9 @@ fn const_size(v: &cel::Value) -> Result<(), String> {
     let mut stack: Vec<(&cel::Value, usize)> = vec![(v, 1)];
     while let Some((v, depth)) = stack.pop() {
         if depth > MAX_CONST_DEPTH {
-            return Err(format!("lists and maps nested deeper than {MAX_CONST_DEPTH}"));
+            return Err(format!(
+                "lists and maps nested deeper than {MAX_CONST_DEPTH}"
+            ));
         }
         match v {
             cel::Value::String(s) => size += s.len(),
@@ -535,7 +537,7 @@ fn evaluate_values(
                     Ok(()) => Ok(v),
                     Err(why) => {
                         out.diagnostics.push(Diagnostic::error(
-                            "E0310",
+                            "E0311",
                             ix,
                             cel_src.span.start,
                             cel_src.span.end,
@@ -546,7 +548,7 @@ fn evaluate_values(
                 },
                 Err(rampart_runtime::budget::Failure::Budget(_)) => {
                     out.diagnostics.push(Diagnostic::error(
-                        "E0310",
+                        "E0311",
                         ix,
                         cel_src.span.start,
                         cel_src.span.end,

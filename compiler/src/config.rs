@@ -1090,7 +1090,11 @@ mod tests {
             let ps = parse(&text).1;
             assert_eq!(ps.len(), 1, "{key}: {ps:?}");
             assert_eq!(ps[0].code(), "E0505");
-            assert!(ps[0].message().contains("nested 125 deep"), "{}", ps[0].message());
+            assert!(
+                ps[0].message().contains("nested 125 deep"),
+                "{}",
+                ps[0].message()
+            );
             assert_eq!(&text[ps[0].start..ps[0].end], format!("\"{nested}\""));
         }
         let waiver = format!(

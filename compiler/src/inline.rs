@@ -505,7 +505,10 @@ mod tests {
         let (at, why) = cel_shape(&long, usize::MAX).unwrap_err();
         assert!(why.contains("operators"), "{why}");
         assert_eq!(at, 1 + 2 * MAX_CEL_OPERATORS);
-        assert!(cel_shape(&long, MAX_CEL_BYTES).unwrap_err().1.contains("too long"));
+        assert!(cel_shape(&long, MAX_CEL_BYTES)
+            .unwrap_err()
+            .1
+            .contains("too long"));
         let deep = format!("{}1{}", "(".repeat(100), ")".repeat(100));
         assert_eq!(
             cel_shape(&deep, MAX_CEL_BYTES).unwrap_err(),

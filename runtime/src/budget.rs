@@ -114,9 +114,7 @@ type NativeFunction = Box<
         + Sync,
 >;
 
-fn charge_fn<'c, 'v>(
-    ftx: &mut FunctionContext<'c, 'v>,
-) -> Result<CowVal<'c, 'v>, ExecutionError> {
+fn charge_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>, ExecutionError> {
     let Some(v) = ftx.args.pop() else {
         return Err(ExecutionError::MissingArgumentOrTarget);
     };
@@ -332,8 +330,14 @@ mod tests {
 
     #[test]
     fn programs_under_budget_are_unchanged() {
-        assert_eq!(run("[1, 2, 3].map(x, x * 2)", 100), Ok(Value::from(vec![2, 4, 6])));
-        assert_eq!(run("[1, 2, 3].exists(x, x == 2)", 100), Ok(Value::Bool(true)));
+        assert_eq!(
+            run("[1, 2, 3].map(x, x * 2)", 100),
+            Ok(Value::from(vec![2, 4, 6]))
+        );
+        assert_eq!(
+            run("[1, 2, 3].exists(x, x == 2)", 100),
+            Ok(Value::Bool(true))
+        );
         assert_eq!(run("'a' + 'b'", 100), Ok(Value::from("ab")));
         assert_eq!(
             run("['a', 'b'].join('-').replace('-', '+')", 100),
