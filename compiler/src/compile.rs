@@ -1375,3 +1375,89 @@ fn value_offset_to_file(s: &ast::Str, offset: usize) -> usize {
     }
     s.span.end
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(&'static str, String)> {
+        let src = PolicySource {
+            path: "p.rampart".into(),
+            text: text.into(),
+            stdlib: false,
+        };
+        compile(vec![src], &CompileOptions::default())
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.level == Level::Error)
+            .map(|d| (d.code, d.message))
+            .collect()
+    }
+
+    fn policy(when: &str) -> String {
+        format!("policy p {{\n  for s in compose.services\n  deny s when {when}\n}}\n")
+    }
+
+    #[test]
+    fn library_debug_dumps_become_words() {
+        let m = cel_message(
+            "OtherError(ParseError { source: None, pos: (96, -1), msg: \"Recursion limit of 96 exceeded\", expr_id: 0 })",
+        );
+        assert_eq!(m, "the expression is nested too deeply");
+        assert!(
+            cel_message("Incomplete `ExprContext` for `_?_:_` expression!").contains("a ? b : c")
+        );
+        // The real syntax error is preferred to the parser's follow-up.
+        let d = codes(&format!("package x\n{}", policy("x ? y ? z : w")));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(!d[0].1.contains("Incomplete"), "{d:?}");
+    }
+
+    #[test]
+    fn constant_budgets() {
+        // Ten-item lists mapped seven levels deep: 10^8 values unchecked.
+        let mut value = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]".to_string();
+        for _ in 0..7 {
+            value = format!("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(x, {value})");
+        }
+        let d = codes(&format!("package x\nconst xs = {value}\n"));
+        assert_eq!(d.first().map(|d| d.0), Some("E0311"), "{d:?}");
+        // Doubling across constants: caught by the size limit.
+        let mut text = String::from("package x\nconst s0 = \"0123456789abcdef\"\n");
+        for i in 1..=20 {
+            text.push_str(&format!("const s{i} = s{} + s{}\n", i - 1, i - 1));
+        }
+        let d = codes(&text);
+        assert!(
+            d.iter()
+                .any(|(c, m)| *c == "E0311" && m.contains("too large")),
+            "{d:?}"
+        );
+        // Nesting through constants.
+        let mut text = String::from("package x\nconst c0 = [1]\n");
+        for i in 1..=70 {
+            text.push_str(&format!("const c{i} = [c{}]\n", i - 1));
+        }
+        assert!(codes(&text)
+            .iter()
+            .any(|(c, m)| *c == "E0311" && m.contains("nested")));
+    }
+
+    #[test]
+    fn expression_budgets_are_errors_not_crashes() {
+        let sum = format!("1{}", "+1".repeat(44_999));
+        let d = codes(&format!("package x\n{}", policy(&format!("{sum} > 0"))));
+        assert_eq!(d.first().map(|d| d.0), Some("E0308"), "{d:?}");
+        let mut text = String::from("package x\ndef a0(x) = x\n");
+        for i in 1..=6 {
+            let calls = vec![format!("a{}(x)", i - 1); 10].join(" + ");
+            text.push_str(&format!("def a{i}(x) = {calls}\n"));
+        }
+        text.push_str(&policy("a6(1) > 0"));
+        let d = codes(&text);
+        assert_eq!(d.first().map(|d| d.0), Some("E0309"), "{d:?}");
+        // A def body too long is reported at the def.
+        let text = format!("package x\ndef big = {}\n", "1 + ".repeat(5000) + "1");
+        assert_eq!(codes(&text).first().map(|d| d.0), Some("E0308"));
+    }
+}
