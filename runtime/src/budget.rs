@@ -9,9 +9,12 @@
 //!   `filter`) passes through [`CHARGE`], which charges one unit per item
 //!   *before* the loop starts, and
 //! - the result of every operation that can build a larger value than its
-//!   operands (`+`, `replace`, `join`, `format`) passes through [`CHARGE`],
+//!   operands (`+`, list and map literals) passes through [`CHARGE`],
 //!   which charges one unit per list item or map entry and one per
-//!   [`BYTES_PER_UNIT`] bytes of a string.
+//!   [`BYTES_PER_UNIT`] bytes of a string; `replace` and `join`, whose
+//!   results can be the product of their operands' sizes, are run by our own
+//!   functions that charge the size of the result *before* building it, and
+//!   the arguments of `format` are charged by their deep size first.
 //!
 //! Units are counted per thread, against [`MAX_EVAL_UNITS`] per rule and
 //! document ([`start`] resets the count). Once spent, [`CHARGE`] fails and
@@ -19,12 +22,12 @@
 //! once), and [`execute`] reports the budget rather than whatever value the
 //! program still produced. The engine stops the rule on that document.
 //!
-//! Limits of the design: work *inside* one operation is charged after it is
-//! done (a `replace` whose output is the product of its inputs' sizes is
-//! built, then refused), and operations that read but do not build (`in`,
-//! `contains`, `matches` over a large document value) are not charged; their
-//! cost per evaluation is bounded by the size of the values read, and their
-//! number by the units charged to the comprehensions around them.
+//! Limits of the design: `+` is charged after it is done (its result is at
+//! most the sum of its operands), and operations that read but do not build
+//! (`in`, `contains`, `matches`, `==` over a large document value) are not
+//! charged; their cost per evaluation is bounded by the size of the values
+//! read, and their number by the units charged to the comprehensions around
+//! them.
 
 use std::cell::Cell;
 
@@ -101,9 +104,136 @@ fn cost(v: &dyn Val) -> u64 {
         .map_or(0, |s| u64::try_from(*s.size().inner()).unwrap_or(0))
 }
 
-/// Registers [`CHARGE`] on a root context.
+/// `t.replace(a, b[, n])`, its result charged before it is built.
+const REPLACE: &str = "@rampart_replace";
+/// `list.join([sep])`, its result charged before it is built.
+const JOIN: &str = "@rampart_join";
+/// The argument list of `format`, charged by its deep size before use.
+const DEEP: &str = "@rampart_deep";
+
+/// Registers the budget's functions on a root context.
 pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> {
-    ctx.add_function(CHARGE, Box::new(charge_fn) as NativeFunction)
+    ctx.add_function(CHARGE, Box::new(charge_fn) as NativeFunction)?;
+    ctx.add_function(REPLACE, Box::new(replace_fn) as NativeFunction)?;
+    ctx.add_function(JOIN, Box::new(join_fn) as NativeFunction)?;
+    ctx.add_function(DEEP, Box::new(deep_fn) as NativeFunction)
+}
+
+fn spent_error() -> ExecutionError {
+    ExecutionError::function_error("evaluation budget", exceeded_message(LIMIT.with(Cell::get)))
+}
+
+fn string_arg<'a>(v: &'a CowVal<'_, '_>, f: &str) -> Result<&'a str, ExecutionError> {
+    v.as_ref()
+        .downcast_ref::<cel::common::types::CelString>()
+        .map(|s| s.inner())
+        .ok_or_else(|| ExecutionError::function_error(f, "expects strings"))
+}
+
+fn replace_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>, ExecutionError> {
+    let args = &ftx.args;
+    let (Some(t), Some(from), Some(to)) = (args.first(), args.get(1), args.get(2)) else {
+        return Err(ExecutionError::MissingArgumentOrTarget);
+    };
+    let (t, from, to) = (
+        string_arg(t, "replace")?,
+        string_arg(from, "replace")?,
+        string_arg(to, "replace")?,
+    );
+    let limit = match args.get(3) {
+        None => None,
+        Some(n) => {
+            let n = n
+                .as_ref()
+                .downcast_ref::<cel::common::types::CelInt>()
+                .map(|i| *i.inner())
+                .ok_or_else(|| ExecutionError::function_error("replace", "expects an int"))?;
+            usize::try_from(n).ok()
+        }
+    };
+    // Occurrences (an empty `from` matches between every character).
+    let found = if from.is_empty() {
+        t.chars().count() + 1
+    } else {
+        t.matches(from).count()
+    };
+    let n = limit.map_or(found, |l| l.min(found));
+    let out = t.len() + n.saturating_mul(to.len());
+    if !charge((out as u64) / BYTES_PER_UNIT + 1) {
+        return Err(spent_error());
+    }
+    let s = match limit {
+        Some(l) => t.replacen(from, to, l),
+        None => t.replace(from, to),
+    };
+    Ok(CowVal::owned(cel::common::types::CelString::from(s)))
+}
+
+fn join_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>, ExecutionError> {
+    let args = &ftx.args;
+    let Some(list) = args.first() else {
+        return Err(ExecutionError::MissingArgumentOrTarget);
+    };
+    let sep = match args.get(1) {
+        Some(s) => string_arg(s, "join")?,
+        None => "",
+    };
+    let Some(items) = list.as_ref().as_iterable() else {
+        return Err(ExecutionError::function_error("join", "expects a list"));
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    let mut out = 0usize;
+    let mut it = items.iter();
+    while let Some(item) = it.next() {
+        let Some(s) = item.downcast_ref::<cel::common::types::CelString>() else {
+            return Err(ExecutionError::function_error(
+                "join",
+                "expects a list of strings",
+            ));
+        };
+        out = out.saturating_add(s.inner().len() + sep.len());
+        parts.push(s.inner());
+    }
+    if !charge((out as u64) / BYTES_PER_UNIT + 1) {
+        return Err(spent_error());
+    }
+    Ok(CowVal::owned(cel::common::types::CelString::from(
+        parts.join(sep),
+    )))
+}
+
+/// Charges the deep size of a value (strings, list items and map entries
+/// reachable from it, shared ones each time they are reached), stopping as
+/// soon as the budget is spent.
+fn deep_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>, ExecutionError> {
+    let Some(v) = ftx.args.pop() else {
+        return Err(ExecutionError::MissingArgumentOrTarget);
+    };
+    let mut bytes = 0u64;
+    let mut stack: Vec<&dyn Val> = vec![v.as_ref()];
+    while let Some(x) = stack.pop() {
+        if let Some(s) = x.downcast_ref::<cel::common::types::CelString>() {
+            bytes += s.inner().len() as u64;
+            if bytes >= BYTES_PER_UNIT {
+                if !charge(bytes / BYTES_PER_UNIT) {
+                    return Err(spent_error());
+                }
+                bytes %= BYTES_PER_UNIT;
+            }
+        } else if let Some(items) = x.as_iterable() {
+            if !charge(1) {
+                return Err(spent_error());
+            }
+            let mut it = items.iter();
+            while let Some(item) = it.next() {
+                if !charge(1) {
+                    return Err(spent_error());
+                }
+                stack.push(item);
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// The shape of a function that takes its arguments unconverted (the
@@ -163,9 +293,43 @@ fn rewrite(e: &mut Expression) {
             for a in &mut call.args {
                 rewrite(a);
             }
-            if builds(call) {
-                let inner = std::mem::take(e);
-                *e = wrap(inner);
+            match (
+                call.func_name.as_str(),
+                call.target.is_some(),
+                call.args.len(),
+            ) {
+                ("replace", true, 2 | 3) | ("join", true, 0 | 1) => {
+                    // Our own, charged before the result is built.
+                    let name = if call.func_name == "replace" {
+                        REPLACE
+                    } else {
+                        JOIN
+                    };
+                    let target = call.target.take().map(|t| *t).unwrap_or_default();
+                    let mut args = vec![target];
+                    args.append(&mut call.args);
+                    call.func_name = name.to_string();
+                    call.args = args;
+                }
+                ("format", true, 1) => {
+                    if let Some(a) = call.args.pop() {
+                        call.args.push(Expression {
+                            id: a.id,
+                            expr: Expr::Call(CallExpr {
+                                func_name: DEEP.to_string(),
+                                target: None,
+                                args: vec![a],
+                            }),
+                        });
+                    }
+                    let inner = std::mem::take(e);
+                    *e = wrap(inner);
+                }
+                _ if builds(call) => {
+                    let inner = std::mem::take(e);
+                    *e = wrap(inner);
+                }
+                _ => {}
             }
         }
         Expr::Comprehension(c) => {
@@ -391,6 +555,36 @@ mod tests {
         for _ in 0..7 {
             src = format!("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(x, {src})");
         }
+        assert!(matches!(run(&src, 100_000), Err(Failure::Budget(_))));
+    }
+
+    #[test]
+    fn replace_and_join_are_charged_before_they_build() {
+        // Same results as the strings extension.
+        assert_eq!(
+            run("'a-b-c'.replace('-', '+')", 100),
+            Ok(Value::from("a+b+c"))
+        );
+        assert_eq!(
+            run("'a-b-c'.replace('-', '+', 1)", 100),
+            Ok(Value::from("a+b-c"))
+        );
+        assert_eq!(run("'ab'.replace('', '.')", 100), Ok(Value::from(".a.b.")));
+        assert_eq!(run("['a', 'b'].join()", 100), Ok(Value::from("ab")));
+        assert_eq!(run("['a', 'b'].join(', ')", 100), Ok(Value::from("a, b")));
+        assert_eq!(run("'%s-%d'.format(['a', 1])", 100), Ok(Value::from("a-1")));
+        // Each `replace` multiplies by 1,000: 10^15 bytes unchecked.
+        let big = "x".repeat(1000);
+        let src = format!(
+            "'aaaa'.replace('a', '{big}').replace('x', '{big}').replace('x', '{big}').replace('x', '{big}').replace('x', '{big}')"
+        );
+        assert!(matches!(run(&src, 1_000_000), Err(Failure::Budget(_))));
+        // A thousand short strings joined by a megabyte: a gigabyte.
+        let items = vec!["'a'"; 1000].join(",");
+        let src = format!("[{items}].join('{big}'.replace('x', '{big}'))");
+        assert!(matches!(run(&src, 1_000_000), Err(Failure::Budget(_))));
+        let src =
+            format!("'%s'.format([[1,2,3,4,5,6,7,8,9,10].map(i, '{big}'.replace('x', '{big}'))])");
         assert!(matches!(run(&src, 100_000), Err(Failure::Budget(_))));
     }
 
