@@ -290,6 +290,50 @@ fn compile_configured(
     Some(compiled)
 }
 
+/// The `policies:` paths of the config, as written (for messages).
+fn extra_shown(loaded: &Option<settings::Loaded>) -> Vec<String> {
+    loaded
+        .as_ref()
+        .map(|l| l.config.policies.iter().map(|p| p.value.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Why `check` has no policy to run, saying what was given.
+fn no_policies(a: &CheckArgs, compiled: &Compiled, configured: &[String]) -> String {
+    if !compiled.policies.is_empty() {
+        let n = compiled.policies.len();
+        return format!(
+            "all {n} loaded polic{} are turned off by the profile or by `enable`/`disable` in the config",
+            if n == 1 { "y is" } else { "ies" }
+        );
+    }
+    let mut given: Vec<String> = a
+        .policies
+        .policy
+        .iter()
+        .map(|p| format!("`--policy {}`", p.display()))
+        .collect();
+    given.extend(
+        configured
+            .iter()
+            .map(|p| format!("`policies: {p}` in the config")),
+    );
+    let stdlib = if a.policies.no_stdlib {
+        "the standard library is off (`--no-stdlib`)"
+    } else {
+        "the standard library has none"
+    };
+    if given.is_empty() {
+        format!("no policies to check with: {stdlib} and no policy file was given")
+    } else {
+        format!(
+            "no policies to check with: {stdlib} and {} hold{} no policy",
+            given.join(", "),
+            if given.len() == 1 { "s" } else { "" }
+        )
+    }
+}
+
 fn selected(p: &CompiledPolicy, profile: ProfileArg) -> bool {
     matches!(
         (p.profile, profile),
@@ -352,6 +396,15 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         })
         .collect();
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
+    if policies.is_empty() {
+        // Checking with no policy passes whatever the input: a silent pass.
+        let _ = writeln!(
+            err,
+            "error: {}; nothing was checked",
+            no_policies(a, &compiled, &extra_shown(&loaded))
+        );
+        return EXIT_ERROR;
+    }
     let mut found = discover(&a.paths, cwd, a.no_ignore);
     if let Some(l) = &loaded {
         found

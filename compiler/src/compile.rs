@@ -11,7 +11,7 @@ use rampart_runtime::schema::{Schema, Type};
 
 use crate::check::{type_of_value, value_fits, Binding, Checker, DefAst};
 use crate::diagnostics::{did_you_mean, Diagnostic, Level};
-use crate::inline::{inline, DefBody, InlineError};
+use crate::inline::{cel_shape, inline, DefBody, InlineError, MAX_CEL_BYTES, MAX_INLINED_BYTES};
 use crate::template::{parse_template, TemplatePart};
 
 /// One policy file to compile.
@@ -298,7 +298,9 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                         .insert(d.name.name.clone(), d.has_parens.then_some(d.params.len()));
                     // Parsed for the guard facts of calls; a body that does not
                     // parse is reported where the def is used.
-                    if let Ok(program) = env.compile(&d.body.text) {
+                    if let Err(d) = shape_check(*ix, &d.body) {
+                        out.diagnostics.push(d);
+                    } else if let Ok(program) = env.compile(&d.body.text) {
                         entry.def_asts.insert(
                             d.name.name.clone(),
                             DefAst {
@@ -444,6 +446,53 @@ fn is_param_name(files: &[(u32, ast::File)], pkg: &str, name: &str) -> bool {
     })
 }
 
+/// Work units the compile-time evaluation of one constant or param default
+/// may spend (see `rampart_runtime::budget`).
+pub const MAX_CONST_UNITS: u64 = 1_000_000;
+
+/// The largest value a constant or param default may have: bytes of its
+/// strings plus 8 per list item or map entry.
+pub const MAX_CONST_BYTES: usize = 1024 * 1024;
+
+/// The deepest nesting of lists and maps in a constant.
+pub const MAX_CONST_DEPTH: usize = 64;
+
+/// Whether a constant's value is within [`MAX_CONST_BYTES`] and
+/// [`MAX_CONST_DEPTH`] (walked without recursion: constants can nest each other).
+fn const_size(v: &cel::Value) -> Result<(), String> {
+    let mut size = 0usize;
+    let mut stack: Vec<(&cel::Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        if depth > MAX_CONST_DEPTH {
+            return Err(format!(
+                "lists and maps nested deeper than {MAX_CONST_DEPTH}"
+            ));
+        }
+        match v {
+            cel::Value::String(s) => size += s.len(),
+            cel::Value::Bytes(b) => size += b.len(),
+            cel::Value::List(items) => {
+                size += 8 * items.len();
+                stack.extend(items.iter().map(|i| (i, depth + 1)));
+            }
+            cel::Value::Map(m) => {
+                for (k, item) in m.map.iter() {
+                    size += 8;
+                    if let cel::objects::Key::String(s) = k {
+                        size += s.len();
+                    }
+                    stack.push((item, depth + 1));
+                }
+            }
+            _ => size += 8,
+        }
+        if size > MAX_CONST_BYTES {
+            return Err(format!("more than {MAX_CONST_BYTES} bytes"));
+        }
+    }
+    Ok(())
+}
+
 enum PendingValue {
     Const(ast::Const),
     Param(ast::Param),
@@ -467,6 +516,10 @@ fn evaluate_values(
                 PendingValue::Const(c) => (&c.name, &c.value, None),
                 PendingValue::Param(p) => (&p.name, &p.default, Some(&p.ty)),
             };
+            if let Err(d) = shape_check(ix, cel_src) {
+                out.diagnostics.push(d);
+                continue;
+            }
             let program = match env.compile(&cel_src.text) {
                 Ok(p) => p,
                 Err(e) => {
@@ -476,7 +529,39 @@ fn evaluate_values(
             };
             let mut ctx = engine.context().new_inner_scope();
             bind_package_values(&mut ctx, packages, &pkg);
-            match program.execute(&ctx) {
+            let budgeted = rampart_runtime::budget::instrument(program.expression());
+            rampart_runtime::budget::start(MAX_CONST_UNITS);
+            let result = rampart_runtime::budget::execute(&budgeted, &ctx);
+            let result = match result {
+                Ok(v) => match const_size(&v) {
+                    Ok(()) => Ok(v),
+                    Err(why) => {
+                        out.diagnostics.push(Diagnostic::error(
+                            "E0311",
+                            ix,
+                            cel_src.span.start,
+                            cel_src.span.end,
+                            format!("`{}` is too large: {why}", name.name),
+                        ));
+                        continue;
+                    }
+                },
+                Err(rampart_runtime::budget::Failure::Budget(_)) => {
+                    out.diagnostics.push(Diagnostic::error(
+                        "E0311",
+                        ix,
+                        cel_src.span.start,
+                        cel_src.span.end,
+                        format!(
+                            "`{}` takes too much work to evaluate (more than {MAX_CONST_UNITS} units: comprehension items and built values)",
+                            name.name
+                        ),
+                    ));
+                    continue;
+                }
+                Err(rampart_runtime::budget::Failure::Error(e)) => Err(e),
+            };
+            match result {
                 Ok(mut v) => {
                     let mut ty = type_of_value(&v);
                     if let Some(tname) = declared {
@@ -538,7 +623,11 @@ fn evaluate_values(
                     ix,
                     cel_src.span.start,
                     cel_src.span.end,
-                    format!("cannot evaluate `{}`: {e}", name.name),
+                    format!(
+                        "cannot evaluate `{}`: {}",
+                        name.name,
+                        rampart_runtime::budget::describe_error(&e)
+                    ),
                 )),
             }
         }
@@ -599,9 +688,18 @@ fn package_map(pkg: &Package) -> cel::Value {
     cel::Value::Map(cel::objects::Map { map: Arc::new(map) })
 }
 
+/// A CEL text too long or too deep for the CEL parser and the recursive
+/// passes after it, as a located error (E0308).
+fn shape_check(ix: u32, src: &ast::Cel) -> Result<(), Diagnostic> {
+    cel_shape(&src.text, MAX_CEL_BYTES).map_err(|(offset, why)| {
+        let start = src.span.start + offset;
+        Diagnostic::error("E0308", ix, start, start + 1, why)
+    })
+}
+
 /// A CEL parse error, re-based to the policy file.
 fn cel_parse_error(ix: u32, src: &ast::Cel, e: &cel::ParseErrors) -> Diagnostic {
-    let first = e.errors.first();
+    let first = first_error(e);
     let (line, col) = first.map_or((1, 1), |p| p.pos);
     let offset = line_col_offset(&src.text, line, col).min(src.text.len().saturating_sub(1));
     let msg = first.map_or_else(|| "invalid expression".to_string(), |p| cel_message(&p.msg));
@@ -615,8 +713,38 @@ fn cel_parse_error(ix: u32, src: &ast::Cel, e: &cel::ParseErrors) -> Diagnostic 
     )
 }
 
-/// CEL's parser message, shortened for humans.
+/// The parse error to show: the first that is not the parser's follow-up
+/// complaint about an incomplete node.
+fn first_error(e: &cel::ParseErrors) -> Option<&cel::ParseError> {
+    e.errors
+        .iter()
+        .find(|p| !p.msg.starts_with("Incomplete"))
+        .or_else(|| e.errors.first())
+}
+
+/// CEL's parser message, shortened for humans, without the crate's debug
+/// dumps (`OtherError(ParseError { … msg: "…" … })`) or node names.
 fn cel_message(msg: &str) -> String {
+    // A wrapped error: keep its own message.
+    let msg = match (msg.starts_with("OtherError("), msg.find("msg: \"")) {
+        (true, Some(i)) => {
+            let rest = msg.get(i + 6..).unwrap_or("");
+            rest.split('"').next().unwrap_or(rest)
+        }
+        (true, None) => "invalid expression",
+        _ => msg,
+    };
+    if msg.starts_with("Recursion limit of") {
+        return "the expression is nested too deeply".to_string();
+    }
+    if msg.starts_with("Incomplete") {
+        let what = if msg.contains("_?_:_") {
+            "a conditional `a ? b : c`"
+        } else {
+            "an operator or call"
+        };
+        return format!("incomplete expression: {what} is missing an operand");
+    }
     let m = msg.strip_prefix("Syntax error: ").unwrap_or(msg);
     m.replace("mismatched input '<EOF>'", "the expression ends too early,")
         .replace("'<EOF>'", "the end of the expression")
@@ -1034,8 +1162,17 @@ impl PolicyCtx<'_> {
         st: &mut ExprState<'_>,
         want_bool: bool,
     ) -> Result<(Expr, Vec<String>), Vec<Diagnostic>> {
+        if let Err((offset, why)) = cel_shape(text, MAX_CEL_BYTES) {
+            return Err(vec![Diagnostic::error(
+                "E0308",
+                self.source,
+                map(offset),
+                map(offset) + 1,
+                why,
+            )]);
+        }
         let program = self.env.compile(text).map_err(|e| {
-            let first = e.errors.first();
+            let first = first_error(&e);
             let (line, col) = first.map_or((1, 1), |p| p.pos);
             let offset = line_col_offset(text, line, col).min(text.len().saturating_sub(1));
             let msg =
@@ -1116,8 +1253,29 @@ impl PolicyCtx<'_> {
                     map(text.len()),
                     "defs refer to each other without end".to_string(),
                 ),
+                InlineError::TooLarge { name, offset } => Diagnostic::error(
+                    "E0309",
+                    self.source,
+                    map(offset),
+                    map(offset + name.len()),
+                    format!(
+                        "`{name}` expands to more than {MAX_INLINED_BYTES} bytes once its defs are inlined"
+                    ),
+                )
+                .with_help("defs that use other defs several times multiply; use a def fewer times or write the expression directly"),
             }]
         })?;
+        if inlined != text {
+            if let Err((_, why)) = cel_shape(&inlined, MAX_INLINED_BYTES) {
+                return Err(vec![Diagnostic::error(
+                    "E0308",
+                    self.source,
+                    map(0),
+                    map(text.len()),
+                    format!("with its defs inlined, {why}"),
+                )]);
+            }
+        }
         let program = if inlined == text {
             program
         } else {
@@ -1129,20 +1287,20 @@ impl PolicyCtx<'_> {
                     map(text.len()),
                     format!(
                         "invalid expression after inlining defs: {}",
-                        e.errors.first().map_or("", |p| p.msg.as_str())
+                        first_error(&e).map_or_else(String::new, |p| cel_message(&p.msg))
                     ),
                 )]
             })?
         };
         Ok((
-            Expr {
-                program: Arc::new(program),
-                origin: Origin {
+            Expr::new(
+                program,
+                Origin {
                     source: self.source,
                     start: origin_start,
                     end: map(text.len()),
                 },
-            },
+            ),
             facts,
         ))
     }
@@ -1216,4 +1374,90 @@ fn value_offset_to_file(s: &ast::Str, offset: usize) -> usize {
         line_start_in_value = end + 1;
     }
     s.span.end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> Vec<(&'static str, String)> {
+        let src = PolicySource {
+            path: "p.rampart".into(),
+            text: text.into(),
+            stdlib: false,
+        };
+        compile(vec![src], &CompileOptions::default())
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.level == Level::Error)
+            .map(|d| (d.code, d.message))
+            .collect()
+    }
+
+    fn policy(when: &str) -> String {
+        format!("policy p {{\n  for s in compose.services\n  deny s when {when}\n}}\n")
+    }
+
+    #[test]
+    fn library_debug_dumps_become_words() {
+        let m = cel_message(
+            "OtherError(ParseError { source: None, pos: (96, -1), msg: \"Recursion limit of 96 exceeded\", expr_id: 0 })",
+        );
+        assert_eq!(m, "the expression is nested too deeply");
+        assert!(
+            cel_message("Incomplete `ExprContext` for `_?_:_` expression!").contains("a ? b : c")
+        );
+        // The real syntax error is preferred to the parser's follow-up.
+        let d = codes(&format!("package x\n{}", policy("x ? y ? z : w")));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(!d[0].1.contains("Incomplete"), "{d:?}");
+    }
+
+    #[test]
+    fn constant_budgets() {
+        // Ten-item lists mapped seven levels deep: 10^8 values unchecked.
+        let mut value = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]".to_string();
+        for _ in 0..7 {
+            value = format!("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(x, {value})");
+        }
+        let d = codes(&format!("package x\nconst xs = {value}\n"));
+        assert_eq!(d.first().map(|d| d.0), Some("E0311"), "{d:?}");
+        // Doubling across constants: caught by the size limit.
+        let mut text = String::from("package x\nconst s0 = \"0123456789abcdef\"\n");
+        for i in 1..=20 {
+            text.push_str(&format!("const s{i} = s{} + s{}\n", i - 1, i - 1));
+        }
+        let d = codes(&text);
+        assert!(
+            d.iter()
+                .any(|(c, m)| *c == "E0311" && m.contains("too large")),
+            "{d:?}"
+        );
+        // Nesting through constants.
+        let mut text = String::from("package x\nconst c0 = [1]\n");
+        for i in 1..=70 {
+            text.push_str(&format!("const c{i} = [c{}]\n", i - 1));
+        }
+        assert!(codes(&text)
+            .iter()
+            .any(|(c, m)| *c == "E0311" && m.contains("nested")));
+    }
+
+    #[test]
+    fn expression_budgets_are_errors_not_crashes() {
+        let sum = format!("1{}", "+1".repeat(44_999));
+        let d = codes(&format!("package x\n{}", policy(&format!("{sum} > 0"))));
+        assert_eq!(d.first().map(|d| d.0), Some("E0308"), "{d:?}");
+        let mut text = String::from("package x\ndef a0(x) = x\n");
+        for i in 1..=6 {
+            let calls = vec![format!("a{}(x)", i - 1); 10].join(" + ");
+            text.push_str(&format!("def a{i}(x) = {calls}\n"));
+        }
+        text.push_str(&policy("a6(1) > 0"));
+        let d = codes(&text);
+        assert_eq!(d.first().map(|d| d.0), Some("E0309"), "{d:?}");
+        // A def body too long is reported at the def.
+        let text = format!("package x\ndef big = {}\n", "1 + ".repeat(5000) + "1");
+        assert_eq!(codes(&text).first().map(|d| d.0), Some("E0308"));
+    }
 }

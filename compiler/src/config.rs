@@ -24,6 +24,62 @@ pub const CONFIG_FILE: &str = "rampart.yaml";
 /// The largest config file read, in bytes.
 pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
 
+/// The longest glob accepted in the config (`include`, `exclude`, `enable`,
+/// `disable`, waivers), in bytes.
+pub const MAX_GLOB_BYTES: usize = 1024;
+/// The deepest nesting of `{…}` alternations in a glob.
+pub const MAX_GLOB_BRACE_DEPTH: usize = 4;
+/// The most `{…}` alternatives (branches) in one glob.
+pub const MAX_GLOB_ALTERNATIVES: usize = 256;
+
+/// Why a glob is too complex to hand to the glob compiler, if it is: its
+/// regex grows with the product of nested alternations, and deep nesting
+/// overflows its stack.
+pub fn glob_complexity(pattern: &str) -> Option<String> {
+    if pattern.len() > MAX_GLOB_BYTES {
+        return Some(format!(
+            "too long ({} bytes; the limit is {MAX_GLOB_BYTES})",
+            pattern.len()
+        ));
+    }
+    let mut depth = 0usize;
+    let mut max_depth = 0usize;
+    let mut alternatives = 0usize;
+    let mut escaped = false;
+    let mut in_class = false;
+    for c in pattern.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            _ if in_class => {}
+            '{' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+                alternatives += 1;
+            }
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth > 0 => alternatives += 1,
+            _ => {}
+        }
+    }
+    if max_depth > MAX_GLOB_BRACE_DEPTH {
+        return Some(format!(
+            "`{{…}}` nested {max_depth} deep; the limit is {MAX_GLOB_BRACE_DEPTH}"
+        ));
+    }
+    if alternatives > MAX_GLOB_ALTERNATIVES {
+        return Some(format!(
+            "{alternatives} `{{…}}` alternatives; the limit is {MAX_GLOB_ALTERNATIVES}"
+        ));
+    }
+    None
+}
+
 /// A value and the byte range of its text in the config file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct At<T> {
@@ -693,12 +749,32 @@ impl Reader<'_> {
         }
     }
 
+    /// Reports a glob too complex to compile; true when it is fine.
+    fn glob_ok(&mut self, text: &At<String>) -> bool {
+        match glob_complexity(&text.value) {
+            None => true,
+            Some(reason) => {
+                self.problems.push(ConfigProblem::new(
+                    text,
+                    ConfigError::BadGlob {
+                        pattern: shorten(&text.value),
+                        reason,
+                    },
+                ));
+                false
+            }
+        }
+    }
+
     fn id_pattern(&mut self, text: At<String>) -> Option<IdPattern> {
         if !text.value.contains(['*', '?', '[', '{']) {
             return Some(IdPattern {
                 text,
                 matcher: None,
             });
+        }
+        if !self.glob_ok(&text) {
+            return None;
         }
         match Glob::new(&text.value) {
             Ok(g) => Some(IdPattern {
@@ -726,6 +802,9 @@ impl Reader<'_> {
     }
 
     fn path_pattern(&mut self, text: At<String>) -> Option<PathPattern> {
+        if !self.glob_ok(&text) {
+            return None;
+        }
         let pattern = text.value.trim_start_matches("./").trim_end_matches('/');
         match GlobBuilder::new(pattern).literal_separator(true).build() {
             Ok(g) => Some(PathPattern {
@@ -844,6 +923,16 @@ impl Reader<'_> {
         }
         out
     }
+}
+
+/// A pattern cut to its first 60 characters for a message.
+fn shorten(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(60).collect();
+    out.push('…');
+    out
 }
 
 fn glob_reason(e: &globset::Error) -> String {
@@ -991,6 +1080,34 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn complex_globs_are_located_errors_not_panics() {
+        let nested = format!("{}b{}", "{a,".repeat(125), "}".repeat(125));
+        for key in ["exclude", "include", "enable", "disable"] {
+            let text = format!("{key}:\n  - \"{nested}\"\n");
+            let ps = parse(&text).1;
+            assert_eq!(ps.len(), 1, "{key}: {ps:?}");
+            assert_eq!(ps[0].code(), "E0505");
+            assert!(
+                ps[0].message().contains("nested 125 deep"),
+                "{}",
+                ps[0].message()
+            );
+            assert_eq!(&text[ps[0].start..ps[0].end], format!("\"{nested}\""));
+        }
+        let waiver = format!(
+            "waivers:\n  - policy: compose.x\n    path: \"{nested}\"\n    reason: r\n    owner: o\n    expires: 2099-01-01\n"
+        );
+        assert!(parse(&waiver).1.iter().any(|p| p.code() == "E0505"));
+        let many = format!("{{{}}}", vec!["x"; 300].join(","));
+        assert!(glob_complexity(&many).unwrap().contains("300"));
+        assert!(glob_complexity(&"a".repeat(MAX_GLOB_BYTES + 1)).is_some());
+        // Ordinary globs pass, `{` inside a class or escaped is not nesting.
+        assert_eq!(glob_complexity("**/{a,b/{c,d}}/*.yml"), None);
+        assert_eq!(glob_complexity(&"[{]".repeat(100)), None);
+        assert_eq!(glob_complexity(&"\\{".repeat(100)), None);
     }
 
     #[test]

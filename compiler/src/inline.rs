@@ -33,22 +33,71 @@ pub enum InlineError {
     },
     /// Defs that use each other without end.
     TooDeep(String),
+    /// The expression grows past [`MAX_INLINED_BYTES`] with its defs inlined
+    /// (defs that call each other several times multiply).
+    TooLarge {
+        /// The def whose use (in the text given) makes it too large.
+        name: String,
+        /// Where in the text.
+        offset: usize,
+    },
 }
+
+/// The deepest chain of defs using defs.
+pub const MAX_INLINE_DEPTH: usize = 16;
+
+/// The largest expression accepted once its defs are inlined, in bytes.
+pub const MAX_INLINED_BYTES: usize = 64 * 1024;
+
+/// Bytes the inliner may write in all, intermediate copies included (a
+/// nested def is copied once per enclosing level, at most
+/// [`MAX_INLINE_DEPTH`] times); stops the work long before memory grows.
+const INLINE_WORK_BYTES: usize = 1024 * 1024;
 
 /// Inlines every def in `text`.
 pub fn inline(text: &str, defs: &HashMap<String, DefBody>) -> Result<String, InlineError> {
-    inline_depth(text, defs, 0)
+    let mut work = INLINE_WORK_BYTES;
+    let out = inline_depth(text, defs, 0, &mut work)?;
+    if out.len() > MAX_INLINED_BYTES {
+        // The first def used is as good a culprit as any: name it.
+        let first = idents(text).into_iter().find_map(|(s, e)| {
+            let name = text.get(s..e)?;
+            defs.contains_key(name).then(|| (name.to_string(), s))
+        });
+        let (name, offset) = first.unwrap_or_default();
+        return Err(InlineError::TooLarge { name, offset });
+    }
+    Ok(out)
+}
+
+/// Takes `n` bytes from the work budget.
+fn spend(work: &mut usize, n: usize) -> bool {
+    match work.checked_sub(n) {
+        Some(left) => {
+            *work = left;
+            true
+        }
+        None => false,
+    }
 }
 
 fn inline_depth(
     text: &str,
     defs: &HashMap<String, DefBody>,
     depth: usize,
+    work: &mut usize,
 ) -> Result<String, InlineError> {
-    if depth > 16 {
+    if depth > MAX_INLINE_DEPTH {
         return Err(InlineError::TooDeep(text.chars().take(40).collect()));
     }
     let mut out = String::with_capacity(text.len());
+    // A use of a def that exhausts the budget, here or deeper, is reported
+    // at this level's use: the outermost call site once the error reaches
+    // the top.
+    let too_large = |name: &str, offset: usize| InlineError::TooLarge {
+        name: name.to_string(),
+        offset,
+    };
     let toks = idents(text);
     let mut last = 0;
     let mut skip_to = 0;
@@ -81,15 +130,28 @@ fn inline_depth(
             }
             // Parameters are replaced once, never re-scanned: an argument
             // spelled like a parameter (`f(t, s)` into `def f(t, s)`) stays as is.
-            let body = substitute_params(&def.body, &def.params, &args);
-            let body = inline_depth(&body, defs, depth + 1)?;
+            let body = substitute_params(&def.body, &def.params, &args, work)
+                .ok_or_else(|| too_large(name, start))?;
+            let body = inline_depth(&body, defs, depth + 1, work).map_err(|e| match e {
+                InlineError::TooLarge { .. } => too_large(name, start),
+                e => e,
+            })?;
+            if !spend(work, body.len() + 2) {
+                return Err(too_large(name, start));
+            }
             out.push('(');
             out.push_str(&body);
             out.push(')');
             last = close;
             skip_to = close;
         } else {
-            let body = inline_depth(&def.body, defs, depth + 1)?;
+            let body = inline_depth(&def.body, defs, depth + 1, work).map_err(|e| match e {
+                InlineError::TooLarge { .. } => too_large(name, start),
+                e => e,
+            })?;
+            if !spend(work, body.len() + 2) {
+                return Err(too_large(name, start));
+            }
             out.push('(');
             out.push_str(&body);
             out.push(')');
@@ -101,8 +163,13 @@ fn inline_depth(
 }
 
 /// `body` with each identifier naming a parameter (not after a `.`) replaced by
-/// `(argument)`, in one pass.
-fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
+/// `(argument)`, in one pass; `None` when that exhausts the work budget.
+fn substitute_params(
+    body: &str,
+    params: &[String],
+    args: &[String],
+    work: &mut usize,
+) -> Option<String> {
     let mut out = String::with_capacity(body.len());
     let mut last = 0;
     for (start, end) in idents(body) {
@@ -115,6 +182,9 @@ fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
             continue;
         }
         let Some(arg) = args.get(i) else { continue };
+        if !spend(work, arg.len() + 2) {
+            return None;
+        }
         out.push_str(body.get(last..start).unwrap_or(""));
         out.push('(');
         out.push_str(arg.trim());
@@ -122,7 +192,95 @@ fn substitute_params(body: &str, params: &[String], args: &[String]) -> String {
         last = end;
     }
     out.push_str(body.get(last..).unwrap_or(""));
-    out
+    Some(out)
+}
+
+/// The longest CEL expression accepted as written, in bytes.
+pub const MAX_CEL_BYTES: usize = 16 * 1024;
+/// The deepest bracket nesting in one CEL expression.
+pub const MAX_CEL_NESTING: usize = 64;
+/// The most operators (`+`, `&&`, `.`, `!`, `?`, `in`…) in one CEL
+/// expression: a chain of them nests the syntax tree as deep, and the CEL
+/// parser, the checker and the evaluator recurse over it.
+pub const MAX_CEL_OPERATORS: usize = 1000;
+
+/// Why a CEL text is too big or too deep to hand to the CEL parser: the
+/// byte offset in `text` and the reason, checked in one linear scan.
+pub fn cel_shape(text: &str, max_bytes: usize) -> Result<(), (usize, String)> {
+    if text.len() > max_bytes {
+        return Err((
+            0,
+            format!(
+                "expression too long ({} bytes; the limit is {max_bytes})",
+                text.len()
+            ),
+        ));
+    }
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut ops = 0usize;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let mut width = 1;
+        match c {
+            b'"' | b'\'' => {
+                i = skip_string(b, i);
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_CEL_NESTING {
+                    return Err((i, format!("brackets nested deeper than {MAX_CEL_NESTING}")));
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'0'..=b'9' => {
+                // A number, `1.5` included: its `.` is no operator.
+                while b
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+                {
+                    i += 1;
+                }
+                continue;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let s = i;
+                while b
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+                {
+                    i += 1;
+                }
+                if b.get(s..i) == Some(b"in") {
+                    ops += 1;
+                }
+                continue;
+            }
+            b'&' | b'|' | b'=' | b'<' | b'>' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'?'
+            | b'.' => {
+                ops += 1;
+                // Two-byte operators count once.
+                if matches!(
+                    (c, b.get(i + 1)),
+                    (b'&', Some(b'&'))
+                        | (b'|', Some(b'|'))
+                        | (b'=' | b'!' | b'<' | b'>', Some(b'='))
+                ) {
+                    width = 2;
+                }
+            }
+            _ => {}
+        }
+        if ops > MAX_CEL_OPERATORS {
+            return Err((
+                i,
+                format!("more than {MAX_CEL_OPERATORS} operators in one expression"),
+            ));
+        }
+        i += width;
+    }
+    Ok(())
 }
 
 /// Byte ranges of identifiers outside string literals.
@@ -283,6 +441,90 @@ mod tests {
             inline("f(t, s)", &d).unwrap(),
             "((t).name == (s).name && (s).x)"
         );
+    }
+
+    /// `def a0(x) = x`, then `def a{i}(x) = a{i-1}(x) + …` `fan` times:
+    /// `a{levels}` inlines to `fan^levels` copies.
+    fn fan_out(fan: usize, levels: usize) -> HashMap<String, DefBody> {
+        let mut d = HashMap::new();
+        d.insert(
+            "a0".into(),
+            DefBody {
+                params: vec!["x".into()],
+                call: true,
+                body: "x".into(),
+            },
+        );
+        for i in 1..=levels {
+            d.insert(
+                format!("a{i}"),
+                DefBody {
+                    params: vec!["x".into()],
+                    call: true,
+                    body: vec![format!("a{}(x)", i - 1); fan].join(" + "),
+                },
+            );
+        }
+        d
+    }
+
+    #[test]
+    fn fan_out_is_bounded_and_located_at_the_call() {
+        // 10^6 copies: the old inliner built a string of gigabytes.
+        let d = fan_out(10, 6);
+        match inline("1 + a6(1) > 0", &d) {
+            Err(InlineError::TooLarge { name, offset }) => {
+                assert_eq!((name.as_str(), offset), ("a6", 4));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A modest fan-out still inlines.
+        let small = inline("a2(1)", &fan_out(3, 2)).unwrap();
+        assert_eq!(small.matches("(1)").count(), 9);
+        // Big but under the work budget: the final size check catches it.
+        let mut d = HashMap::new();
+        d.insert(
+            "big".into(),
+            DefBody {
+                params: vec![],
+                call: false,
+                body: "1".repeat(MAX_INLINED_BYTES / 2 - 8),
+            },
+        );
+        assert!(inline("big + big", &d).is_ok());
+        assert!(matches!(
+            inline("big + big + big", &d),
+            Err(InlineError::TooLarge { offset: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn cel_shape_limits() {
+        // 45,000 terms: the old pipeline overflowed the stack.
+        let long = format!("1{}", "+1".repeat(44_999));
+        let (at, why) = cel_shape(&long, usize::MAX).unwrap_err();
+        assert!(why.contains("operators"), "{why}");
+        assert_eq!(at, 1 + 2 * MAX_CEL_OPERATORS);
+        assert!(cel_shape(&long, MAX_CEL_BYTES)
+            .unwrap_err()
+            .1
+            .contains("too long"));
+        let deep = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+        assert_eq!(
+            cel_shape(&deep, MAX_CEL_BYTES).unwrap_err(),
+            (
+                MAX_CEL_NESTING,
+                format!("brackets nested deeper than {MAX_CEL_NESTING}")
+            )
+        );
+        // Strings, numbers and two-byte operators.
+        let fine = format!(
+            "x.a == 1.5 && y != '{}' || z <= 2 ? [1] : []",
+            "(+.".repeat(2000)
+        );
+        assert_eq!(cel_shape(&fine, MAX_CEL_BYTES), Ok(()));
+        let ops = format!("a{}", " && a".repeat(MAX_CEL_OPERATORS));
+        assert_eq!(cel_shape(&ops, MAX_CEL_BYTES), Ok(()));
     }
 
     #[test]

@@ -24,13 +24,27 @@ pub struct SyntaxError {
 /// The largest policy file accepted, in bytes.
 pub const MAX_POLICY_BYTES: usize = 4 * 1024 * 1024;
 
+/// The deepest nesting of brackets (`(`, `[`, `{`) accepted anywhere in a
+/// policy file; checked before parsing, whose recursion follows it.
+pub const MAX_NESTING: usize = 256;
+
 /// Parses a policy file.
 pub fn parse(source: &str) -> Result<File, SyntaxError> {
     if source.len() > MAX_POLICY_BYTES {
         return Err(SyntaxError {
             span: Span::new(0, 0),
             expected: vec![],
-            reason: Some(format!("policy file larger than {MAX_POLICY_BYTES} bytes")),
+            reason: Some(format!(
+                "policy file larger than {MAX_POLICY_BYTES} bytes ({} bytes)",
+                source.len()
+            )),
+        });
+    }
+    if let Some(at) = too_deep(source) {
+        return Err(SyntaxError {
+            span: Span::new(at, at + 1),
+            expected: vec![],
+            reason: Some(format!("brackets nested deeper than {MAX_NESTING}")),
         });
     }
     // Guard pest's recursion against hostile nesting.
@@ -40,6 +54,54 @@ pub fn parse(source: &str) -> Result<File, SyntaxError> {
         return Err(internal(source.len()));
     };
     build_file(file)
+}
+
+/// The offset of the first bracket nested deeper than [`MAX_NESTING`],
+/// outside strings and comments.
+fn too_deep(source: &str) -> Option<usize> {
+    let b = source.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' | b'\'' => {
+                let triple = b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c);
+                i += if triple { 3 } else { 1 };
+                while let Some(&d) = b.get(i) {
+                    if d == b'\\' && !triple {
+                        i += 2;
+                        continue;
+                    }
+                    if d == b'\n' && !triple {
+                        break;
+                    }
+                    if d == c && (!triple || (b.get(i + 1) == Some(&c) && b.get(i + 2) == Some(&c)))
+                    {
+                        i += if triple { 3 } else { 1 };
+                        break;
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while b.get(i).is_some_and(|&d| d != b'\n') {
+                    i += 1;
+                }
+                continue;
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some(i);
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 fn internal(at: usize) -> SyntaxError {
@@ -73,7 +135,12 @@ fn to_error(e: &pest::error::Error<Rule>) -> SyntaxError {
         pest::error::ErrorVariant::CustomError { message } => SyntaxError {
             span,
             expected: vec![],
-            reason: Some(message.clone()),
+            reason: Some(match message.as_str() {
+                "call limit reached" | "stack limit reached" => {
+                    "the policy file is too complex to parse".to_string()
+                }
+                other => other.to_string(),
+            }),
         },
     }
 }
@@ -593,6 +660,44 @@ test datastore-loopback-only {
         let e = parse("policy p {}").unwrap_err();
         assert_eq!(e.span.start, 0);
         assert!(e.expected.iter().any(|x| x.contains("package")), "{e:?}");
+    }
+
+    #[test]
+    fn deep_nesting_is_a_located_error_before_pest() {
+        let n = 100_000;
+        let src = format!(
+            "package p\npolicy a {{\n deny x when {}true{}\n}}\n",
+            "(".repeat(n),
+            ")".repeat(n)
+        );
+        let e = parse(&src).unwrap_err();
+        assert_eq!(e.reason.as_deref(), Some("brackets nested deeper than 256"));
+        // `policy a {` is the first level.
+        let first = src.find('(').unwrap();
+        assert_eq!(e.span.start, first + MAX_NESTING - 1);
+        // Unbalanced, and in a `[` / `{` mix.
+        let src = format!("package p\nconst c = {}", "[{".repeat(200));
+        assert!(parse(&src).unwrap_err().reason.unwrap().contains("nested"));
+        // Brackets in strings and comments do not count.
+        let src = format!(
+            "package p\n// {}\nconst c = \"{}\"\n",
+            "(".repeat(1000),
+            "[".repeat(1000)
+        );
+        assert!(parse(&src).is_ok());
+        let src = format!(
+            "package p\npolicy a {{\n deny x when {}true{}\n}}\n",
+            "(".repeat(200),
+            ")".repeat(200)
+        );
+        assert!(parse(&src).is_ok());
+    }
+
+    #[test]
+    fn oversized_file_is_an_error() {
+        let src = format!("package p\n{}", " ".repeat(MAX_POLICY_BYTES));
+        let e = parse(&src).unwrap_err();
+        assert!(e.reason.unwrap().contains("larger than"));
     }
 
     #[test]

@@ -36,8 +36,31 @@ pub struct Origin {
 pub struct Expr {
     /// The program.
     pub program: Arc<Program>,
+    /// The program instrumented for the evaluation budget (what runs).
+    pub budgeted: Arc<cel::parser::Expression>,
     /// Where it was written.
     pub origin: Origin,
+}
+
+impl Expr {
+    /// An expression; instruments `program` for [`crate::budget`].
+    pub fn new(program: Program, origin: Origin) -> Expr {
+        let budgeted = Arc::new(crate::budget::instrument(program.expression()));
+        Expr {
+            program: Arc::new(program),
+            budgeted,
+            origin,
+        }
+    }
+
+    /// Runs the instrumented program against the budget started last; the
+    /// error in words.
+    fn run(&self, ctx: &Context<'_, '_>) -> Result<CelValue, String> {
+        crate::budget::execute(&self.budgeted, ctx).map_err(|f| match f {
+            crate::budget::Failure::Budget(m) => m,
+            crate::budget::Failure::Error(e) => crate::budget::describe_error(&e),
+        })
+    }
 }
 
 /// One step of a rule's pipeline.
@@ -138,6 +161,7 @@ impl Engine {
     pub fn new() -> Result<Engine, cel::DeclarationError> {
         let mut root = Context::with_env(cel_env()?);
         crate::functions::register(&mut root)?;
+        crate::budget::register(&mut root)?;
         Ok(Engine { root })
     }
 
@@ -197,6 +221,7 @@ impl Engine {
             if rule.target != doc.kind.target() {
                 continue;
             }
+            crate::budget::start(crate::budget::MAX_EVAL_UNITS);
             let mut ctx = self.root.new_inner_scope();
             for (name, value) in &rule.scope {
                 ctx.add_variable_from_value(name.clone(), value.clone());
@@ -238,6 +263,9 @@ impl<'p> DocRun<'p> {
         let Some(step) = rule.steps.get(at) else {
             return;
         };
+        if crate::budget::exhausted() {
+            return; // reported once, by the expression that spent it
+        }
         match step {
             Step::Deny(d) => {
                 if let Some(deny) = rule.denies.get(*d) {
@@ -296,14 +324,14 @@ impl<'p> DocRun<'p> {
             for part in &deny.message {
                 match part {
                     MessagePart::Text(t) => message.push_str(t),
-                    MessagePart::Expr(e) => match e.program.execute(ctx) {
+                    MessagePart::Expr(e) => match e.run(ctx) {
                         Ok(v) => message.push_str(&self.project.shown(&display(&v))),
                         Err(err) => {
                             self.errors.push(EvalError {
                                 rule: rule_ix,
                                 origin: e.origin,
                                 span: target.span,
-                                message: self.project.redact(&err.to_string()),
+                                message: self.project.redact(&err),
                             });
                             message.push('?');
                         }
@@ -326,7 +354,7 @@ impl<'p> DocRun<'p> {
         ctx: &Context<'_, '_>,
         here: Span,
     ) -> Option<bool> {
-        match expr.program.execute(ctx) {
+        match expr.run(ctx) {
             Ok(CelValue::Bool(b)) => Some(b),
             Ok(other) => {
                 self.errors.push(EvalError {
@@ -342,7 +370,7 @@ impl<'p> DocRun<'p> {
                     rule: rule_ix,
                     origin: expr.origin,
                     span: here,
-                    message: self.project.redact(&err.to_string()),
+                    message: self.project.redact(&err),
                 });
                 None
             }

@@ -5,6 +5,7 @@
 //! custom CEL functions, and the evaluation engine. Knows nothing of the
 //! policy syntax.
 
+pub mod budget;
 pub mod cel_value;
 pub mod engine;
 pub mod formats;
