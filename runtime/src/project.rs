@@ -195,6 +195,10 @@ impl Project {
 
     /// Decodes and registers a file's text, reporting size and encoding problems.
     fn decode(&mut self, path: &str, bytes: Vec<u8>) -> Option<(FileId, String)> {
+        // Already read as an include or import: one file, one id, the same text.
+        if let Some(id) = self.sources.find(path) {
+            return self.sources.get(id).map(|f| (id, f.text.to_string()));
+        }
         if bytes.len() > MAX_INPUT_BYTES {
             let id = self.sources.add(path, "");
             self.problems.push(InputProblem::error(

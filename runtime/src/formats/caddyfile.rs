@@ -23,8 +23,11 @@
 //! logs it); paths leaving the scan root are errors; absolute paths under
 //! `/etc/caddy` are read from the main Caddyfile's directory, other absolute
 //! paths are unresolved (warning). Cycles between files and/or snippets are
-//! errors (`caddy-import-cycle`). Limits: [`parser::MAX_IMPORTS`],
-//! [`parser::MAX_TOKENS`], [`parser::MAX_DEPTH`].
+//! errors (`caddy-import-cycle`, once per importer and imported pair).
+//! Each imported file is lexed once. Limits: [`parser::MAX_IMPORTS`],
+//! [`parser::MAX_TOKENS`], [`parser::MAX_EXPANDED_BYTES`] (token text after
+//! expansion), [`parser::MAX_DEPTH`]; problems per file are capped like
+//! nginx's ([`crate::formats::nginx::include::MAX_PROBLEMS_PER_FILE`]).
 //!
 //! # Automatic HTTPS (the `https` of an address)
 //! Following Caddy's documentation (and checked against `caddy adapt` 2.11):
@@ -703,7 +706,7 @@ fn build(file: FileId, text: &str, ctx: ImportCtx<'_>) -> Parsed {
         .build();
     Parsed {
         model,
-        problems,
+        problems: crate::formats::nginx::include::cap_problems(problems),
         imported_files: parsed
             .files
             .into_iter()
