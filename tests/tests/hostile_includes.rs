@@ -78,7 +78,11 @@ fn a_caddy_import_hides_no_compose_file() {
         "{:?}",
         hits(&v)
     );
-    assert!(has(&v, "Caddyfile", "http.https-redirect"), "{:?}", hits(&v));
+    assert!(
+        has(&v, "Caddyfile", "http.https-redirect"),
+        "{:?}",
+        hits(&v)
+    );
     assert_eq!(v["summary"]["files"], 2);
     assert_eq!(code, 1, "{:?}", errors(&v));
 }
@@ -122,7 +126,11 @@ fn a_stray_include_does_not_demote_nginx_conf() {
         b"events {}\nhttp {\n  server {\n    listen 80;\n    location / { proxy_pass http://app:8000; }\n  }\n}\n",
     );
     let (code, v) = check(d.path());
-    assert!(has(&v, "nginx.conf", "http.https-redirect"), "{:?}", hits(&v));
+    assert!(
+        has(&v, "nginx.conf", "http.https-redirect"),
+        "{:?}",
+        hits(&v)
+    );
     assert_eq!(code, 1, "{:?}", errors(&v));
 }
 
@@ -224,7 +232,11 @@ fn an_include_doubling_tree_stops_at_the_budget() {
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert_eq!(errs[0].0, "nginx.conf");
     assert!(errs[0].1.contains("16 MiB"), "{}", errs[0].1);
-    assert!(has(&v, "nginx.conf", "http.https-redirect"), "{:?}", hits(&v));
+    assert!(
+        has(&v, "nginx.conf", "http.https-redirect"),
+        "{:?}",
+        hits(&v)
+    );
     assert!(has(
         &v,
         "canary/docker-compose.yml",
@@ -236,10 +248,7 @@ fn an_include_doubling_tree_stops_at_the_budget() {
 #[test]
 fn a_caddy_snippet_doubling_tree_stops_at_the_budget() {
     let d = tempfile::tempdir().unwrap();
-    let mut src = format!(
-        "(s20) {{\n\theader X-Big \"{}\"\n}}\n",
-        "a".repeat(100_000)
-    );
+    let mut src = format!("(s20) {{\n\theader X-Big \"{}\"\n}}\n", "a".repeat(100_000));
     for i in (0..20).rev() {
         src.push_str(&format!(
             "(s{i}) {{\n\timport s{0}\n\timport s{0}\n}}\n",
@@ -258,5 +267,42 @@ fn a_caddy_snippet_doubling_tree_stops_at_the_budget() {
         "canary/docker-compose.yml",
         "compose.datastore-loopback-only"
     ));
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_file_read_as_an_import_and_as_an_input_has_one_id() {
+    use rampart_runtime::project::{Kind, Project};
+    let d = tempfile::tempdir().unwrap();
+    let caddy: &[u8] = b"{\n\timport docker-compose.yml\n}\n:80 {\n\trespond ok\n}\n";
+    write(d.path(), "Caddyfile", caddy);
+    write(d.path(), "docker-compose.yml", COMPOSE);
+    let mut p = Project::on_disk(d.path(), vec![".".into()]);
+    p.add_file("Caddyfile", caddy.to_vec(), Kind::Caddyfile);
+    let imported = p.sources.find("docker-compose.yml").unwrap();
+    let id = p.add_file("docker-compose.yml", COMPOSE.to_vec(), Kind::Compose);
+    assert_eq!(id, imported);
+    assert_eq!(p.sources.len(), 2);
+    assert!(p
+        .documents
+        .iter()
+        .any(|doc| doc.kind == Kind::Compose && doc.file == id));
+}
+
+#[test]
+fn a_fragment_shared_by_two_entries_reports_its_errors_once() {
+    let d = tempfile::tempdir().unwrap();
+    for name in ["a.conf", "b.conf"] {
+        write(
+            d.path(),
+            name,
+            b"events {}\nhttp { include frag/x.inc; server { listen 80; } }\n",
+        );
+    }
+    write(d.path(), "frag/x.inc", b"add_header X \"y\"\n");
+    let (code, v) = check(d.path());
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].0, "frag/x.inc");
     assert_eq!(code, 2);
 }
