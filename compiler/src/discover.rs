@@ -145,8 +145,9 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 }),
             }
         }
-        // nginx: only entry files (with an http/server/events block at the top)
-        // that no other candidate includes are checked on their own.
+        // nginx: entry files are checked on their own (see `entry_files`: a
+        // stray include cannot demote one); a candidate that cannot be read is
+        // an error.
         if !nginx_candidates.is_empty() {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
             let mut unreadable = Vec::new();

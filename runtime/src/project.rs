@@ -133,6 +133,8 @@ pub struct Project {
     redactor: std::sync::OnceLock<Redactor>,
     /// nginx include trees by scan root, scanned once.
     nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
+    /// What the nginx entries so far spliced in through includes (run budget).
+    nginx_expanded: nginx::include::Size,
 }
 
 impl Project {
@@ -264,7 +266,10 @@ impl Project {
                     let fid = self.sources.add(display, t.clone());
                     Some((fid, t))
                 };
-                nginx::load(id, &cwd.join(path), text, &tree, &mut read)
+                let mut used = self.nginx_expanded;
+                let l = nginx::load_within(id, &cwd.join(path), text, &tree, &mut read, &mut used);
+                self.nginx_expanded = used;
+                l
             }
             _ => nginx::load_str(id, text),
         };

@@ -306,3 +306,38 @@ fn a_fragment_shared_by_two_entries_reports_its_errors_once() {
     assert_eq!(errs[0].0, "frag/x.inc");
     assert_eq!(code, 2);
 }
+
+#[test]
+fn many_entries_sharing_one_large_tree_stop_at_the_run_budget() {
+    // Each entry alone stays under the per-file budget (10 MiB spliced in),
+    // but five of them would splice 50 MiB: the run budget (32 MiB) stops
+    // the fourth, with one located error at its include.
+    let d = tempfile::tempdir().unwrap();
+    for e in 0..5 {
+        write(
+            d.path(),
+            &format!("e{e}.conf"),
+            b"events {}\nhttp { server { listen 80; include t/l0.conf; } }\n",
+        );
+    }
+    for i in 0..10 {
+        write(
+            d.path(),
+            &format!("t/l{i}.conf"),
+            format!("include t/l{0}.conf; include t/l{0}.conf;\n", i + 1).as_bytes(),
+        );
+    }
+    write(
+        d.path(),
+        "t/l10.conf",
+        format!("add_header X-Big \"{}\";\n", "a".repeat(10_000)).as_bytes(),
+    );
+    let (code, v) = check(d.path());
+    let errs = errors(&v);
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(
+        errs.iter().all(|(_, m)| m.contains("of this run")),
+        "{errs:?}"
+    );
+    assert_eq!(code, 2);
+}

@@ -61,6 +61,12 @@ pub const MAX_EXPANDED: usize = 100_000;
 /// Most bytes of source text one file may hold once its includes are spliced
 /// in (the largest input file is 16 MiB).
 pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+/// Most directives all the nginx entries of one run may hold once their
+/// includes are spliced in (many small entries including one large tree).
+pub const MAX_RUN_EXPANDED: usize = 200_000;
+/// Most bytes all the nginx entries of one run may hold once their includes
+/// are spliced in.
+pub const MAX_RUN_EXPANDED_BYTES: usize = 32 * 1024 * 1024;
 /// Most problems reported per file; the rest are counted in one error.
 pub const MAX_PROBLEMS_PER_FILE: usize = 100;
 
@@ -206,6 +212,15 @@ impl Size {
     fn over_budget(self) -> bool {
         self.directives > MAX_EXPANDED || self.bytes > MAX_EXPANDED_BYTES
     }
+
+    fn over_run_budget(self) -> bool {
+        self.directives > MAX_RUN_EXPANDED || self.bytes > MAX_RUN_EXPANDED_BYTES
+    }
+
+    /// `self` plus `o`.
+    pub fn plus(self, o: Size) -> Size {
+        self.add(o)
+    }
 }
 
 /// Reads one file of the tree: its id and text, or `None` when unreadable.
@@ -225,6 +240,8 @@ struct Loader<'t, 'r, 'f> {
     config_root: PathBuf,
     /// Every file of this entry by path, expanded once.
     memo: BTreeMap<PathBuf, Memo>,
+    /// What earlier entries of the run spliced in.
+    run_used: Size,
     out: Expanded,
 }
 
@@ -248,6 +265,21 @@ pub fn expand(
     tree: &SourceTree,
     read: &mut ReadFn<'_>,
 ) -> Expanded {
+    expand_within(entry_id, entry, src, tree, read, Size::default())
+}
+
+/// [`expand`] for one entry of a run whose earlier entries already spliced in
+/// `run_used`: the entry's includes may not take the run past
+/// [`MAX_RUN_EXPANDED`] directives or [`MAX_RUN_EXPANDED_BYTES`] bytes (many
+/// small entries including the same large tree).
+pub fn expand_within(
+    entry_id: FileId,
+    entry: &Path,
+    src: &str,
+    tree: &SourceTree,
+    read: &mut ReadFn<'_>,
+    run_used: Size,
+) -> Expanded {
     let entry = normalize(entry);
     let config_root = entry.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut loader = Loader {
@@ -255,6 +287,7 @@ pub fn expand(
         read,
         config_root,
         memo: BTreeMap::new(),
+        run_used,
         out: Expanded::default(),
     };
     loader.out.files.push((entry_id, entry.clone()));
@@ -403,6 +436,18 @@ impl Loader<'_, '_, '_> {
                 continue;
             };
             let grown = size.add(child_size);
+            // The entry's own splices also count against the whole run.
+            if depth == 0 && grown.add(self.run_used).over_run_budget() {
+                self.out.problems.push(InputProblem::error(
+                    "nginx-include-limit",
+                    d.head,
+                    format!(
+                        "include `{arg}`: `{shown}` would grow the nginx configurations of this run past {MAX_RUN_EXPANDED} directives or {} MiB once includes are spliced in; it is not followed",
+                        MAX_RUN_EXPANDED_BYTES >> 20
+                    ),
+                ));
+                break;
+            }
             if grown.over_budget() {
                 self.out.problems.push(InputProblem::error(
                     "nginx-include-limit",
@@ -896,6 +941,36 @@ mod tests {
         assert_eq!(limits[0].span.file, FileId(0));
         assert!(e.expanded.bytes <= MAX_EXPANDED_BYTES);
         assert!(e.expanded.bytes > MAX_EXPANDED_BYTES / 2);
+    }
+
+    #[test]
+    fn the_run_budget_counts_earlier_entries() {
+        let files = [
+            ("nginx.conf", "http { include big.conf; }"),
+            ("big.conf", "add_header X y;"),
+        ];
+        let (tree, map) = mem(&files);
+        let entry = PathBuf::from("/repo/nginx.conf");
+        let mut read = |p: &Path| map.get(p).map(|t| (FileId(1), t.clone()));
+        let fresh = expand_within(
+            FileId(0),
+            &entry,
+            &map[&entry],
+            &tree,
+            &mut read,
+            Size::default(),
+        );
+        assert!(fresh.problems.is_empty(), "{:?}", fresh.problems);
+        let used = Size {
+            directives: 0,
+            bytes: MAX_RUN_EXPANDED_BYTES - 20,
+        };
+        let e = expand_within(FileId(0), &entry, &map[&entry], &tree, &mut read, used);
+        assert_eq!(e.problems.len(), 1, "{:?}", e.problems);
+        assert!(e.problems[0].message.contains("of this run"));
+        assert!(e.directives[0].block.as_ref().unwrap()[0]
+            .included
+            .is_empty());
     }
 
     #[test]
