@@ -135,6 +135,8 @@ pub struct Project {
     nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
     /// What the nginx entries so far spliced in through includes (run budget).
     nginx_expanded: nginx::include::Size,
+    /// Bytes the Caddyfiles so far expanded to through imports (run budget).
+    caddy_expanded: usize,
 }
 
 impl Project {
@@ -288,7 +290,14 @@ impl Project {
                     sources: &mut self.sources,
                     cwd: cwd.clone(),
                 };
-                caddyfile::parse_file(id, &cwd.join(path), text, &cwd.join(root), &mut src)
+                caddyfile::parse_file_within(
+                    id,
+                    &cwd.join(path),
+                    text,
+                    &cwd.join(root),
+                    &mut src,
+                    &mut self.caddy_expanded,
+                )
             }
             _ => caddyfile::parse_str(id, text),
         };

@@ -31,6 +31,9 @@ pub const MAX_TOKENS: usize = 250_000;
 /// is 16 MiB): a snippet or file imported twice at every level grows
 /// exponentially.
 pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+/// Most bytes of token text all the Caddyfiles of one run may expand to
+/// (many small Caddyfiles importing one large tree).
+pub const MAX_RUN_EXPANDED_BYTES: usize = 32 * 1024 * 1024;
 
 /// A directive line and its nested block.
 #[derive(Clone, Debug)]
@@ -69,6 +72,8 @@ pub(crate) struct Parsed {
     pub unresolved: Vec<(String, Span)>,
     /// Every file read through `import` (id, normalised path).
     pub files: Vec<(FileId, PathBuf)>,
+    /// Bytes of token text after import expansion.
+    pub expanded_bytes: usize,
 }
 
 /// How file imports are resolved.
@@ -80,6 +85,8 @@ pub(crate) struct ImportCtx<'a> {
     pub etc_caddy: Option<PathBuf>,
     /// Known paths of file ids.
     pub files: Vec<(FileId, PathBuf)>,
+    /// Bytes of token text the run's earlier Caddyfiles expanded to.
+    pub run_used: usize,
 }
 
 struct Parser<'a, 'p> {
@@ -139,6 +146,7 @@ pub(crate) fn parse(
         }
     }
     p.out.files = p.ctx.files.clone();
+    p.out.expanded_bytes = p.bytes;
     p.out
 }
 
@@ -660,7 +668,7 @@ impl Parser<'_, '_> {
         } else {
             what = pattern.text.clone();
             for (id, text) in self.resolve_files(&pattern, line_span) {
-                if self.bytes.saturating_add(text.len()) > MAX_EXPANDED_BYTES {
+                if self.over_bytes(self.bytes.saturating_add(text.len())) {
                     self.limit(line_span);
                     self.toks.drain(at..j);
                     return;
@@ -692,7 +700,7 @@ impl Parser<'_, '_> {
                 continue;
             }
             self.graph.entry(from.clone()).or_default().insert(node);
-            if self.bytes.saturating_add(text_bytes(&body)) > MAX_EXPANDED_BYTES {
+            if self.over_bytes(self.bytes.saturating_add(text_bytes(&body))) {
                 self.limit(line_span);
                 self.toks.drain(at..j);
                 return;
@@ -701,13 +709,19 @@ impl Parser<'_, '_> {
         }
         let removed = self.toks.get(at..j).map_or(0, text_bytes);
         let bytes = (self.bytes + text_bytes(&spliced)).saturating_sub(removed);
-        if self.toks.len() - (j - at) + spliced.len() > MAX_TOKENS || bytes > MAX_EXPANDED_BYTES {
+        if self.toks.len() - (j - at) + spliced.len() > MAX_TOKENS || self.over_bytes(bytes) {
             self.limit(line_span);
             self.toks.drain(at..j);
             return;
         }
         self.bytes = bytes;
         self.toks.splice(at..j, spliced);
+    }
+
+    /// Whether `bytes` of expanded text is over this file's or the run's budget.
+    fn over_bytes(&self, bytes: usize) -> bool {
+        bytes > MAX_EXPANDED_BYTES
+            || bytes.saturating_add(self.ctx.run_used) > MAX_RUN_EXPANDED_BYTES
     }
 
     /// Reports (once) that imports grew past [`MAX_TOKENS`] or [`MAX_EXPANDED_BYTES`].
@@ -718,8 +732,9 @@ impl Parser<'_, '_> {
                 "caddy-import-limit",
                 line_span,
                 format!(
-                    "imports expand to more than {MAX_TOKENS} tokens or {} MiB; this import and any later one over the limit are not expanded",
-                    MAX_EXPANDED_BYTES >> 20
+                    "imports expand to more than {MAX_TOKENS} tokens or {} MiB ({} MiB for all Caddyfiles of the run); this import and any later one over the limit are not expanded",
+                    MAX_EXPANDED_BYTES >> 20,
+                    MAX_RUN_EXPANDED_BYTES >> 20
                 ),
             );
         }

@@ -751,3 +751,33 @@ fn file_import_doubling_and_mesh_are_bounded() {
     }
     assert!(per_file.values().all(|&n| n <= 101), "{per_file:?}");
 }
+
+#[test]
+fn the_run_budget_counts_earlier_caddyfiles() {
+    let mut m = MemSource::new();
+    m.insert("/r/big", FileId(1), "header X-Big \"0123456789\"\n");
+    let src = "example.com {\n\timport big\n}\n";
+    let parse = |m: &mut MemSource, used: &mut usize| {
+        parse_file_within(
+            FileId(0),
+            Path::new("/r/Caddyfile"),
+            src,
+            Path::new("/r"),
+            m,
+            used,
+        )
+    };
+    let mut used = 0;
+    let p = parse(&mut m, &mut used);
+    assert!(errors(&p).is_empty(), "{:?}", p.problems);
+    assert!(used > 0 && used == p.expanded_bytes);
+    let mut used = parser::MAX_RUN_EXPANDED_BYTES - 20;
+    let p = parse(&mut m, &mut used);
+    let limits: Vec<_> = p
+        .problems
+        .iter()
+        .filter(|x| x.code == "caddy-import-limit")
+        .collect();
+    assert_eq!(limits.len(), 1, "{:?}", p.problems);
+    assert!(limits[0].message.contains("all Caddyfiles of the run"));
+}
