@@ -435,7 +435,12 @@ impl Loader<'_, '_, '_> {
             }) else {
                 continue;
             };
-            let grown = size.add(child_size);
+            // The file's name, listed in the include's `files`, counts too.
+            let listed = Size {
+                directives: 1,
+                bytes: shown.len(),
+            };
+            let grown = size.add(child_size).add(listed);
             // The entry's own splices also count against the whole run.
             if depth == 0 && grown.add(self.run_used).over_run_budget() {
                 self.out.problems.push(InputProblem::error(
