@@ -414,13 +414,8 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     let mut project = Project::on_disk(cwd, found.roots.clone());
     let mut read_errors = Vec::new();
     for input in &found.inputs {
-        // Files an nginx entry or a Caddyfile already read as an include are not read twice.
-        if input.kind != Kind::Nginx
-            && input.kind != Kind::Caddyfile
-            && project.sources.find(&input.display).is_some()
-        {
-            continue;
-        }
+        // A file is checked as what it is, even when an nginx entry or a
+        // Caddyfile already read it as an include (it keeps its one FileId).
         match std::fs::read(&input.path) {
             Ok(bytes) => {
                 project.add_file(&input.display, bytes, input.kind);
@@ -584,8 +579,11 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
     }
     outcome.findings.sort();
     outcome.findings.dedup();
+    // A file included by several entries reports its problems once.
     outcome.errors.sort();
+    outcome.errors.dedup();
     outcome.warnings.sort();
+    outcome.warnings.dedup();
     outcome
 }
 

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use rampart_runtime::formats::nginx;
-use rampart_runtime::project::Kind;
+use rampart_runtime::project::{Kind, MAX_INPUT_BYTES};
 
 /// One input to read.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -51,7 +51,7 @@ fn kind_explicit(path: &Path) -> Option<Kind> {
     if nginx::is_candidate_name(path) {
         return Some(Kind::Nginx);
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = sniff_text(path).ok()?;
     nginx::is_entry(&text).then_some(Kind::Nginx)
 }
 
@@ -145,12 +145,27 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 }),
             }
         }
-        // nginx: only entry files (with an http/server/events block at the top)
-        // that no other candidate includes are checked on their own.
+        // nginx: entry files are checked on their own (see `entry_files`: a
+        // stray include cannot demote one); a candidate that cannot be read is
+        // an error.
         if !nginx_candidates.is_empty() {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
-            let mut read = |p: &Path| std::fs::read_to_string(p).ok();
-            for entry in nginx::entry_files(&nginx_candidates, &tree, &mut read) {
+            let mut unreadable = Vec::new();
+            let mut read = |p: &Path| match sniff_text(p) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    unreadable.push(DiscoverError {
+                        path: display_path(p, cwd),
+                        message: format!("cannot read: {}", io_reason(&e)),
+                    });
+                    None
+                }
+            };
+            let entries = nginx::entry_files(&nginx_candidates, &tree, &mut read);
+            unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+            unreadable.dedup();
+            d.errors.extend(unreadable);
+            for entry in entries {
                 d.inputs.push(Input {
                     display: display_path(&entry, cwd),
                     path: entry,
@@ -165,6 +180,23 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
     d.roots.sort();
     d.roots.dedup();
     d
+}
+
+/// The text of an nginx candidate, enough to tell whether it is an entry:
+/// read whole up to the input size limit, else only its first 64 KiB (the
+/// too-large input is then reported when it is read); invalid UTF-8 is
+/// replaced (the input is then reported as not UTF-8, never dropped).
+fn sniff_text(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let limit = if file.metadata()?.len() > MAX_INPUT_BYTES as u64 {
+        64 * 1024
+    } else {
+        MAX_INPUT_BYTES as u64
+    };
+    let mut bytes = Vec::new();
+    file.take(limit).read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn io_reason(e: &std::io::Error) -> String {

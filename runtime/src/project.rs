@@ -136,6 +136,10 @@ pub struct Project {
     redactor: std::sync::OnceLock<Redactor>,
     /// nginx include trees by scan root, scanned once.
     nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
+    /// What the nginx entries so far spliced in through includes (run budget).
+    nginx_expanded: nginx::include::Size,
+    /// Bytes the Caddyfiles so far expanded to through imports (run budget).
+    caddy_expanded: usize,
 }
 
 impl Project {
@@ -210,6 +214,10 @@ impl Project {
 
     /// Decodes and registers a file's text, reporting size and encoding problems.
     fn decode(&mut self, path: &str, bytes: Vec<u8>) -> Option<(FileId, String)> {
+        // Already read as an include or import: one file, one id, the same text.
+        if let Some(id) = self.sources.find(path) {
+            return self.sources.get(id).map(|f| (id, f.text.to_string()));
+        }
         if bytes.len() > MAX_INPUT_BYTES {
             let id = self.sources.add(path, "");
             self.problems.push(InputProblem::error(
@@ -275,7 +283,10 @@ impl Project {
                     let fid = self.sources.add(display, t.clone());
                     Some((fid, t))
                 };
-                nginx::load(id, &cwd.join(path), text, &tree, &mut read)
+                let mut used = self.nginx_expanded;
+                let l = nginx::load_within(id, &cwd.join(path), text, &tree, &mut read, &mut used);
+                self.nginx_expanded = used;
+                l
             }
             _ => nginx::load_str(id, text),
         };
@@ -294,7 +305,14 @@ impl Project {
                     sources: &mut self.sources,
                     cwd: cwd.clone(),
                 };
-                caddyfile::parse_file(id, &cwd.join(path), text, &cwd.join(root), &mut src)
+                caddyfile::parse_file_within(
+                    id,
+                    &cwd.join(path),
+                    text,
+                    &cwd.join(root),
+                    &mut src,
+                    &mut self.caddy_expanded,
+                )
             }
             _ => caddyfile::parse_str(id, text),
         };

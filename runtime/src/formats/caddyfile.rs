@@ -23,8 +23,11 @@
 //! logs it); paths leaving the scan root are errors; absolute paths under
 //! `/etc/caddy` are read from the main Caddyfile's directory, other absolute
 //! paths are unresolved (warning). Cycles between files and/or snippets are
-//! errors (`caddy-import-cycle`). Limits: [`parser::MAX_IMPORTS`],
-//! [`parser::MAX_TOKENS`], [`parser::MAX_DEPTH`].
+//! errors (`caddy-import-cycle`, once per importer and imported pair).
+//! Each imported file is lexed once. Limits: [`parser::MAX_IMPORTS`],
+//! [`parser::MAX_TOKENS`], [`parser::MAX_EXPANDED_BYTES`] (token text after
+//! expansion), [`parser::MAX_DEPTH`]; problems per file are capped like
+//! nginx's ([`crate::formats::nginx::include::MAX_PROBLEMS_PER_FILE`]).
 //!
 //! # Automatic HTTPS (the `https` of an address)
 //! Following Caddy's documentation (and checked against `caddy adapt` 2.11):
@@ -161,6 +164,8 @@ pub struct Parsed {
     pub problems: Vec<InputProblem>,
     /// Files read through `import`: (id, path).
     pub imported_files: Vec<(FileId, std::path::PathBuf)>,
+    /// Bytes of token text after import expansion.
+    pub expanded_bytes: usize,
 }
 
 /// Parses a Caddyfile held in memory with no file imports possible (they
@@ -171,6 +176,7 @@ pub fn parse_str(file: FileId, text: &str) -> Parsed {
         root: std::path::PathBuf::from("/"),
         etc_caddy: None,
         files: Vec::new(),
+        run_used: 0,
     };
     build(file, text, ctx)
 }
@@ -184,14 +190,31 @@ pub fn parse_file(
     root: &Path,
     source: &mut dyn FileSource,
 ) -> Parsed {
+    parse_file_within(file, path, text, root, source, &mut 0)
+}
+
+/// [`parse_file`] for one Caddyfile of a run: `run_used` is the expanded
+/// bytes of the run's earlier Caddyfiles ([`parser::MAX_RUN_EXPANDED_BYTES`]
+/// bounds the sum), and grows by this one's.
+pub fn parse_file_within(
+    file: FileId,
+    path: &Path,
+    text: &str,
+    root: &Path,
+    source: &mut dyn FileSource,
+    run_used: &mut usize,
+) -> Parsed {
     let path = source::normalize(path);
     let ctx = ImportCtx {
         source: Some(source),
         root: source::normalize(root),
         etc_caddy: path.parent().map(Path::to_path_buf),
         files: vec![(file, path)],
+        run_used: *run_used,
     };
-    build(file, text, ctx)
+    let parsed = build(file, text, ctx);
+    *run_used = run_used.saturating_add(parsed.expanded_bytes);
+    parsed
 }
 
 /// Reads `path` from the file system (ids from 0: the Caddyfile gets 0) and parses it.
@@ -703,7 +726,8 @@ fn build(file: FileId, text: &str, ctx: ImportCtx<'_>) -> Parsed {
         .build();
     Parsed {
         model,
-        problems,
+        problems: crate::formats::nginx::include::cap_problems(problems),
+        expanded_bytes: parsed.expanded_bytes,
         imported_files: parsed
             .files
             .into_iter()

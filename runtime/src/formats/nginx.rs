@@ -49,7 +49,29 @@ pub fn load(
     tree: &SourceTree,
     read: &mut dyn FnMut(&Path) -> Option<(FileId, String)>,
 ) -> Loaded {
-    let exp = include::expand(entry_id, entry, src, tree, read);
+    load_within(
+        entry_id,
+        entry,
+        src,
+        tree,
+        read,
+        &mut include::Size::default(),
+    )
+}
+
+/// [`load`] for one entry of a run: `run_used` is what the run's earlier
+/// entries spliced in through includes, and grows by this entry's
+/// (see [`include::expand_within`]).
+pub fn load_within(
+    entry_id: FileId,
+    entry: &Path,
+    src: &str,
+    tree: &SourceTree,
+    read: &mut dyn FnMut(&Path) -> Option<(FileId, String)>,
+    run_used: &mut include::Size,
+) -> Loaded {
+    let exp = include::expand_within(entry_id, entry, src, tree, read, *run_used);
+    *run_used = run_used.plus(exp.expanded);
     let file_span = Span::new(entry_id, 0, 0);
     let unresolved: Vec<(Span, String)> = exp
         .unresolved

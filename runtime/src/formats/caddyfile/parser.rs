@@ -27,6 +27,13 @@ pub const MAX_DEPTH: usize = 100;
 pub const MAX_IMPORTS: usize = 2_000;
 /// Most tokens after import expansion.
 pub const MAX_TOKENS: usize = 250_000;
+/// Most bytes of token text after import expansion (the largest input file
+/// is 16 MiB): a snippet or file imported twice at every level grows
+/// exponentially.
+pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+/// Most bytes of token text all the Caddyfiles of one run may expand to
+/// (many small Caddyfiles importing one large tree).
+pub const MAX_RUN_EXPANDED_BYTES: usize = 32 * 1024 * 1024;
 
 /// A directive line and its nested block.
 #[derive(Clone, Debug)]
@@ -65,6 +72,8 @@ pub(crate) struct Parsed {
     pub unresolved: Vec<(String, Span)>,
     /// Every file read through `import` (id, normalised path).
     pub files: Vec<(FileId, PathBuf)>,
+    /// Bytes of token text after import expansion.
+    pub expanded_bytes: usize,
 }
 
 /// How file imports are resolved.
@@ -76,6 +85,8 @@ pub(crate) struct ImportCtx<'a> {
     pub etc_caddy: Option<PathBuf>,
     /// Known paths of file ids.
     pub files: Vec<(FileId, PathBuf)>,
+    /// Bytes of token text the run's earlier Caddyfiles expanded to.
+    pub run_used: usize,
 }
 
 struct Parser<'a, 'p> {
@@ -88,6 +99,16 @@ struct Parser<'a, 'p> {
     graph: BTreeMap<String, BTreeSet<String>>,
     imports: usize,
     limit_hit: bool,
+    /// Bytes of token text in `toks`.
+    bytes: usize,
+    /// Each imported file lexed once (its lexing problems reported once).
+    lexed: HashMap<FileId, Rc<Vec<Token>>>,
+    /// Import cycles already reported: (importer, imported).
+    cycles: BTreeSet<(String, String)>,
+}
+
+fn text_bytes(toks: &[Token]) -> usize {
+    toks.iter().map(|t| t.text.len()).sum()
 }
 
 /// Parses the file `file` with text `src`.
@@ -98,8 +119,12 @@ pub(crate) fn parse(
     problems: &mut Vec<InputProblem>,
 ) -> Parsed {
     let toks = lex(file, src, problems);
+    let bytes = text_bytes(&toks);
     let mut p = Parser {
         toks,
+        bytes,
+        lexed: HashMap::new(),
+        cycles: BTreeSet::new(),
         i: 0,
         problems,
         ctx,
@@ -121,6 +146,7 @@ pub(crate) fn parse(
         }
     }
     p.out.files = p.ctx.files.clone();
+    p.out.expanded_bytes = p.bytes;
     p.out
 }
 
@@ -632,17 +658,29 @@ impl Parser<'_, '_> {
         };
         let from = self.node_name(imp.span.file, imp.snippet.as_deref());
         // Snippets first, then files.
-        let mut pieces: Vec<(String, Vec<Token>)> = Vec::new();
+        let mut pieces: Vec<(String, Rc<Vec<Token>>)> = Vec::new();
         let what;
         if let Some(body) = self.snippets.get(&pattern.text) {
             let file = body.first().map_or(imp.span.file, |t| t.span.file);
             let node = self.node_name(file, Some(&pattern.text));
-            pieces.push((node, body.clone()));
+            pieces.push((node, Rc::new(body.clone())));
             what = format!("snippet {}", pattern.text);
         } else {
             what = pattern.text.clone();
             for (id, text) in self.resolve_files(&pattern, line_span) {
-                let toks = lex(id, &text, self.problems);
+                if self.over_bytes(self.bytes.saturating_add(text.len())) {
+                    self.limit(line_span);
+                    self.toks.drain(at..j);
+                    return;
+                }
+                let toks = match self.lexed.get(&id) {
+                    Some(t) => t.clone(),
+                    None => {
+                        let t = Rc::new(lex(id, &text, self.problems));
+                        self.lexed.insert(id, t.clone());
+                        t
+                    }
+                };
                 let node = self.node_name(id, None);
                 pieces.push((node, toks));
             }
@@ -651,25 +689,55 @@ impl Parser<'_, '_> {
         let via = Rc::new((what, line_span));
         for (node, body) in pieces {
             if node == from || self.reaches(&node, &from) {
-                self.err(
-                    "caddy-import-cycle",
-                    line_span,
-                    format!("a cycle of imports exists between `{from}` and `{node}`"),
-                );
+                // Once per (importer, imported) pair, not once per path.
+                if self.cycles.insert((from.clone(), node.clone())) {
+                    self.err(
+                        "caddy-import-cycle",
+                        line_span,
+                        format!("a cycle of imports exists between `{from}` and `{node}`"),
+                    );
+                }
                 continue;
             }
             self.graph.entry(from.clone()).or_default().insert(node);
+            if self.over_bytes(self.bytes.saturating_add(text_bytes(&body))) {
+                self.limit(line_span);
+                self.toks.drain(at..j);
+                return;
+            }
             spliced.extend(substitute(&body, &args, &block, &mapping, nesting, &via));
         }
-        if self.toks.len() - (j - at) + spliced.len() > MAX_TOKENS {
-            if !self.limit_hit {
-                self.limit_hit = true;
-                self.err("caddy-import-limit", line_span, format!("imports expand to more than {MAX_TOKENS} tokens; the rest are not expanded"));
-            }
+        let removed = self.toks.get(at..j).map_or(0, text_bytes);
+        let bytes = (self.bytes + text_bytes(&spliced)).saturating_sub(removed);
+        if self.toks.len() - (j - at) + spliced.len() > MAX_TOKENS || self.over_bytes(bytes) {
+            self.limit(line_span);
             self.toks.drain(at..j);
             return;
         }
+        self.bytes = bytes;
         self.toks.splice(at..j, spliced);
+    }
+
+    /// Whether `bytes` of expanded text is over this file's or the run's budget.
+    fn over_bytes(&self, bytes: usize) -> bool {
+        bytes > MAX_EXPANDED_BYTES
+            || bytes.saturating_add(self.ctx.run_used) > MAX_RUN_EXPANDED_BYTES
+    }
+
+    /// Reports (once) that imports grew past [`MAX_TOKENS`] or [`MAX_EXPANDED_BYTES`].
+    fn limit(&mut self, line_span: Span) {
+        if !self.limit_hit {
+            self.limit_hit = true;
+            self.err(
+                "caddy-import-limit",
+                line_span,
+                format!(
+                    "imports expand to more than {MAX_TOKENS} tokens or {} MiB ({} MiB for all Caddyfiles of the run); this import and any later one over the limit are not expanded",
+                    MAX_EXPANDED_BYTES >> 20,
+                    MAX_RUN_EXPANDED_BYTES >> 20
+                ),
+            );
+        }
     }
 
     /// Keys of a block passed to an import: `key args…` or `key { tokens }`.

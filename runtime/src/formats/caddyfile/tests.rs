@@ -658,3 +658,126 @@ mod props {
         }
     }
 }
+
+/// The number of import-limit errors, all of them for the byte budget.
+fn limit_errors(p: &Parsed) -> usize {
+    let limits: Vec<_> = p
+        .problems
+        .iter()
+        .filter(|x| x.code == "caddy-import-limit")
+        .collect();
+    assert!(
+        limits.iter().all(|x| x.message.contains("16 MiB")),
+        "{limits:?}"
+    );
+    limits.len()
+}
+
+#[test]
+fn snippet_doubling_stops_at_the_byte_budget() {
+    // s0 imports s1 twice, … 20 levels, the last holding a 100 KB token:
+    // 100 GB once expanded. The old parser only counted tokens and imports
+    // (2,000 imports of 100 KB each: 1.2 GB of memory).
+    let mut src = format!("(s20) {{\n\theader X-Big \"{}\"\n}}\n", "a".repeat(100_000));
+    for i in (0..20).rev() {
+        src.push_str(&format!(
+            "(s{i}) {{\n\timport s{0}\n\timport s{0}\n}}\n",
+            i + 1
+        ));
+    }
+    src.push_str("example.com {\n\timport s0\n}\n");
+    let p = parse_str(FileId(0), &src);
+    assert_eq!(limit_errors(&p), 1, "{:?}", p.problems);
+    let msg = &p
+        .problems
+        .iter()
+        .find(|x| x.code == "caddy-import-limit")
+        .unwrap()
+        .message;
+    assert!(msg.contains("16 MiB"), "{msg}");
+}
+
+#[test]
+fn file_import_doubling_and_mesh_are_bounded() {
+    // Files: f0 imports f1 twice, … f20 holds a 100 KB token; each file is
+    // lexed once and the expansion stops at the byte budget.
+    let mut m = MemSource::new();
+    m.insert(
+        "/r/i/f20",
+        FileId(21),
+        format!("header X-Big \"{}\"\n", "a".repeat(100_000)),
+    );
+    for i in 0..20u32 {
+        m.insert(
+            format!("/r/i/f{i}"),
+            FileId(i + 1),
+            format!("import f{0}\nimport f{0}\n", i + 1),
+        );
+    }
+    let src = "example.com {\n\timport i/f0\n}\n";
+    let p = parse_file(
+        FileId(0),
+        Path::new("/r/Caddyfile"),
+        src,
+        Path::new("/r"),
+        &mut m,
+    );
+    assert_eq!(limit_errors(&p), 1, "{:?}", p.problems);
+
+    // A mesh: 21 files that each import every file of the directory. Each
+    // cycle is reported once per (importer, imported) pair, not per path.
+    let mut m = MemSource::new();
+    for i in 0..21u32 {
+        m.insert(format!("/r/i/f{i:02}"), FileId(i + 1), "import *\n");
+    }
+    let src = "example.com {\n\timport i/*\n}\n";
+    let p = parse_file(
+        FileId(0),
+        Path::new("/r/Caddyfile"),
+        src,
+        Path::new("/r"),
+        &mut m,
+    );
+    let cycles = p
+        .problems
+        .iter()
+        .filter(|x| x.code == "caddy-import-cycle")
+        .count();
+    assert!(cycles <= 21 * 21, "{cycles} cycle errors");
+    // Problems per file are capped (100 + one summary), whatever the paths.
+    let mut per_file = std::collections::BTreeMap::new();
+    for x in &p.problems {
+        *per_file.entry(x.span.file).or_insert(0usize) += 1;
+    }
+    assert!(per_file.values().all(|&n| n <= 101), "{per_file:?}");
+}
+
+#[test]
+fn the_run_budget_counts_earlier_caddyfiles() {
+    let mut m = MemSource::new();
+    m.insert("/r/big", FileId(1), "header X-Big \"0123456789\"\n");
+    let src = "example.com {\n\timport big\n}\n";
+    let parse = |m: &mut MemSource, used: &mut usize| {
+        parse_file_within(
+            FileId(0),
+            Path::new("/r/Caddyfile"),
+            src,
+            Path::new("/r"),
+            m,
+            used,
+        )
+    };
+    let mut used = 0;
+    let p = parse(&mut m, &mut used);
+    assert!(errors(&p).is_empty(), "{:?}", p.problems);
+    assert!(used > 0 && used == p.expanded_bytes);
+    let mut used = parser::MAX_RUN_EXPANDED_BYTES - 20;
+    let p = parse(&mut m, &mut used);
+    let limits: Vec<_> = p
+        .problems
+        .iter()
+        .filter(|x| x.code == "caddy-import-limit")
+        .collect();
+    assert_eq!(limits.len(), 1, "{:?}", p.problems);
+    assert!(limits[0].message.contains("all Caddyfiles of the run"));
+}

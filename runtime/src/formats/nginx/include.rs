@@ -28,9 +28,14 @@
 //! (`nginx-include-unresolved`) naming it, recorded in the unresolved list, and
 //! the check goes on without it; a relative path that leaves the scan root is
 //! an error (`nginx-include-escape`) and is never read; an include cycle is an
-//! error (`nginx-include-cycle`); more than [`MAX_INCLUDE_DEPTH`] nested
-//! includes, [`MAX_FILES`] files or [`MAX_EXPANDED`] spliced directives is an
-//! error (`nginx-include-limit`).
+//! error (`nginx-include-cycle`, once per include directive that closes it);
+//! more than [`MAX_INCLUDE_DEPTH`] nested includes, [`MAX_FILES`] files, or a
+//! file growing past [`MAX_EXPANDED`] directives or [`MAX_EXPANDED_BYTES`]
+//! bytes once its includes are spliced in is an error (`nginx-include-limit`)
+//! at the include that crossed the limit, which is not followed.
+//!
+//! Each file is parsed and expanded once per entry and shared by every
+//! include site, so the work is proportional to the distinct files.
 //!
 //! INVARIANT: `read` is only ever called with a path the [`SourceTree`] holds,
 //! so nothing outside the scan root is read ([`SourceTree::scan`] lists no
@@ -38,6 +43,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use globset::GlobBuilder;
 
@@ -48,9 +54,21 @@ use crate::model::{FileId, InputProblem, Span};
 pub const MAX_INCLUDE_DEPTH: usize = 32;
 /// Most distinct files one entry may pull in.
 pub const MAX_FILES: usize = 2000;
-/// Most directives (counted with their blocks) that includes may splice into
-/// one entry: a file included twice at every level grows exponentially.
+/// Most directives (counted with their blocks) one file may hold once its
+/// includes are spliced in: a file included twice at every level grows
+/// exponentially.
 pub const MAX_EXPANDED: usize = 100_000;
+/// Most bytes of source text one file may hold once its includes are spliced
+/// in (the largest input file is 16 MiB).
+pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
+/// Most directives all the nginx entries of one run may hold once their
+/// includes are spliced in (many small entries including one large tree).
+pub const MAX_RUN_EXPANDED: usize = 200_000;
+/// Most bytes all the nginx entries of one run may hold once their includes
+/// are spliced in.
+pub const MAX_RUN_EXPANDED_BYTES: usize = 32 * 1024 * 1024;
+/// Most problems reported per file; the rest are counted in one error.
+pub const MAX_PROBLEMS_PER_FILE: usize = 100;
 
 /// The files under the scan root, as the resolver sees them.
 ///
@@ -159,37 +177,87 @@ pub struct Unresolved {
 #[derive(Clone, Debug, Default)]
 pub struct Expanded {
     /// The entry's directives; `include` directives carry their files'
-    /// directives in `included`.
+    /// directives in `included` (shared between include sites).
     pub directives: Vec<Directive>,
     /// Every file read, entry first: id and path.
     pub files: Vec<(FileId, PathBuf)>,
     /// Includes the tree does not contain.
     pub unresolved: Vec<Unresolved>,
-    /// Syntax errors of every file, and include warnings/errors.
+    /// Syntax errors of every file, and include warnings/errors (at most
+    /// [`MAX_PROBLEMS_PER_FILE`] per file, then one summary).
     pub problems: Vec<InputProblem>,
+    /// Files parsed (each at most once per entry).
+    pub parsed_files: usize,
+    /// Size of the entry once its includes are spliced in.
+    pub expanded: Size,
+}
+
+/// The size of a file once its includes are spliced in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Size {
+    /// Directives (each block and included directive counted).
+    pub directives: usize,
+    /// Bytes of source text.
+    pub bytes: usize,
+}
+
+impl Size {
+    fn add(self, o: Size) -> Size {
+        Size {
+            directives: self.directives.saturating_add(o.directives),
+            bytes: self.bytes.saturating_add(o.bytes),
+        }
+    }
+
+    fn over_budget(self) -> bool {
+        self.directives > MAX_EXPANDED || self.bytes > MAX_EXPANDED_BYTES
+    }
+
+    fn over_run_budget(self) -> bool {
+        self.directives > MAX_RUN_EXPANDED || self.bytes > MAX_RUN_EXPANDED_BYTES
+    }
+
+    /// `self` plus `o`.
+    pub fn plus(self, o: Size) -> Size {
+        self.add(o)
+    }
 }
 
 /// Reads one file of the tree: its id and text, or `None` when unreadable.
 pub type ReadFn<'a> = dyn FnMut(&Path) -> Option<(FileId, String)> + 'a;
 
+/// One file while its includes are being expanded, or once it is done.
+enum Memo {
+    /// On the current include chain: including it again is a cycle.
+    Active,
+    /// Expanded (or unreadable: `None`), shared by every include site.
+    Done(Option<(Arc<Vec<Directive>>, Size)>),
+}
+
 struct Loader<'t, 'r, 'f> {
     tree: &'t SourceTree,
     read: &'r mut ReadFn<'f>,
     config_root: PathBuf,
-    /// Parsed files by path: (id, top-level directives), or `None` when unreadable.
-    cache: BTreeMap<PathBuf, Option<(FileId, Vec<Directive>)>>,
-    /// Directives still allowed to be spliced in.
-    budget: usize,
+    /// Every file of this entry by path, expanded once.
+    memo: BTreeMap<PathBuf, Memo>,
+    /// What earlier entries of the run spliced in.
+    run_used: Size,
     out: Expanded,
 }
 
 fn count(ds: &[Directive]) -> usize {
     ds.iter()
-        .map(|d| 1 + d.block.as_deref().map_or(0, count) + count(&d.included))
+        .map(|d| 1 + d.block.as_deref().map_or(0, count))
         .sum()
 }
 
 /// Parses `entry` (already read, with id `entry_id`) and expands its includes.
+///
+/// Every file is parsed and expanded once; a file included at several places
+/// is shared ([`Arc`]), so work and memory follow the distinct files, and the
+/// splices each file may make are bounded by [`MAX_EXPANDED`] directives and
+/// [`MAX_EXPANDED_BYTES`] bytes *after* expansion. An include that would cross
+/// the budget is not followed and is a located error.
 pub fn expand(
     entry_id: FileId,
     entry: &Path,
@@ -197,24 +265,65 @@ pub fn expand(
     tree: &SourceTree,
     read: &mut ReadFn<'_>,
 ) -> Expanded {
+    expand_within(entry_id, entry, src, tree, read, Size::default())
+}
+
+/// [`expand`] for one entry of a run whose earlier entries already spliced in
+/// `run_used`: the entry's includes may not take the run past
+/// [`MAX_RUN_EXPANDED`] directives or [`MAX_RUN_EXPANDED_BYTES`] bytes (many
+/// small entries including the same large tree).
+pub fn expand_within(
+    entry_id: FileId,
+    entry: &Path,
+    src: &str,
+    tree: &SourceTree,
+    read: &mut ReadFn<'_>,
+    run_used: Size,
+) -> Expanded {
     let entry = normalize(entry);
     let config_root = entry.parent().map(Path::to_path_buf).unwrap_or_default();
-    let parsed = parse(entry_id, src);
     let mut loader = Loader {
         tree,
         read,
         config_root,
-        cache: BTreeMap::new(),
-        budget: MAX_EXPANDED,
+        memo: BTreeMap::new(),
+        run_used,
         out: Expanded::default(),
     };
-    loader.out.problems.extend(parsed.problems);
     loader.out.files.push((entry_id, entry.clone()));
-    let mut directives = parsed.directives;
-    let mut stack = vec![entry];
-    loader.expand_list(&mut directives, &mut stack);
+    let (directives, size) = loader.expand_text(entry_id, &entry, src, 0);
     loader.out.directives = directives;
+    loader.out.expanded = size;
+    loader.out.problems = cap_problems(std::mem::take(&mut loader.out.problems));
     loader.out
+}
+
+/// Keeps at most [`MAX_PROBLEMS_PER_FILE`] problems per file (in order), then
+/// one error saying how many more there were.
+pub fn cap_problems(problems: Vec<InputProblem>) -> Vec<InputProblem> {
+    let mut per_file: BTreeMap<FileId, (usize, Span)> = BTreeMap::new();
+    let mut out = Vec::with_capacity(problems.len().min(4 * MAX_PROBLEMS_PER_FILE));
+    for p in problems {
+        let e = per_file.entry(p.span.file).or_insert((0, p.span));
+        e.0 += 1;
+        if e.0 <= MAX_PROBLEMS_PER_FILE {
+            e.1 = p.span;
+            out.push(p);
+        }
+    }
+    for (n, last) in per_file.into_values() {
+        if n > MAX_PROBLEMS_PER_FILE {
+            out.push(InputProblem::error(
+                "too-many-problems",
+                last,
+                format!(
+                    "and {} more problems in this file (only the first {MAX_PROBLEMS_PER_FILE} are reported)",
+                    n - MAX_PROBLEMS_PER_FILE
+                ),
+            ));
+        }
+    }
+    out
 }
 
 fn has_glob(s: &str) -> bool {
@@ -222,17 +331,50 @@ fn has_glob(s: &str) -> bool {
 }
 
 impl Loader<'_, '_, '_> {
-    fn expand_list(&mut self, directives: &mut [Directive], stack: &mut Vec<PathBuf>) {
+    /// Parses one file and expands its includes; `depth` is its include depth.
+    fn expand_text(
+        &mut self,
+        id: FileId,
+        path: &Path,
+        src: &str,
+        depth: usize,
+    ) -> (Vec<Directive>, Size) {
+        let parsed = parse(id, src);
+        self.out.parsed_files += 1;
+        self.out.problems.extend(parsed.problems);
+        let mut directives = parsed.directives;
+        let mut size = Size {
+            directives: count(&directives),
+            bytes: src.len(),
+        };
+        self.memo.insert(path.to_path_buf(), Memo::Active);
+        self.expand_list(&mut directives, path, depth, &mut size);
+        (directives, size)
+    }
+
+    fn expand_list(
+        &mut self,
+        directives: &mut [Directive],
+        including: &Path,
+        depth: usize,
+        size: &mut Size,
+    ) {
         for d in directives.iter_mut() {
             if d.is("include") && d.block.is_none() {
-                self.expand_include(d, stack);
+                self.expand_include(d, including, depth, size);
             } else if let Some(block) = &mut d.block {
-                self.expand_list(block, stack);
+                self.expand_list(block, including, depth, size);
             }
         }
     }
 
-    fn expand_include(&mut self, d: &mut Directive, stack: &mut Vec<PathBuf>) {
+    fn expand_include(
+        &mut self,
+        d: &mut Directive,
+        including: &Path,
+        depth: usize,
+        size: &mut Size,
+    ) {
         let Some(arg) = d.args.first().map(|a| a.text.clone()) else {
             self.out.problems.push(InputProblem::error(
                 "nginx-syntax",
@@ -241,8 +383,7 @@ impl Loader<'_, '_, '_> {
             ));
             return;
         };
-        let including = stack.last().cloned().unwrap_or_default();
-        let targets = match self.resolve(&arg, &including) {
+        let targets = match self.resolve(&arg, including) {
             Ok(t) => t,
             Err(Resolve::Escape) => {
                 self.out.problems.push(InputProblem::error(
@@ -272,7 +413,7 @@ impl Loader<'_, '_, '_> {
                 return;
             }
         };
-        if stack.len() > MAX_INCLUDE_DEPTH {
+        if depth >= MAX_INCLUDE_DEPTH {
             self.out.problems.push(InputProblem::error(
                 "nginx-include-limit",
                 d.head,
@@ -280,50 +421,74 @@ impl Loader<'_, '_, '_> {
             ));
             return;
         }
+        // One error per include directive, however many targets close a cycle.
+        let mut cyclic: Vec<String> = Vec::new();
         for target in targets {
             let shown = self.tree.display(&target);
-            if stack.contains(&target) {
-                self.out.problems.push(InputProblem::error(
-                    "nginx-include-cycle",
-                    d.head,
-                    format!("include `{arg}` includes `{shown}` again: include cycle"),
-                ));
-                continue;
-            }
-            let Some((_, mut children)) = self.load_file(&target, d.head) else {
+            let Some((children, child_size)) = (match self.memo.get(&target) {
+                Some(Memo::Active) => {
+                    cyclic.push(shown);
+                    continue;
+                }
+                Some(Memo::Done(done)) => done.clone(),
+                None => self.load_file(&target, d.head, depth + 1),
+            }) else {
                 continue;
             };
-            // Charge the file's own directives before expanding it, so the
-            // work done stays bounded by the budget.
-            let size = count(&children).max(1);
-            if size > self.budget {
-                if self.budget == 0 {
-                    // Reported once, at the first include over budget.
-                    return;
-                }
-                self.budget = 0;
+            // The file's name, listed in the include's `files`, counts too.
+            let listed = Size {
+                directives: 1,
+                bytes: shown.len(),
+            };
+            let grown = size.add(child_size).add(listed);
+            // The entry's own splices also count against the whole run.
+            if depth == 0 && grown.add(self.run_used).over_run_budget() {
                 self.out.problems.push(InputProblem::error(
                     "nginx-include-limit",
                     d.head,
-                    format!("includes splice more than {MAX_EXPANDED} directives; `{shown}` is not followed"),
+                    format!(
+                        "include `{arg}`: `{shown}` would grow the nginx configurations of this run past {MAX_RUN_EXPANDED} directives or {} MiB once includes are spliced in; it is not followed",
+                        MAX_RUN_EXPANDED_BYTES >> 20
+                    ),
                 ));
-                return;
+                break;
             }
-            self.budget -= size;
-            stack.push(target);
-            self.expand_list(&mut children, stack);
-            stack.pop();
-            d.included.extend(children);
+            if grown.over_budget() {
+                self.out.problems.push(InputProblem::error(
+                    "nginx-include-limit",
+                    d.head,
+                    format!(
+                        "include `{arg}`: `{shown}` would grow this file past {MAX_EXPANDED} directives or {} MiB once includes are spliced in; it is not followed",
+                        MAX_EXPANDED_BYTES >> 20
+                    ),
+                ));
+                break;
+            }
+            *size = grown;
+            d.included.push(children);
             d.included_files.push(shown);
+        }
+        if let Some(first) = cyclic.first() {
+            let more = match cyclic.len() {
+                1 => String::new(),
+                n => format!(" (and {} more files)", n - 1),
+            };
+            self.out.problems.push(InputProblem::error(
+                "nginx-include-cycle",
+                d.head,
+                format!("include `{arg}` includes `{first}`{more} again: include cycle"),
+            ));
         }
     }
 
-    /// Reads and parses `path` once; later includes of the same file reuse it.
-    fn load_file(&mut self, path: &Path, at: Span) -> Option<(FileId, Vec<Directive>)> {
-        if let Some(cached) = self.cache.get(path) {
-            return cached.clone();
-        }
-        if self.cache.len() >= MAX_FILES {
+    /// Reads, parses and expands `path` once; later includes reuse it.
+    fn load_file(
+        &mut self,
+        path: &Path,
+        at: Span,
+        depth: usize,
+    ) -> Option<(Arc<Vec<Directive>>, Size)> {
+        if self.out.files.len() > MAX_FILES {
             self.out.problems.push(InputProblem::error(
                 "nginx-include-limit",
                 at,
@@ -333,10 +498,9 @@ impl Loader<'_, '_, '_> {
         }
         let loaded = match (self.read)(path) {
             Some((id, text)) => {
-                let parsed = parse(id, &text);
-                self.out.problems.extend(parsed.problems);
                 self.out.files.push((id, path.to_path_buf()));
-                Some((id, parsed.directives))
+                let (directives, size) = self.expand_text(id, path, &text, depth);
+                Some((Arc::new(directives), size))
             }
             None => {
                 self.out.problems.push(InputProblem::error(
@@ -347,7 +511,8 @@ impl Loader<'_, '_, '_> {
                 None
             }
         };
-        self.cache.insert(path.to_path_buf(), loaded.clone());
+        self.memo
+            .insert(path.to_path_buf(), Memo::Done(loaded.clone()));
         loaded
     }
 
@@ -530,7 +695,9 @@ mod tests {
         fn walk(ds: &[Directive], out: &mut Vec<String>) {
             for d in ds {
                 out.extend(d.included_files.iter().cloned());
-                walk(&d.included, out);
+                for f in &d.included {
+                    walk(f, out);
+                }
                 if let Some(b) = &d.block {
                     walk(b, out);
                 }
@@ -700,6 +867,125 @@ mod tests {
             "{:?}",
             e.problems.first()
         );
+    }
+
+    #[test]
+    fn include_mesh_is_parsed_once_per_file_and_each_cycle_reported_once() {
+        // 21 tiny files that all include each other: the old loader
+        // enumerated every simple path (1.9 million cycle errors).
+        let mut files = vec![(
+            "nginx.conf".to_string(),
+            "http { include m/*.conf; }".to_string(),
+        )];
+        for i in 0..21 {
+            files.push((format!("m/f{i:02}.conf"), "include m/*.conf;".to_string()));
+        }
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let e = run(&refs, "nginx.conf");
+        assert_eq!(e.parsed_files, 22);
+        assert_eq!(e.files.len(), 22);
+        let cycles = e
+            .problems
+            .iter()
+            .filter(|p| p.code == "nginx-include-cycle")
+            .count();
+        // At most one per include directive.
+        assert!((1..=21).contains(&cycles), "{cycles} cycle errors");
+        // The mesh is also a doubling tree (each file includes all later
+        // ones): the expansion budget stops it, once per include at most.
+        let limits = e
+            .problems
+            .iter()
+            .filter(|p| p.code == "nginx-include-limit")
+            .count();
+        assert!((1..=22).contains(&limits), "{limits} limit errors");
+        assert_eq!(e.problems.len(), cycles + limits, "{:?}", e.problems);
+        assert!(e.expanded.directives <= MAX_EXPANDED);
+    }
+
+    #[test]
+    fn doubling_tree_is_shared_and_stops_at_the_byte_budget() {
+        // A 10 KB file included twice at each of 11 levels: 20 MiB once
+        // spliced in, over the 16 MiB budget.
+        let mut files = vec![(
+            "nginx.conf".to_string(),
+            "http { server { include t/l0.conf; include t/l0.conf; } }".to_string(),
+        )];
+        for i in 0..10 {
+            files.push((
+                format!("t/l{i}.conf"),
+                format!("include t/l{0}.conf; include t/l{0}.conf;", i + 1),
+            ));
+        }
+        files.push((
+            "t/l10.conf".to_string(),
+            format!("add_header X \"{}\";", "a".repeat(10_000)),
+        ));
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let e = run(&refs, "nginx.conf");
+        // Each file parsed once, whatever the number of include sites.
+        assert_eq!(e.parsed_files, 12);
+        let limits: Vec<_> = e
+            .problems
+            .iter()
+            .filter(|p| p.code == "nginx-include-limit")
+            .collect();
+        assert_eq!(limits.len(), 1, "{:?}", e.problems);
+        assert!(
+            limits[0].message.contains("16 MiB"),
+            "{}",
+            limits[0].message
+        );
+        // The error is at the entry's second include, which crossed the budget.
+        assert_eq!(limits[0].span.file, FileId(0));
+        assert!(e.expanded.bytes <= MAX_EXPANDED_BYTES);
+        assert!(e.expanded.bytes > MAX_EXPANDED_BYTES / 2);
+    }
+
+    #[test]
+    fn the_run_budget_counts_earlier_entries() {
+        let files = [
+            ("nginx.conf", "http { include big.conf; }"),
+            ("big.conf", "add_header X y;"),
+        ];
+        let (tree, map) = mem(&files);
+        let entry = PathBuf::from("/repo/nginx.conf");
+        let mut read = |p: &Path| map.get(p).map(|t| (FileId(1), t.clone()));
+        let fresh = expand_within(
+            FileId(0),
+            &entry,
+            &map[&entry],
+            &tree,
+            &mut read,
+            Size::default(),
+        );
+        assert!(fresh.problems.is_empty(), "{:?}", fresh.problems);
+        let used = Size {
+            directives: 0,
+            bytes: MAX_RUN_EXPANDED_BYTES - 20,
+        };
+        let e = expand_within(FileId(0), &entry, &map[&entry], &tree, &mut read, used);
+        assert_eq!(e.problems.len(), 1, "{:?}", e.problems);
+        assert!(e.problems[0].message.contains("of this run"));
+        assert!(e.directives[0].block.as_ref().unwrap()[0]
+            .included
+            .is_empty());
+    }
+
+    #[test]
+    fn problems_are_capped_per_file() {
+        let src = "}".repeat(500);
+        let e = run(&[("nginx.conf", &src)], "nginx.conf");
+        assert_eq!(e.problems.len(), MAX_PROBLEMS_PER_FILE + 1);
+        let last = e.problems.last().unwrap();
+        assert_eq!(last.code, "too-many-problems");
+        assert!(last.message.contains("and 400 more"), "{}", last.message);
     }
 
     #[test]

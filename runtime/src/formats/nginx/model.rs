@@ -63,7 +63,9 @@ struct Level<'a> {
 fn flatten<'a>(ds: &'a [Directive], out: &mut Vec<&'a Directive>) {
     for d in ds {
         if d.is("include") && d.block.is_none() {
-            flatten(&d.included, out);
+            for f in &d.included {
+                flatten(f, out);
+            }
         } else {
             out.push(d);
         }
@@ -329,7 +331,9 @@ fn declared_zones(ds: &[Directive], out: &mut BTreeSet<String>, depth: usize) {
                 out.insert(z.to_string());
             }
         }
-        declared_zones(&d.included, out, depth + 1);
+        for f in &d.included {
+            declared_zones(f, out, depth + 1);
+        }
         if let Some(b) = &d.block {
             declared_zones(b, out, depth + 1);
         }
@@ -383,7 +387,10 @@ pub fn directive_node(d: &Directive) -> Node {
             )
             .field(
                 "included",
-                Node::list(d.head, d.included.iter().map(directive_node).collect()),
+                Node::list(
+                    d.head,
+                    d.included_directives().map(directive_node).collect(),
+                ),
             );
     }
     b.build()

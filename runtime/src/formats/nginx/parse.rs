@@ -20,6 +20,8 @@
 //!
 //! Errors are collected with their location; parsing goes on.
 
+use std::sync::Arc;
+
 use crate::model::{FileId, InputProblem, Span};
 
 /// Deepest block nesting accepted; deeper blocks are skipped with an error.
@@ -52,9 +54,10 @@ pub struct Directive {
     pub span: Span,
     /// From the name through the last argument (the "directive line").
     pub head: Span,
-    /// For `include`: the directives of the files it resolved to, in order
-    /// (filled by the loader; empty otherwise).
-    pub included: Vec<Directive>,
+    /// For `include`: the expanded directives of each file it resolved to, in
+    /// order, parallel to `included_files` (filled by the loader; empty
+    /// otherwise). A file included at several places is shared, not copied.
+    pub included: Vec<Arc<Vec<Directive>>>,
     /// For `include`: the files it resolved to, relative to the scan root.
     pub included_files: Vec<String>,
 }
@@ -68,6 +71,11 @@ impl Directive {
     /// Whether the directive is named `name`.
     pub fn is(&self, name: &str) -> bool {
         self.name.text == name
+    }
+
+    /// For `include`: every directive of the files it resolved to, in order.
+    pub fn included_directives(&self) -> impl Iterator<Item = &Directive> {
+        self.included.iter().flat_map(|f| f.iter())
     }
 }
 
