@@ -151,9 +151,25 @@ pub fn schema(s: &mut Schema) {
             "int",
             "Index of its stage; absent before the first `FROM`",
         )
+        .opt(
+            "declared_args",
+            "list<DockerfileArg>",
+            "The `ARG`s this instruction declares (`ARG` only)",
+        )
+        .opt(
+            "env_pairs",
+            "list<DockerfileEnv>",
+            "The pairs this instruction sets (`ENV` only)",
+        )
         .done();
     s.object("DockerfileStage", "A build stage: a `FROM` and the instructions up to the next one")
         .field("index", "int", "0-based position")
+        .field(
+            "in_final_image",
+            "bool",
+            "Whether the final image builds on this stage: the final stage, or a stage \
+             named in the `FROM` of one that is (transitively)",
+        )
         .opt("name", "string", "The `AS` name")
         .field("from", "DockerfileImage", "The base image")
         .opt("platform", "string", "The `--platform` value as written")

@@ -51,6 +51,11 @@ const NOT_PROGRAMS: [&str; 3] = ["for", "select", "case"];
 /// `sudo` options that take a value as the next word.
 const SUDO_VALUE_OPTIONS: [&str; 9] = ["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"];
 
+/// Shell commands read from the `RUN`s of one Dockerfile; the commands of
+/// longer files are left out from there on (an error at the `RUN` that
+/// crosses the limit).
+pub const MAX_COMMANDS: usize = 20_000;
+
 /// A word with its value and source span.
 #[derive(Clone, Debug)]
 struct W {
@@ -91,6 +96,8 @@ struct StageBuild {
     cmd: Option<Node>,
     entrypoint: Option<Node>,
     workdir: Option<Node>,
+    /// Whether the final image builds on this stage (set once all stages are read).
+    in_final_image: bool,
     /// Effective user inherited from the stage named in `FROM`.
     inherited_user: Option<Node>,
     span: Span,
@@ -120,6 +127,7 @@ impl StageBuild {
         let from_span = self.from.span;
         Node::object(self.span)
             .field("index", Node::int(self.from.span, to_i64(self.index)))
+            .field("in_final_image", Node::bool(from_span, self.in_final_image))
             .opt("name", self.name.as_ref().map(W::node))
             .field("from", self.from)
             .opt("platform", self.platform.as_ref().map(W::node))
@@ -153,6 +161,10 @@ struct Builder<'p> {
     args_global: Vec<Node>,
     stages: Vec<StageBuild>,
     instructions: Vec<Node>,
+    /// Commands still allowed (see [`MAX_COMMANDS`]).
+    commands_left: usize,
+    /// Whether crossing [`MAX_COMMANDS`] was reported.
+    commands_reported: bool,
 }
 
 /// Builds the `Dockerfile` node from lexed instructions.
@@ -165,6 +177,8 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
         args_global: Vec::new(),
         stages: Vec::new(),
         instructions: Vec::new(),
+        commands_left: MAX_COMMANDS,
+        commands_reported: false,
     };
     for raw in &lexed.instructions {
         b.instruction(raw);
@@ -191,6 +205,7 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
                 .build()
         })
         .collect();
+    mark_final_image(&mut b.stages);
     let stages: Vec<Node> = b.stages.into_iter().map(StageBuild::into_node).collect();
     let final_stage = stages.last().cloned();
     Node::object(whole)
@@ -201,6 +216,33 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
         .field("instructions", Node::list(whole, b.instructions))
         .field("args_global", Node::list(whole, b.args_global))
         .build()
+}
+
+/// Marks the stages the final image builds on: the final stage, then every
+/// stage named (case-insensitively) in the `FROM` of a marked one. Linear in
+/// the stages, whatever the length of the chain.
+fn mark_final_image(stages: &mut [StageBuild]) {
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, s) in stages.iter().enumerate() {
+        if let Some(n) = &s.name {
+            by_name.entry(n.value.to_ascii_lowercase()).or_default().push(i);
+        }
+    }
+    let mut todo: Vec<usize> = stages.len().checked_sub(1).into_iter().collect();
+    while let Some(i) = todo.pop() {
+        let Some(stage) = stages.get_mut(i) else {
+            continue;
+        };
+        if stage.in_final_image {
+            continue;
+        }
+        stage.in_final_image = true;
+        if let Some(parent) = &stage.from_stage {
+            if let Some(ix) = by_name.get(&parent.value.to_ascii_lowercase()) {
+                todo.extend(ix.iter().copied());
+            }
+        }
+    }
 }
 
 /// Removes shell quotes and escapes from a word (`$` references kept).
@@ -368,7 +410,10 @@ impl Builder<'_> {
             return;
         }
         if upper == "ARG" && self.stages.is_empty() {
+            let before = self.args_global.len();
             self.global_arg(&ctx);
+            let declared = self.args_global.get(before..).unwrap_or_default().to_vec();
+            self.attach("declared_args", declared);
             return;
         }
         if self.stages.is_empty() {
@@ -380,8 +425,22 @@ impl Builder<'_> {
             return;
         }
         match upper.as_str() {
-            "ARG" => self.stage_arg(&ctx),
-            "ENV" => self.env(&ctx),
+            "ARG" => {
+                let before = self.stages.last().map_or(0, |st| st.args.len());
+                self.stage_arg(&ctx);
+                let declared = self.stages.last().map_or_else(Vec::new, |st| {
+                    st.args.get(before..).unwrap_or_default().to_vec()
+                });
+                self.attach("declared_args", declared);
+            }
+            "ENV" => {
+                let before = self.stages.last().map_or(0, |st| st.env.len());
+                self.env(&ctx);
+                let pairs = self.stages.last().map_or_else(Vec::new, |st| {
+                    st.env.get(before..).unwrap_or_default().to_vec()
+                });
+                self.attach("env_pairs", pairs);
+            }
             "USER" => self.user(&ctx),
             "RUN" => self.run(&ctx),
             "COPY" | "ADD" => self.copy(&ctx, &upper),
@@ -404,6 +463,14 @@ impl Builder<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Sets a list field of the instruction read last.
+    fn attach(&mut self, name: &str, items: Vec<Node>) {
+        if let Some(ins) = self.instructions.last_mut() {
+            let span = ins.span;
+            ins.set(name, Node::list(span, items));
         }
     }
 
@@ -611,6 +678,7 @@ impl Builder<'_> {
             cmd: None,
             entrypoint: None,
             workdir: None,
+            in_final_image: false,
             inherited_user,
             span: c.raw.span,
             line: c.line.clone(),
@@ -967,6 +1035,21 @@ impl Builder<'_> {
             }
         }
         let span = m.span(c.args.0, c.args.1);
+        if commands.len() > self.commands_left {
+            if !self.commands_reported {
+                self.commands_reported = true;
+                self.error(
+                    "dockerfile-too-many-commands",
+                    span,
+                    format!(
+                        "the `RUN`s of this Dockerfile hold more than {MAX_COMMANDS} shell \
+                         commands (the limit); the commands from here on are not checked"
+                    ),
+                );
+            }
+            commands.truncate(self.commands_left);
+        }
+        self.commands_left -= commands.len();
         let cmd_nodes: Vec<Node> = (0..commands.len())
             .filter_map(|i| {
                 let cp = commands.get(i)?;
