@@ -20,6 +20,10 @@ pub fn is_compose_name(name: &str) -> bool {
         && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
 }
 
+/// Services read from one compose file; the ones after are not checked (an
+/// error at the first one left out). The YAML node budget bounds the rest.
+pub const MAX_SERVICES: usize = 5_000;
+
 /// Parses a compose file into its model, with every problem found.
 ///
 /// On a YAML syntax error the model is `None` and the one error says where.
@@ -101,7 +105,18 @@ impl Builder<'_> {
                     "`services` must be a mapping of service names".into(),
                 );
             }
-            for (key, body) in svcs.entries() {
+            for (i, (key, body)) in svcs.entries().iter().enumerate() {
+                if i == MAX_SERVICES {
+                    self.error(
+                        "compose-too-many-services",
+                        key.span,
+                        format!(
+                            "the file defines more than {MAX_SERVICES} services (the limit); \
+                             this one and the ones after it are not checked"
+                        ),
+                    );
+                    break;
+                }
                 services.push(self.service(key, body, &networks));
             }
         }
@@ -1416,6 +1431,21 @@ mod tests {
 
     fn text<'a>(src: &'a str, n: &Node) -> &'a str {
         &src[n.span.start..n.span.end]
+    }
+
+    #[test]
+    fn service_budget_is_a_located_error() {
+        let mut src = String::from("services:\n");
+        for i in 0..MAX_SERVICES + 10 {
+            src.push_str(&format!("  s{i}:\n    image: nginx\n"));
+        }
+        let (m, problems) = parse(FileId(0), &src, "docker-compose.yml");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "compose-too-many-services");
+        let span = problems[0].span;
+        assert_eq!(&src[span.start..span.end], format!("s{MAX_SERVICES}"));
+        let m = m.unwrap();
+        assert_eq!(at(&m, "services").as_list().unwrap().len(), MAX_SERVICES);
     }
 
     #[test]
