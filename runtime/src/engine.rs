@@ -239,7 +239,6 @@ struct DocRun<'p> {
 }
 
 impl<'p> DocRun<'p> {
-
     fn step<'a>(
         &mut self,
         rule_ix: usize,

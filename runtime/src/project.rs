@@ -617,7 +617,8 @@ mod tests {
         let last = p.problems.last().unwrap();
         assert_eq!(last.code, "too-many-problems");
         assert!(
-            last.message.starts_with("… and ") && last.message.contains("more problems in this file"),
+            last.message.starts_with("… and ")
+                && last.message.contains("more problems in this file"),
             "{}",
             last.message
         );

@@ -23,7 +23,10 @@ fn check_with_canary(rel: &str, bytes: &[u8]) -> serde_json::Value {
     write(d.path(), "canary/docker-compose.yml", CANARY);
     let (code, out, err) = rampart(d.path(), &["check", "--format", "json"]);
     let v = json(&out);
-    assert_eq!(v["version"], 1, "{rel}: no report (exit {code}); stderr: {err}");
+    assert_eq!(
+        v["version"], 1,
+        "{rel}: no report (exit {code}); stderr: {err}"
+    );
     assert!(
         findings(&v)
             .iter()
@@ -104,7 +107,12 @@ fn problems_per_file_are_capped() {
     assert_eq!(p.len(), 101, "{p:?}");
     let last = p
         .iter()
-        .find(|e| e["message"].as_str().unwrap().contains("more problems in this file"))
+        .find(|e| {
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("more problems in this file")
+        })
         .unwrap();
     assert!(last["message"].as_str().unwrap().starts_with("… and "));
 }

@@ -1457,7 +1457,9 @@ mod tests {
             .filter(|p| p.code == "compose-interpolation")
             .map(|p| {
                 let line_start = src[..p.span.start].rfind('\n').map_or(0, |i| i + 1);
-                let line_end = src[p.span.start..].find('\n').map_or(src.len(), |i| p.span.start + i);
+                let line_end = src[p.span.start..]
+                    .find('\n')
+                    .map_or(src.len(), |i| p.span.start + i);
                 src[line_start..line_end].trim()
             })
             .collect();

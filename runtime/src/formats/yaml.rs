@@ -216,7 +216,9 @@ fn plain_message(e: &serde_saphyr::Error, limits: YamlLimits) -> String {
         BudgetBreach::Aliases { .. } => "the YAML document has too many aliases (`*name`)".into(),
         BudgetBreach::Anchors { .. } => "the YAML document has too many anchors (`&name`)".into(),
         BudgetBreach::Documents { .. } => "the file has too many YAML documents".into(),
-        BudgetBreach::ScalarBytes { .. } => "the YAML document's values are too large in total".into(),
+        BudgetBreach::ScalarBytes { .. } => {
+            "the YAML document's values are too large in total".into()
+        }
         BudgetBreach::MergeKeys { .. } => "the YAML document has too many merge keys (`<<`)".into(),
         BudgetBreach::AliasAnchorRatio { .. } => {
             "the YAML document uses too many aliases per anchor".into()
@@ -515,10 +517,18 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
-        assert!(err.message.contains("deeper than 128 levels"), "{}", err.message);
+        assert!(
+            err.message.contains("deeper than 128 levels"),
+            "{}",
+            err.message
+        );
         let many: String = (0..300_000).map(|i| format!("- {i}\n")).collect();
         let err = parse(FileId(0), &many, YamlLimits::default()).unwrap_err();
-        assert!(err.message.contains("more than 250000 nodes"), "{}", err.message);
+        assert!(
+            err.message.contains("more than 250000 nodes"),
+            "{}",
+            err.message
+        );
         assert!(!err.message.contains('{') && !err.message.contains("breach"));
     }
 

@@ -225,7 +225,10 @@ fn mark_final_image(stages: &mut [StageBuild]) {
     let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, s) in stages.iter().enumerate() {
         if let Some(n) = &s.name {
-            by_name.entry(n.value.to_ascii_lowercase()).or_default().push(i);
+            by_name
+                .entry(n.value.to_ascii_lowercase())
+                .or_default()
+                .push(i);
         }
     }
     let mut todo: Vec<usize> = stages.len().checked_sub(1).into_iter().collect();

@@ -297,7 +297,10 @@ fn entry_budget_is_a_located_error() {
     let (n, p) = parse(F, &src, false);
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].code, "dotenv-too-many-entries");
-    assert_eq!(&src[p[0].span.start..p[0].span.end], format!("K{MAX_ENTRIES}=v"));
+    assert_eq!(
+        &src[p[0].span.start..p[0].span.end],
+        format!("K{MAX_ENTRIES}=v")
+    );
     assert_eq!(
         n.get("entries").and_then(Node::as_list).map(<[Node]>::len),
         Some(MAX_ENTRIES)
