@@ -148,3 +148,22 @@ fn malformed_interpolation_is_an_error_outside_environment_too() {
     lines.sort_unstable();
     assert_eq!(lines, [3, 4, 5], "{}", v["errors"]);
 }
+
+#[test]
+fn build_tool_installs_are_checked_linearly() {
+    // Each install used to scan every command of the stage for a removal.
+    let mut src = String::from("FROM debian:12\n");
+    src.push_str(
+        &"RUN apt-get install -y --no-install-recommends gcc && rm -rf /var/lib/apt/lists/*\n"
+            .repeat(800),
+    );
+    src.push_str("RUN apt-get purge -y make\n");
+    let v = check_with_canary("tools/Dockerfile", src.as_bytes());
+    let n = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "dockerfile.no-build-tools-in-final-stage")
+        .count();
+    assert_eq!(n, 800);
+}

@@ -181,6 +181,17 @@ pub fn schema(s: &mut Schema) {
         .field("env", "list<DockerfileEnv>", "Every `ENV` pair of this stage")
         .field("args", "list<DockerfileArg>", "Every `ARG` of this stage")
         .field("runs", "list<DockerfileRun>", "Every `RUN` of this stage")
+        .field(
+            "removed_packages",
+            "map<string, bool>",
+            "Every argument of the stage's package removals (`apt-get purge|remove|autoremove`, \
+             `apk del`, `yum|dnf|microdnf|tdnf|zypper remove|erase|rm|autoremove`), as keys",
+        )
+        .field(
+            "autoremove_marked",
+            "bool",
+            "A removal auto-removes (`--auto-remove`, `autoremove`) and the stage runs `apt-mark auto`",
+        )
         .field("copies", "list<DockerfileCopy>", "Every `COPY` and `ADD` of this stage")
         .field("exposes", "list<DockerfileExpose>", "Every port of every `EXPOSE` of this stage")
         .opt("healthcheck", "DockerfileHealthcheck", "The last `HEALTHCHECK`")

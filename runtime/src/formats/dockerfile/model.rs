@@ -9,7 +9,7 @@ use super::lexer::{shell_words, Lexed, RawInstruction};
 use super::shell;
 use super::text::Mapped;
 use crate::formats::image::{is_docker_hub, parse_image};
-use crate::model::{FileId, InputProblem, Node, Span};
+use crate::model::{FileId, InputProblem, Node, Span, Value};
 
 /// Instructions BuildKit knows.
 const KNOWN: [&str; 18] = [
@@ -122,6 +122,16 @@ impl StageBuild {
     }
 
     fn into_node(self) -> Node {
+        let (removed, autoremove_marked) = removals(&self.runs);
+        let removed_packages = Node::new(
+            self.span,
+            Value::Object(
+                removed
+                    .into_iter()
+                    .map(|a| (a, Node::bool(self.span, true)))
+                    .collect(),
+            ),
+        );
         let user = self.users.last().cloned();
         let effective = self.effective_user();
         let from_span = self.from.span;
@@ -139,6 +149,11 @@ impl StageBuild {
             .field("env", Node::list(self.span, self.env))
             .field("args", Node::list(self.span, self.args))
             .field("runs", Node::list(self.span, self.runs))
+            .field("removed_packages", removed_packages)
+            .field(
+                "autoremove_marked",
+                Node::bool(self.span, autoremove_marked),
+            )
             .field("copies", Node::list(self.span, self.copies))
             .field("exposes", Node::list(self.span, self.exposes))
             .opt("healthcheck", self.healthcheck)
@@ -216,6 +231,50 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
         .field("instructions", Node::list(whole, b.instructions))
         .field("args_global", Node::list(whole, b.args_global))
         .build()
+}
+
+/// The arguments of the stage's package removal commands (`apt-get purge|remove|
+/// autoremove`, `apk del`, `yum|dnf|… remove|erase|rm|autoremove`), each once,
+/// and whether one of them auto-removes (`--auto-remove`, `autoremove`) in a
+/// stage that also runs `apt-mark auto`. Computed once per stage so policies
+/// look packages up instead of scanning every command per install.
+fn removals(runs: &[Node]) -> (Vec<String>, bool) {
+    let mut seen = std::collections::HashSet::new();
+    let mut removed = Vec::new();
+    let (mut autoremove, mut marked) = (false, false);
+    let commands = runs
+        .iter()
+        .filter_map(|r| r.get("commands").and_then(Node::as_list))
+        .flatten();
+    for cmd in commands {
+        let program = cmd.get("program").and_then(Node::as_str).unwrap_or("");
+        let args: Vec<&str> = cmd
+            .get("args")
+            .and_then(Node::as_list)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        let any = |words: &[&str]| args.iter().any(|a| words.contains(a));
+        if program == "apt-mark" && any(&["auto"]) {
+            marked = true;
+        }
+        let removal = (matches!(program, "apt-get" | "apt")
+            && any(&["purge", "remove", "autoremove"]))
+            || (program == "apk" && any(&["del"]))
+            || (matches!(program, "yum" | "dnf" | "microdnf" | "tdnf" | "zypper")
+                && any(&["remove", "erase", "rm", "autoremove"]));
+        if !removal {
+            continue;
+        }
+        autoremove |= any(&["--auto-remove", "autoremove"]);
+        for a in args {
+            if seen.insert(a) {
+                removed.push(a.to_string());
+            }
+        }
+    }
+    (removed, autoremove && marked)
 }
 
 /// Marks the stages the final image builds on: the final stage, then every

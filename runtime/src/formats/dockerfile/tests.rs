@@ -591,3 +591,26 @@ fn instructions_carry_their_args_and_env_pairs() {
     assert_eq!(names("env_pairs", 3), ["D", "E"]);
     assert!(ins[4].get("env_pairs").is_none() && ins[4].get("declared_args").is_none());
 }
+
+#[test]
+fn stages_gather_their_package_removals() {
+    let n = parse_ok(
+        "FROM debian:12\nRUN apt-get purge -y gcc && apk del .deps && echo remove x\nRUN apt-get autoremove --auto-remove\n",
+    );
+    let removed = s(&n, "stages.0.removed_packages");
+    for k in [
+        "purge",
+        "-y",
+        "gcc",
+        "del",
+        ".deps",
+        "autoremove",
+        "--auto-remove",
+    ] {
+        assert!(removed.get(k).is_some(), "{k}");
+    }
+    assert!(removed.get("x").is_none());
+    assert_eq!(s(&n, "stages.0.autoremove_marked").as_bool(), Some(false));
+    let n = parse_ok("FROM debian:12\nRUN apt-mark auto '.*' && apt-get purge -y --auto-remove\n");
+    assert_eq!(s(&n, "stages.0.autoremove_marked").as_bool(), Some(true));
+}
