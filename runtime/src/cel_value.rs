@@ -3,6 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString,
+};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use cel::Value as CelValue;
 
@@ -25,6 +29,41 @@ pub fn to_cel(node: &Node) -> CelValue {
             CelValue::Map(Map { map: Arc::new(map) })
         }
     }
+}
+
+/// Converts a node (and everything below it) to a CEL value that borrows the
+/// node's strings: one conversion per document, shared by every rule and every
+/// `for` binding (the items of a list are the items of its converted list).
+pub fn to_val(node: &Node) -> Box<dyn Val + '_> {
+    match &node.value {
+        Value::Null => Box::new(CelNull),
+        Value::Bool(b) => Box::new(CelBool::from(*b)),
+        Value::Int(i) => Box::new(CelInt::from(*i)),
+        Value::Float(f) => Box::new(CelDouble::from(*f)),
+        Value::Str(s) => Box::new(CelString::from(s.as_str())),
+        Value::List(items) => Box::new(CelList::from(items.iter().map(to_val).collect::<Vec<_>>())),
+        Value::Object(fields) => {
+            let map: HashMap<CelMapKey<'_>, Box<dyn Val + '_>> = fields
+                .iter()
+                .map(|(k, v)| (CelMapKey::String(CelString::from(k.as_str())), to_val(v)))
+                .collect();
+            Box::new(CelMap::from(map))
+        }
+    }
+}
+
+/// The field `name` of a map made by [`to_val`].
+pub fn val_field<'d>(val: &'d (dyn Val + 'd), name: &str) -> Option<&'d (dyn Val + 'd)> {
+    val.downcast_ref::<CelMap>()?
+        .inner()
+        .iter()
+        .find(|(k, _)| matches!(k, CelMapKey::String(s) if s.inner() == name))
+        .map(|(_, v)| v.as_ref())
+}
+
+/// The items of a list made by [`to_val`].
+pub fn val_items<'d>(val: &'d (dyn Val + 'd)) -> Option<&'d [Box<dyn Val + 'd>]> {
+    Some(val.downcast_ref::<CelList>()?.inner())
 }
 
 /// Renders a CEL value for a message: strings bare, lists joined with `, `.

@@ -4,18 +4,20 @@
 //! document tree) and `where` filters (CEL) — ending in denies, each a CEL
 //! condition, the path of the node the finding points at, and a message
 //! template. Iteration walks [`Node`]s, so every binding keeps its span; CEL
-//! sees each node converted once per document.
+//! sees each document converted once ([`to_val`], borrowing its strings) and
+//! every binding borrows its part of that conversion: nothing is copied per
+//! rule or per item, so memory stays a small multiple of the model.
 //!
 //! INVARIANT: every [`Hit`] carries the span of a node of the input, never of
 //! the policy.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::{Context, Program, Value as CelValue};
 
-use crate::cel_value::{display, to_cel, type_name};
+use crate::cel_value::{display, to_val, type_name, val_field, val_items};
 use crate::model::{Node, Span, Value};
 use crate::project::{Document, Project};
 
@@ -213,52 +215,62 @@ impl Engine {
     ) -> (Vec<Hit>, Vec<EvalError>) {
         let mut run = DocRun {
             project,
-            cache: RefCell::new(HashMap::new()),
             hits: Vec::new(),
             errors: Vec::new(),
         };
+        let doc_val = to_val(&doc.root);
         for (i, rule) in rules.iter().enumerate() {
             if rule.target != doc.kind.target() {
                 continue;
             }
             crate::budget::start(crate::budget::MAX_EVAL_UNITS);
+            let bind = Bind {
+                name: rule.target.as_str(),
+                val: doc_val.as_ref(),
+            };
             let mut ctx = self.root.new_inner_scope();
             for (name, value) in &rule.scope {
                 ctx.add_variable_from_value(name.clone(), value.clone());
             }
-            ctx.add_variable_from_value(rule.target.clone(), run.cel(&doc.root));
-            let mut bound: Vec<(&str, &Node)> = vec![(rule.target.as_str(), &doc.root)];
+            ctx.set_variable_resolver(&bind);
+            let mut bound: Vec<Bound<'_>> =
+                vec![(rule.target.as_str(), &doc.root, doc_val.as_ref())];
             run.step(i, rule, 0, &ctx, &mut bound);
         }
         (run.hits, run.errors)
     }
 }
 
+/// A bound name: the node (for spans) and its CEL value (for expressions).
+type Bound<'a> = (&'a str, &'a Node, &'a (dyn Val + 'a));
+
+/// Resolves one name to a borrowed CEL value: how a document and each `for`
+/// item are bound without copying them into the scope.
+struct Bind<'a> {
+    name: &'a str,
+    val: &'a (dyn Val + 'a),
+}
+
+impl VariableResolver for Bind<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        (variable == self.name).then_some(CowVal::Borrowed(self.val))
+    }
+}
+
 struct DocRun<'p> {
     project: &'p Project,
-    cache: RefCell<HashMap<usize, CelValue>>,
     hits: Vec<Hit>,
     errors: Vec<EvalError>,
 }
 
 impl<'p> DocRun<'p> {
-    fn cel(&self, node: &Node) -> CelValue {
-        let key = node as *const Node as usize;
-        if let Some(v) = self.cache.borrow().get(&key) {
-            return v.clone();
-        }
-        let v = to_cel(node);
-        self.cache.borrow_mut().insert(key, v.clone());
-        v
-    }
-
     fn step<'a>(
         &mut self,
         rule_ix: usize,
         rule: &'a Rule,
         at: usize,
         ctx: &Context<'_, '_>,
-        bound: &mut Vec<(&'a str, &'a Node)>,
+        bound: &mut Vec<Bound<'a>>,
     ) {
         let Some(step) = rule.steps.get(at) else {
             return;
@@ -274,13 +286,13 @@ impl<'p> DocRun<'p> {
                 self.step(rule_ix, rule, at + 1, ctx, bound);
             }
             Step::Where(expr) => {
-                let here = bound.last().map(|(_, n)| n.span).unwrap_or_default();
+                let here = bound.last().map(|(_, n, _)| n.span).unwrap_or_default();
                 if self.truth(rule_ix, expr, ctx, here) == Some(true) {
                     self.step(rule_ix, rule, at + 1, ctx, bound);
                 }
             }
             Step::For { var, path } => {
-                let Some(list) = resolve(bound, path) else {
+                let Some((list, list_val)) = resolve(bound, path) else {
                     return;
                 };
                 let Value::List(items) = &list.value else {
@@ -292,10 +304,15 @@ impl<'p> DocRun<'p> {
                     });
                     return;
                 };
-                for item in items {
+                let vals = list_val.and_then(val_items).unwrap_or_default();
+                for (item, val) in items.iter().zip(vals) {
+                    let bind = Bind {
+                        name: var.as_str(),
+                        val: val.as_ref(),
+                    };
                     let mut inner = ctx.new_inner_scope();
-                    inner.add_variable_from_value(var.clone(), self.cel(item));
-                    bound.push((var.as_str(), item));
+                    inner.set_variable_resolver(&bind);
+                    bound.push((var.as_str(), item, val.as_ref()));
                     self.step(rule_ix, rule, at + 1, &inner, bound);
                     bound.pop();
                 }
@@ -309,7 +326,7 @@ impl<'p> DocRun<'p> {
         d_ix: usize,
         deny: &Deny,
         ctx: &Context<'_, '_>,
-        bound: &[(&str, &Node)],
+        bound: &[Bound<'_>],
     ) {
         {
             let target = resolve_deepest(bound, &deny.node);
@@ -378,23 +395,28 @@ impl<'p> DocRun<'p> {
     }
 }
 
-/// The node at `path` (first segment a bound name), if every segment exists.
-fn resolve<'n>(bound: &[(&str, &'n Node)], path: &[String]) -> Option<&'n Node> {
+/// The node at `path` (first segment a bound name), if every segment exists,
+/// with its CEL value (`None` only if the conversion lost track of it).
+fn resolve<'n>(
+    bound: &[Bound<'n>],
+    path: &[String],
+) -> Option<(&'n Node, Option<&'n (dyn Val + 'n)>)> {
     let (first, rest) = path.split_first()?;
-    let mut cur = bound
+    let (mut cur, mut val) = bound
         .iter()
         .rev()
-        .find(|(n, _)| n == first)
-        .map(|(_, node)| *node)?;
+        .find(|(n, _, _)| n == first)
+        .map(|(_, node, val)| (*node, Some(*val)))?;
     for seg in rest {
         cur = cur.get(seg)?;
+        val = val.and_then(|v| val_field(v, seg));
     }
-    Some(cur)
+    Some((cur, val))
 }
 
 /// The deepest existing node along `path`: an absent field points at its
 /// owner (a missing `user:` at the service's name).
-fn resolve_deepest<'n>(bound: &[(&str, &'n Node)], path: &[String]) -> &'n Node {
+fn resolve_deepest<'n>(bound: &[Bound<'n>], path: &[String]) -> &'n Node {
     static EMPTY: Node = Node {
         span: Span {
             file: crate::model::FileId(0),
@@ -409,10 +431,10 @@ fn resolve_deepest<'n>(bound: &[(&str, &'n Node)], path: &[String]) -> &'n Node 
     let Some(mut cur) = bound
         .iter()
         .rev()
-        .find(|(n, _)| n == first)
-        .map(|(_, node)| *node)
+        .find(|(n, _, _)| n == first)
+        .map(|(_, node, _)| *node)
     else {
-        return bound.last().map_or(&EMPTY, |(_, n)| *n);
+        return bound.last().map_or(&EMPTY, |(_, n, _)| *n);
     };
     for seg in rest {
         match cur.get(seg) {

@@ -20,6 +20,51 @@ use crate::source::SourceMap;
 /// The largest input file read, in bytes; a larger one is an error.
 pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 
+/// Problems reported per file by one front end; the rest are counted in one
+/// last entry ("… and N more problems in this file").
+pub const MAX_PROBLEMS_PER_FILE: usize = 100;
+
+/// Keeps the first [`MAX_PROBLEMS_PER_FILE`] problems of each file, in order,
+/// and replaces the rest of a file's problems with one entry that counts them
+/// (an error if any of them was one).
+pub fn cap_problems(problems: Vec<InputProblem>) -> Vec<InputProblem> {
+    let mut seen: BTreeMap<FileId, (usize, usize, bool, Span)> = BTreeMap::new();
+    let mut out = Vec::new();
+    for p in problems {
+        // Already capped (a front end that caps its own): kept as it is.
+        if p.code == "too-many-problems" {
+            out.push(p);
+            continue;
+        }
+        let entry = seen.entry(p.span.file).or_insert((0, 0, false, p.span));
+        if entry.0 < MAX_PROBLEMS_PER_FILE {
+            entry.0 += 1;
+            out.push(p);
+        } else {
+            if entry.1 == 0 {
+                entry.3 = p.span;
+            }
+            entry.1 += 1;
+            entry.2 |= p.level == crate::model::Level::Error;
+        }
+    }
+    for (_, (_, more, error, span)) in seen {
+        if more > 0 {
+            let message = format!(
+                "… and {more} more problem{} in this file (only the first \
+                 {MAX_PROBLEMS_PER_FILE} are listed)",
+                if more == 1 { "" } else { "s" }
+            );
+            out.push(if error {
+                InputProblem::error("too-many-problems", span, message)
+            } else {
+                InputProblem::warning("too-many-problems", span, message)
+            });
+        }
+    }
+    out
+}
+
 /// The kinds of input rampart reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -170,7 +215,7 @@ impl Project {
         match kind {
             Kind::Compose => {
                 let (model, problems) = compose::parse(id, &text, &path);
-                self.problems.extend(problems);
+                self.problems.extend(cap_problems(problems));
                 if let Some(root) = model {
                     self.push(id, kind, root);
                 }
@@ -178,13 +223,13 @@ impl Project {
             Kind::Dockerfile => {
                 let (mut root, problems) = dockerfile::parse(id, &text);
                 root.set("path", Node::str(Span::new(id, 0, 0), path.clone()));
-                self.problems.extend(problems);
+                self.problems.extend(cap_problems(problems));
                 self.push(id, kind, root);
             }
             Kind::Dotenv => {
                 let (mut root, problems) = dotenv::parse(id, &text, dotenv::is_example_name(&path));
                 root.set("path", Node::str(Span::new(id, 0, 0), path.clone()));
-                self.problems.extend(problems);
+                self.problems.extend(cap_problems(problems));
                 self.push(id, kind, root);
             }
             Kind::Nginx => self.load_nginx(id, &path, &text),
@@ -290,7 +335,7 @@ impl Project {
             }
             _ => nginx::load_str(id, text),
         };
-        self.problems.extend(loaded.problems);
+        self.problems.extend(cap_problems(loaded.problems));
         let routes = loaded.routes;
         let span = Span::new(id, 0, 0);
         self.push(id, Kind::Nginx, loaded.model);
@@ -316,7 +361,7 @@ impl Project {
             }
             _ => caddyfile::parse_str(id, text),
         };
-        self.problems.extend(parsed.problems);
+        self.problems.extend(cap_problems(parsed.problems));
         let routes = caddyfile::routes(&parsed.model);
         let span = Span::new(id, 0, 0);
         self.push(id, Kind::Caddyfile, parsed.model);
@@ -1202,6 +1247,24 @@ mod tests {
             mask("k: |\n  ab\n  cd\n", std::iter::once(5..15).collect()),
             "k: |\n  **\n  **\n"
         );
+    }
+
+    #[test]
+    fn problems_per_file_are_capped_with_a_count() {
+        let mut p = Project::default();
+        let stray = "}\n".repeat(50_000);
+        p.add_file("Dockerfile", stray.clone().into_bytes(), Kind::Dockerfile);
+        p.add_file("other/Dockerfile", stray.into_bytes(), Kind::Dockerfile);
+        assert_eq!(p.problems.len(), 2 * (MAX_PROBLEMS_PER_FILE + 1));
+        let last = p.problems.last().unwrap();
+        assert_eq!(last.code, "too-many-problems");
+        assert!(
+            last.message.starts_with("… and ")
+                && last.message.contains("more problems in this file"),
+            "{}",
+            last.message
+        );
+        assert_eq!(last.level, crate::model::Level::Error);
     }
 
     #[test]

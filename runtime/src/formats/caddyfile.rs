@@ -27,7 +27,7 @@
 //! Each imported file is lexed once. Limits: [`parser::MAX_IMPORTS`],
 //! [`parser::MAX_TOKENS`], [`parser::MAX_EXPANDED_BYTES`] (token text after
 //! expansion), [`parser::MAX_DEPTH`]; problems per file are capped like
-//! nginx's ([`crate::formats::nginx::include::MAX_PROBLEMS_PER_FILE`]).
+//! nginx's ([`crate::project::MAX_PROBLEMS_PER_FILE`]).
 //!
 //! # Automatic HTTPS (the `https` of an address)
 //! Following Caddy's documentation (and checked against `caddy adapt` 2.11):
@@ -726,7 +726,7 @@ fn build(file: FileId, text: &str, ctx: ImportCtx<'_>) -> Parsed {
         .build();
     Parsed {
         model,
-        problems: crate::formats::nginx::include::cap_problems(problems),
+        problems: crate::project::cap_problems(problems),
         expanded_bytes: parsed.expanded_bytes,
         imported_files: parsed
             .files

@@ -20,6 +20,10 @@ pub fn is_compose_name(name: &str) -> bool {
         && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
 }
 
+/// Services read from one compose file; the ones after are not checked (an
+/// error at the first one left out). The YAML node budget bounds the rest.
+pub const MAX_SERVICES: usize = 5_000;
+
 /// Parses a compose file into its model, with every problem found.
 ///
 /// On a YAML syntax error the model is `None` and the one error says where.
@@ -34,6 +38,7 @@ pub fn parse(file: FileId, source: &str, path: &str) -> (Option<Node>, Vec<Input
         problems: Vec::new(),
     };
     let model = b.file_model(&root, path);
+    b.check_interpolations(&root);
     (model, b.problems)
 }
 
@@ -100,7 +105,18 @@ impl Builder<'_> {
                     "`services` must be a mapping of service names".into(),
                 );
             }
-            for (key, body) in svcs.entries() {
+            for (i, (key, body)) in svcs.entries().iter().enumerate() {
+                if i == MAX_SERVICES {
+                    self.error(
+                        "compose-too-many-services",
+                        key.span,
+                        format!(
+                            "the file defines more than {MAX_SERVICES} services (the limit); \
+                             this one and the ones after it are not checked"
+                        ),
+                    );
+                    break;
+                }
                 services.push(self.service(key, body, &networks));
             }
         }
@@ -953,6 +969,41 @@ impl Builder<'_> {
         obj.build()
     }
 
+    /// Compose interpolates every value of the file: a malformed `${` anywhere
+    /// (`image`, `user`, `ports`, top-level sections…) is an error, reported
+    /// once (values already reported while modelling, such as `environment`,
+    /// are skipped).
+    fn check_interpolations(&mut self, root: &YNode) {
+        let mut reported: Vec<usize> = self
+            .problems
+            .iter()
+            .filter(|p| p.code == "compose-interpolation")
+            .map(|p| p.span.start)
+            .collect();
+        reported.sort_unstable();
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            match &n.kind {
+                YKind::Map(entries) => stack.extend(entries.iter().rev().map(|(_, v)| v)),
+                YKind::Seq(items) => stack.extend(items.iter().rev()),
+                YKind::Str(s) if s.contains('$') => {
+                    let first = reported.partition_point(|&r| r < n.span.start);
+                    if reported
+                        .get(first)
+                        .is_some_and(|&r| r < n.span.end.max(n.span.start + 1))
+                    {
+                        continue;
+                    }
+                    if let Err(e) = interpolation::parse(s) {
+                        let espan = self.span_within(n.span, s, e.offset, 1);
+                        self.error("compose-interpolation", espan, e.message);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Every `${…}` reference in any string of the service, with the key it
     /// sits under (`POSTGRES_PASSWORD` for an environment entry) and the
     /// top-level field it is in (`environment`, `command`, `labels`…).
@@ -1380,6 +1431,53 @@ mod tests {
 
     fn text<'a>(src: &'a str, n: &Node) -> &'a str {
         &src[n.span.start..n.span.end]
+    }
+
+    #[test]
+    fn service_budget_is_a_located_error() {
+        let mut src = String::from("services:\n");
+        for i in 0..MAX_SERVICES + 10 {
+            src.push_str(&format!("  s{i}:\n    image: nginx\n"));
+        }
+        let (m, problems) = parse(FileId(0), &src, "docker-compose.yml");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code, "compose-too-many-services");
+        let span = problems[0].span;
+        assert_eq!(&src[span.start..span.end], format!("s{MAX_SERVICES}"));
+        let m = m.unwrap();
+        assert_eq!(at(&m, "services").as_list().unwrap().len(), MAX_SERVICES);
+    }
+
+    #[test]
+    fn malformed_interpolation_is_an_error_in_every_value() {
+        let src = "services:\n  web:\n    image: \"nginx:${TAG\"\n    user: \"${UID\"\n    ports: [\"${PORT:80\"]\n    environment:\n      A: \"${B\"\nvolumes:\n  data:\n    driver: \"${DRV\"\n";
+        let (_, problems) = parse(FileId(0), src, "docker-compose.yml");
+        let mut at: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.code == "compose-interpolation")
+            .map(|p| {
+                let line_start = src[..p.span.start].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = src[p.span.start..]
+                    .find('\n')
+                    .map_or(src.len(), |i| p.span.start + i);
+                src[line_start..line_end].trim()
+            })
+            .collect();
+        at.sort_unstable();
+        assert_eq!(
+            at,
+            [
+                "A: \"${B\"",
+                "driver: \"${DRV\"",
+                "image: \"nginx:${TAG\"",
+                "ports: [\"${PORT:80\"]",
+                "user: \"${UID\"",
+            ],
+            "{problems:?}"
+        );
+        for p in &problems {
+            assert_eq!(&src[p.span.start..p.span.end], "$", "{p:?}");
+        }
     }
 
     #[test]

@@ -151,9 +151,25 @@ pub fn schema(s: &mut Schema) {
             "int",
             "Index of its stage; absent before the first `FROM`",
         )
+        .opt(
+            "declared_args",
+            "list<DockerfileArg>",
+            "The `ARG`s this instruction declares (`ARG` only)",
+        )
+        .opt(
+            "env_pairs",
+            "list<DockerfileEnv>",
+            "The pairs this instruction sets (`ENV` only)",
+        )
         .done();
     s.object("DockerfileStage", "A build stage: a `FROM` and the instructions up to the next one")
         .field("index", "int", "0-based position")
+        .field(
+            "in_final_image",
+            "bool",
+            "Whether the final image builds on this stage: the final stage, or a stage \
+             named in the `FROM` of one that is (transitively)",
+        )
         .opt("name", "string", "The `AS` name")
         .field("from", "DockerfileImage", "The base image")
         .opt("platform", "string", "The `--platform` value as written")
@@ -165,6 +181,17 @@ pub fn schema(s: &mut Schema) {
         .field("env", "list<DockerfileEnv>", "Every `ENV` pair of this stage")
         .field("args", "list<DockerfileArg>", "Every `ARG` of this stage")
         .field("runs", "list<DockerfileRun>", "Every `RUN` of this stage")
+        .field(
+            "removed_packages",
+            "map<string, bool>",
+            "Every argument of the stage's package removals (`apt-get purge|remove|autoremove`, \
+             `apk del`, `yum|dnf|microdnf|tdnf|zypper remove|erase|rm|autoremove`), as keys",
+        )
+        .field(
+            "autoremove_marked",
+            "bool",
+            "A removal auto-removes (`--auto-remove`, `autoremove`) and the stage runs `apt-mark auto`",
+        )
         .field("copies", "list<DockerfileCopy>", "Every `COPY` and `ADD` of this stage")
         .field("exposes", "list<DockerfileExpose>", "Every port of every `EXPOSE` of this stage")
         .opt("healthcheck", "DockerfileHealthcheck", "The last `HEALTHCHECK`")

@@ -123,6 +123,10 @@ fn is_key_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '.' | '-' | '[' | ']')
 }
 
+/// Entries read from one `.env` file; the rest of a longer file is not
+/// checked (an error at the first line left out).
+pub const MAX_ENTRIES: usize = 10_000;
+
 /// Parses an env file into a `DotenvFile` node and every problem found.
 /// Never panics; the caller sets `path` on the returned node.
 pub fn parse(file: FileId, source: &str, is_example: bool) -> (Node, Vec<InputProblem>) {
@@ -189,6 +193,22 @@ impl Parser<'_> {
             match self.peek() {
                 Some(c) if is_blank(c) || c == b'\n' => self.i += 1,
                 Some(b'#') => self.skip_line(),
+                Some(_) if self.entries.len() >= MAX_ENTRIES => {
+                    let end = self
+                        .src
+                        .get(self.i..)
+                        .and_then(|r| r.find('\n'))
+                        .map_or(self.b.len(), |n| self.i + n);
+                    self.problems.push(InputProblem::error(
+                        "dotenv-too-many-entries",
+                        self.span(self.i, end),
+                        format!(
+                            "the file has more than {MAX_ENTRIES} entries (the limit); \
+                             this line and the rest of the file are not checked"
+                        ),
+                    ));
+                    break;
+                }
                 Some(_) => self.statement(),
                 None => break,
             }

@@ -176,13 +176,54 @@ pub fn parse(file: FileId, source: &str, limits: YamlLimits) -> Result<YNode, In
                 .map(|l| line_col_to_offset(source, l.line(), l.column()))
                 .unwrap_or(0);
             let end = next_char_boundary(source, offset);
-            let message = first_line(&e.to_string());
+            let message = plain_message(&e, limits);
             Err(InputProblem::error(
                 "yaml-syntax",
                 Span::new(file, offset, end),
                 message,
             ))
         }
+    }
+}
+
+/// A user message for a parse error: budget breaches in plain words (the
+/// library's own text is a Debug dump, `budget breached: Nodes { nodes: … }`).
+fn plain_message(e: &serde_saphyr::Error, limits: YamlLimits) -> String {
+    use serde_saphyr::budget::BudgetBreach;
+    let mut inner = e;
+    while let serde_saphyr::Error::AliasError { error, .. }
+    | serde_saphyr::Error::WithSnippet { error, .. } = inner
+    {
+        inner = error;
+    }
+    let serde_saphyr::Error::Budget { breach, .. } = inner else {
+        let text = first_line(&e.to_string());
+        if text.contains("budget breached") || text.contains("limits breached") {
+            return "the YAML document is too large or too complex to read".to_string();
+        }
+        return text;
+    };
+    let (max_nodes, max_depth) = (limits.max_nodes, limits.max_depth);
+    match breach {
+        BudgetBreach::Nodes { .. } => format!(
+            "the YAML document has more than {max_nodes} nodes (aliases expanded); \
+             the limit is {max_nodes}"
+        ),
+        BudgetBreach::Depth { .. } => format!(
+            "the YAML document nests deeper than {max_depth} levels; the limit is {max_depth}"
+        ),
+        BudgetBreach::Events { .. } => "the YAML document has too many parser events".into(),
+        BudgetBreach::Aliases { .. } => "the YAML document has too many aliases (`*name`)".into(),
+        BudgetBreach::Anchors { .. } => "the YAML document has too many anchors (`&name`)".into(),
+        BudgetBreach::Documents { .. } => "the file has too many YAML documents".into(),
+        BudgetBreach::ScalarBytes { .. } => {
+            "the YAML document's values are too large in total".into()
+        }
+        BudgetBreach::MergeKeys { .. } => "the YAML document has too many merge keys (`<<`)".into(),
+        BudgetBreach::AliasAnchorRatio { .. } => {
+            "the YAML document uses too many aliases per anchor".into()
+        }
+        _ => "the YAML document is too large or too complex to read".into(),
     }
 }
 
@@ -457,7 +498,38 @@ mod tests {
             src.push_str(&format!("{c}: &{c} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"));
             prev = c;
         }
-        assert!(parse(FileId(0), &src, YamlLimits::default()).is_err());
+        let err = parse(FileId(0), &src, YamlLimits::default()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "the YAML document has more than 250000 nodes (aliases expanded); the limit is 250000"
+        );
+    }
+
+    #[test]
+    fn budget_breaches_are_plain_words() {
+        // Debug builds recurse with large frames: give the parser a big stack.
+        let err = std::thread::Builder::new()
+            .stack_size(256 * 1024 * 1024)
+            .spawn(|| {
+                let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+                parse(FileId(0), &deep, YamlLimits::default()).unwrap_err()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            err.message.contains("deeper than 128 levels"),
+            "{}",
+            err.message
+        );
+        let many: String = (0..300_000).map(|i| format!("- {i}\n")).collect();
+        let err = parse(FileId(0), &many, YamlLimits::default()).unwrap_err();
+        assert!(
+            err.message.contains("more than 250000 nodes"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains('{') && !err.message.contains("breach"));
     }
 
     #[test]

@@ -64,6 +64,10 @@ const HEREDOC_INSTRUCTIONS: [&str; 3] = ["RUN", "COPY", "ADD"];
 /// At most this many heredocs are read for one instruction.
 const MAX_HEREDOCS_PER_INSTRUCTION: usize = 64;
 
+/// Instructions read from one Dockerfile; the rest of a longer file is not
+/// checked (an error at the first instruction left out).
+pub const MAX_INSTRUCTIONS: usize = 10_000;
+
 /// A physical line: content range (line break excluded, `\r` excluded).
 #[derive(Clone, Copy, Debug)]
 struct Line {
@@ -203,6 +207,17 @@ pub fn lex(file: FileId, src: &str, problems: &mut Vec<InputProblem>) -> Lexed {
         let text = line_text(first);
         if is_blank(text) || is_comment(text) {
             continue;
+        }
+        if out.instructions.len() >= MAX_INSTRUCTIONS {
+            problems.push(InputProblem::error(
+                "dockerfile-too-many-instructions",
+                Span::new(file, first.start, first.end),
+                format!(
+                    "the Dockerfile has more than {MAX_INSTRUCTIONS} instructions (the limit); \
+                     this one and the rest of the file are not checked"
+                ),
+            ));
+            break;
         }
         let lead = text.len() - text.trim_start().len();
         let start = first.start + lead;

@@ -9,7 +9,7 @@ use super::lexer::{shell_words, Lexed, RawInstruction};
 use super::shell;
 use super::text::Mapped;
 use crate::formats::image::{is_docker_hub, parse_image};
-use crate::model::{FileId, InputProblem, Node, Span};
+use crate::model::{FileId, InputProblem, Node, Span, Value};
 
 /// Instructions BuildKit knows.
 const KNOWN: [&str; 18] = [
@@ -51,6 +51,11 @@ const NOT_PROGRAMS: [&str; 3] = ["for", "select", "case"];
 /// `sudo` options that take a value as the next word.
 const SUDO_VALUE_OPTIONS: [&str; 9] = ["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U"];
 
+/// Shell commands read from the `RUN`s of one Dockerfile; the commands of
+/// longer files are left out from there on (an error at the `RUN` that
+/// crosses the limit).
+pub const MAX_COMMANDS: usize = 20_000;
+
 /// A word with its value and source span.
 #[derive(Clone, Debug)]
 struct W {
@@ -91,6 +96,8 @@ struct StageBuild {
     cmd: Option<Node>,
     entrypoint: Option<Node>,
     workdir: Option<Node>,
+    /// Whether the final image builds on this stage (set once all stages are read).
+    in_final_image: bool,
     /// Effective user inherited from the stage named in `FROM`.
     inherited_user: Option<Node>,
     span: Span,
@@ -115,11 +122,22 @@ impl StageBuild {
     }
 
     fn into_node(self) -> Node {
+        let (removed, autoremove_marked) = removals(&self.runs);
+        let removed_packages = Node::new(
+            self.span,
+            Value::Object(
+                removed
+                    .into_iter()
+                    .map(|a| (a, Node::bool(self.span, true)))
+                    .collect(),
+            ),
+        );
         let user = self.users.last().cloned();
         let effective = self.effective_user();
         let from_span = self.from.span;
         Node::object(self.span)
             .field("index", Node::int(self.from.span, to_i64(self.index)))
+            .field("in_final_image", Node::bool(from_span, self.in_final_image))
             .opt("name", self.name.as_ref().map(W::node))
             .field("from", self.from)
             .opt("platform", self.platform.as_ref().map(W::node))
@@ -131,6 +149,11 @@ impl StageBuild {
             .field("env", Node::list(self.span, self.env))
             .field("args", Node::list(self.span, self.args))
             .field("runs", Node::list(self.span, self.runs))
+            .field("removed_packages", removed_packages)
+            .field(
+                "autoremove_marked",
+                Node::bool(self.span, autoremove_marked),
+            )
             .field("copies", Node::list(self.span, self.copies))
             .field("exposes", Node::list(self.span, self.exposes))
             .opt("healthcheck", self.healthcheck)
@@ -153,6 +176,10 @@ struct Builder<'p> {
     args_global: Vec<Node>,
     stages: Vec<StageBuild>,
     instructions: Vec<Node>,
+    /// Commands still allowed (see [`MAX_COMMANDS`]).
+    commands_left: usize,
+    /// Whether crossing [`MAX_COMMANDS`] was reported.
+    commands_reported: bool,
 }
 
 /// Builds the `Dockerfile` node from lexed instructions.
@@ -165,6 +192,8 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
         args_global: Vec::new(),
         stages: Vec::new(),
         instructions: Vec::new(),
+        commands_left: MAX_COMMANDS,
+        commands_reported: false,
     };
     for raw in &lexed.instructions {
         b.instruction(raw);
@@ -191,6 +220,7 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
                 .build()
         })
         .collect();
+    mark_final_image(&mut b.stages);
     let stages: Vec<Node> = b.stages.into_iter().map(StageBuild::into_node).collect();
     let final_stage = stages.last().cloned();
     Node::object(whole)
@@ -201,6 +231,80 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
         .field("instructions", Node::list(whole, b.instructions))
         .field("args_global", Node::list(whole, b.args_global))
         .build()
+}
+
+/// The arguments of the stage's package removal commands (`apt-get purge|remove|
+/// autoremove`, `apk del`, `yum|dnf|… remove|erase|rm|autoremove`), each once,
+/// and whether one of them auto-removes (`--auto-remove`, `autoremove`) in a
+/// stage that also runs `apt-mark auto`. Computed once per stage so policies
+/// look packages up instead of scanning every command per install.
+fn removals(runs: &[Node]) -> (Vec<String>, bool) {
+    let mut seen = std::collections::HashSet::new();
+    let mut removed = Vec::new();
+    let (mut autoremove, mut marked) = (false, false);
+    let commands = runs
+        .iter()
+        .filter_map(|r| r.get("commands").and_then(Node::as_list))
+        .flatten();
+    for cmd in commands {
+        let program = cmd.get("program").and_then(Node::as_str).unwrap_or("");
+        let args: Vec<&str> = cmd
+            .get("args")
+            .and_then(Node::as_list)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
+            .collect();
+        let any = |words: &[&str]| args.iter().any(|a| words.contains(a));
+        if program == "apt-mark" && any(&["auto"]) {
+            marked = true;
+        }
+        let removal = (matches!(program, "apt-get" | "apt")
+            && any(&["purge", "remove", "autoremove"]))
+            || (program == "apk" && any(&["del"]))
+            || (matches!(program, "yum" | "dnf" | "microdnf" | "tdnf" | "zypper")
+                && any(&["remove", "erase", "rm", "autoremove"]));
+        if !removal {
+            continue;
+        }
+        autoremove |= any(&["--auto-remove", "autoremove"]);
+        for a in args {
+            if seen.insert(a) {
+                removed.push(a.to_string());
+            }
+        }
+    }
+    (removed, autoremove && marked)
+}
+
+/// Marks the stages the final image builds on: the final stage, then every
+/// stage named (case-insensitively) in the `FROM` of a marked one. Linear in
+/// the stages, whatever the length of the chain.
+fn mark_final_image(stages: &mut [StageBuild]) {
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, s) in stages.iter().enumerate() {
+        if let Some(n) = &s.name {
+            by_name
+                .entry(n.value.to_ascii_lowercase())
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut todo: Vec<usize> = stages.len().checked_sub(1).into_iter().collect();
+    while let Some(i) = todo.pop() {
+        let Some(stage) = stages.get_mut(i) else {
+            continue;
+        };
+        if stage.in_final_image {
+            continue;
+        }
+        stage.in_final_image = true;
+        if let Some(parent) = &stage.from_stage {
+            if let Some(ix) = by_name.get(&parent.value.to_ascii_lowercase()) {
+                todo.extend(ix.iter().copied());
+            }
+        }
+    }
 }
 
 /// Removes shell quotes and escapes from a word (`$` references kept).
@@ -368,7 +472,10 @@ impl Builder<'_> {
             return;
         }
         if upper == "ARG" && self.stages.is_empty() {
+            let before = self.args_global.len();
             self.global_arg(&ctx);
+            let declared = self.args_global.get(before..).unwrap_or_default().to_vec();
+            self.attach("declared_args", declared);
             return;
         }
         if self.stages.is_empty() {
@@ -380,8 +487,22 @@ impl Builder<'_> {
             return;
         }
         match upper.as_str() {
-            "ARG" => self.stage_arg(&ctx),
-            "ENV" => self.env(&ctx),
+            "ARG" => {
+                let before = self.stages.last().map_or(0, |st| st.args.len());
+                self.stage_arg(&ctx);
+                let declared = self.stages.last().map_or_else(Vec::new, |st| {
+                    st.args.get(before..).unwrap_or_default().to_vec()
+                });
+                self.attach("declared_args", declared);
+            }
+            "ENV" => {
+                let before = self.stages.last().map_or(0, |st| st.env.len());
+                self.env(&ctx);
+                let pairs = self.stages.last().map_or_else(Vec::new, |st| {
+                    st.env.get(before..).unwrap_or_default().to_vec()
+                });
+                self.attach("env_pairs", pairs);
+            }
             "USER" => self.user(&ctx),
             "RUN" => self.run(&ctx),
             "COPY" | "ADD" => self.copy(&ctx, &upper),
@@ -404,6 +525,14 @@ impl Builder<'_> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Sets a list field of the instruction read last.
+    fn attach(&mut self, name: &str, items: Vec<Node>) {
+        if let Some(ins) = self.instructions.last_mut() {
+            let span = ins.span;
+            ins.set(name, Node::list(span, items));
         }
     }
 
@@ -611,6 +740,7 @@ impl Builder<'_> {
             cmd: None,
             entrypoint: None,
             workdir: None,
+            in_final_image: false,
             inherited_user,
             span: c.raw.span,
             line: c.line.clone(),
@@ -967,6 +1097,21 @@ impl Builder<'_> {
             }
         }
         let span = m.span(c.args.0, c.args.1);
+        if commands.len() > self.commands_left {
+            if !self.commands_reported {
+                self.commands_reported = true;
+                self.error(
+                    "dockerfile-too-many-commands",
+                    span,
+                    format!(
+                        "the `RUN`s of this Dockerfile hold more than {MAX_COMMANDS} shell \
+                         commands (the limit); the commands from here on are not checked"
+                    ),
+                );
+            }
+            commands.truncate(self.commands_left);
+        }
+        self.commands_left -= commands.len();
         let cmd_nodes: Vec<Node> = (0..commands.len())
             .filter_map(|i| {
                 let cp = commands.get(i)?;

@@ -508,3 +508,109 @@ fn corpus_dockerfiles_parse() {
     );
     assert!(files.len() > 300);
 }
+
+#[test]
+fn instruction_budget_is_a_located_error() {
+    let mut src = String::from("FROM alpine:3.19\n");
+    for _ in 0..lexer::MAX_INSTRUCTIONS + 50 {
+        src.push_str("RUN echo hi\n");
+    }
+    let (n, p) = parse(F, &src);
+    let over: Vec<_> = p
+        .iter()
+        .filter(|x| x.code == "dockerfile-too-many-instructions")
+        .collect();
+    assert_eq!(over.len(), 1, "{p:?}");
+    // The first instruction left out: line MAX_INSTRUCTIONS + 1.
+    let line = src[..over[0].span.start].matches('\n').count() + 1;
+    assert_eq!(line, lexer::MAX_INSTRUCTIONS + 1);
+    assert_eq!(
+        s(&n, "instructions").as_list().unwrap().len(),
+        lexer::MAX_INSTRUCTIONS
+    );
+}
+
+#[test]
+fn command_budget_is_a_located_error() {
+    let mut src = String::from("FROM alpine:3.19\n");
+    for _ in 0..3 {
+        src.push_str("RUN true");
+        for _ in 0..model::MAX_COMMANDS / 2 {
+            src.push_str(" && true");
+        }
+        src.push('\n');
+    }
+    let (n, p) = parse(F, &src);
+    let over: Vec<_> = p
+        .iter()
+        .filter(|x| x.code == "dockerfile-too-many-commands")
+        .collect();
+    assert_eq!(over.len(), 1, "{p:?}");
+    let runs = s(&n, "stages.0.runs").as_list().unwrap();
+    let total: usize = runs
+        .iter()
+        .map(|r| r.get("commands").unwrap().as_list().unwrap().len())
+        .sum();
+    assert_eq!(total, model::MAX_COMMANDS);
+}
+
+#[test]
+fn in_final_image_follows_the_whole_chain() {
+    let mut src = String::from("FROM alpine AS s0\nFROM alpine AS unused\n");
+    for i in 1..50 {
+        src.push_str(&format!("FROM S{} AS s{i}\n", i - 1));
+    }
+    let n = parse_ok(&src);
+    let stages = s(&n, "stages").as_list().unwrap();
+    let flags: Vec<bool> = stages
+        .iter()
+        .map(|st| st.get("in_final_image").unwrap().as_bool().unwrap())
+        .collect();
+    assert!(!flags[1], "the unused stage is not in the final image");
+    assert!(flags.iter().enumerate().all(|(i, f)| *f || i == 1));
+}
+
+#[test]
+fn instructions_carry_their_args_and_env_pairs() {
+    let n = parse_ok("ARG A=1 B\nFROM alpine\nARG C=2\nENV D=3 E=4\nRUN true\n");
+    let ins = s(&n, "instructions").as_list().unwrap();
+    let names = |field: &str, i: usize| -> Vec<String> {
+        ins[i]
+            .get(field)
+            .map(|l| {
+                l.as_list()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.get("name").unwrap().as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(names("declared_args", 0), ["A", "B"]);
+    assert_eq!(names("declared_args", 2), ["C"]);
+    assert_eq!(names("env_pairs", 3), ["D", "E"]);
+    assert!(ins[4].get("env_pairs").is_none() && ins[4].get("declared_args").is_none());
+}
+
+#[test]
+fn stages_gather_their_package_removals() {
+    let n = parse_ok(
+        "FROM debian:12\nRUN apt-get purge -y gcc && apk del .deps && echo remove x\nRUN apt-get autoremove --auto-remove\n",
+    );
+    let removed = s(&n, "stages.0.removed_packages");
+    for k in [
+        "purge",
+        "-y",
+        "gcc",
+        "del",
+        ".deps",
+        "autoremove",
+        "--auto-remove",
+    ] {
+        assert!(removed.get(k).is_some(), "{k}");
+    }
+    assert!(removed.get("x").is_none());
+    assert_eq!(s(&n, "stages.0.autoremove_marked").as_bool(), Some(false));
+    let n = parse_ok("FROM debian:12\nRUN apt-mark auto '.*' && apt-get purge -y --auto-remove\n");
+    assert_eq!(s(&n, "stages.0.autoremove_marked").as_bool(), Some(true));
+}

@@ -290,3 +290,19 @@ fn corpus_env_files_parse() {
     );
     assert!(files.len() >= 53);
 }
+
+#[test]
+fn entry_budget_is_a_located_error() {
+    let src: String = (0..MAX_ENTRIES + 20).map(|i| format!("K{i}=v\n")).collect();
+    let (n, p) = parse(F, &src, false);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].code, "dotenv-too-many-entries");
+    assert_eq!(
+        &src[p[0].span.start..p[0].span.end],
+        format!("K{MAX_ENTRIES}=v")
+    );
+    assert_eq!(
+        n.get("entries").and_then(Node::as_list).map(<[Node]>::len),
+        Some(MAX_ENTRIES)
+    );
+}

@@ -67,8 +67,6 @@ pub const MAX_RUN_EXPANDED: usize = 200_000;
 /// Most bytes all the nginx entries of one run may hold once their includes
 /// are spliced in.
 pub const MAX_RUN_EXPANDED_BYTES: usize = 32 * 1024 * 1024;
-/// Most problems reported per file; the rest are counted in one error.
-pub const MAX_PROBLEMS_PER_FILE: usize = 100;
 
 /// The files under the scan root, as the resolver sees them.
 ///
@@ -184,7 +182,7 @@ pub struct Expanded {
     /// Includes the tree does not contain.
     pub unresolved: Vec<Unresolved>,
     /// Syntax errors of every file, and include warnings/errors (at most
-    /// [`MAX_PROBLEMS_PER_FILE`] per file, then one summary).
+    /// [`crate::project::MAX_PROBLEMS_PER_FILE`] per file, then one summary).
     pub problems: Vec<InputProblem>,
     /// Files parsed (each at most once per entry).
     pub parsed_files: usize,
@@ -294,36 +292,8 @@ pub fn expand_within(
     let (directives, size) = loader.expand_text(entry_id, &entry, src, 0);
     loader.out.directives = directives;
     loader.out.expanded = size;
-    loader.out.problems = cap_problems(std::mem::take(&mut loader.out.problems));
+    loader.out.problems = crate::project::cap_problems(std::mem::take(&mut loader.out.problems));
     loader.out
-}
-
-/// Keeps at most [`MAX_PROBLEMS_PER_FILE`] problems per file (in order), then
-/// one error saying how many more there were.
-pub fn cap_problems(problems: Vec<InputProblem>) -> Vec<InputProblem> {
-    let mut per_file: BTreeMap<FileId, (usize, Span)> = BTreeMap::new();
-    let mut out = Vec::with_capacity(problems.len().min(4 * MAX_PROBLEMS_PER_FILE));
-    for p in problems {
-        let e = per_file.entry(p.span.file).or_insert((0, p.span));
-        e.0 += 1;
-        if e.0 <= MAX_PROBLEMS_PER_FILE {
-            e.1 = p.span;
-            out.push(p);
-        }
-    }
-    for (n, last) in per_file.into_values() {
-        if n > MAX_PROBLEMS_PER_FILE {
-            out.push(InputProblem::error(
-                "too-many-problems",
-                last,
-                format!(
-                    "and {} more problems in this file (only the first {MAX_PROBLEMS_PER_FILE} are reported)",
-                    n - MAX_PROBLEMS_PER_FILE
-                ),
-            ));
-        }
-    }
-    out
 }
 
 fn has_glob(s: &str) -> bool {
@@ -982,7 +952,7 @@ mod tests {
     fn problems_are_capped_per_file() {
         let src = "}".repeat(500);
         let e = run(&[("nginx.conf", &src)], "nginx.conf");
-        assert_eq!(e.problems.len(), MAX_PROBLEMS_PER_FILE + 1);
+        assert_eq!(e.problems.len(), crate::project::MAX_PROBLEMS_PER_FILE + 1);
         let last = e.problems.last().unwrap();
         assert_eq!(last.code, "too-many-problems");
         assert!(last.message.contains("and 400 more"), "{}", last.message);
