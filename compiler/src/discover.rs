@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use rampart_runtime::formats::nginx;
+use rampart_runtime::fs::{Confined, FsError};
 use rampart_runtime::project::Kind;
 
 /// One input to read.
@@ -37,7 +38,7 @@ pub fn kind_by_name(name: &str) -> Option<Kind> {
 
 /// The kind of a file named explicitly: by name, by content for nginx, and any
 /// YAML file is compose.
-fn kind_explicit(path: &Path) -> Option<Kind> {
+fn kind_explicit(path: &Path, fs: &Confined) -> Option<Kind> {
     let name = path.file_name()?.to_string_lossy().to_string();
     if let Some(k) = kind_by_name(&name) {
         return Some(k);
@@ -51,7 +52,7 @@ fn kind_explicit(path: &Path) -> Option<Kind> {
     if nginx::is_candidate_name(path) {
         return Some(Kind::Nginx);
     }
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = fs.read_text(path).ok()?;
     nginx::is_entry(&text).then_some(Kind::Nginx)
 }
 
@@ -69,6 +70,18 @@ pub struct Discovered {
     pub errors: Vec<DiscoverError>,
     /// Scan roots (display paths): nothing is read outside them.
     pub roots: Vec<String>,
+    /// Files skipped for a reason (a link leading outside the root, a special
+    /// file…) that did not look like inputs: notes for `--verbose`.
+    pub notes: Vec<String>,
+}
+
+/// Whether a file name looks like an input (by name alone).
+fn looks_like_input(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    kind_by_name(&name).is_some() || nginx::is_candidate_name(path)
 }
 
 /// Finds every input under `paths` (relative ones resolved against `cwd`).
@@ -94,7 +107,8 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         if meta.is_file() {
             d.roots
                 .push(rampart_runtime::project::parent(&shown).to_string());
-            match kind_explicit(&full) {
+            let fs = Confined::new(cwd, full.parent().map(Path::to_path_buf));
+            match kind_explicit(&full, &fs) {
                 Some(kind) => d.inputs.push(Input {
                     path: full,
                     display: shown,
@@ -120,12 +134,44 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         if no_ignore {
             walker.standard_filters(false).hidden(false);
         }
+        let fs = Confined::new(cwd, [full.clone()]);
         let mut nginx_candidates = Vec::new();
         for entry in walker.build() {
             match entry {
                 Ok(e) => {
-                    if !e.file_type().is_some_and(|t| t.is_file()) {
+                    let Some(ty) = e.file_type() else { continue };
+                    if ty.is_dir() {
                         continue;
+                    }
+                    if !ty.is_file() {
+                        // A link is followed only to a regular file inside the
+                        // root; anything else is never opened, and reported.
+                        match fs.check_file(e.path()) {
+                            Ok(_) if ty.is_symlink() => {}
+                            Ok(_) => continue,
+                            Err(FsError::IsDir) => {
+                                d.notes.push(format!(
+                                    "{}: a link to a directory; not walked (its files are checked where they lie)",
+                                    display_path(e.path(), cwd)
+                                ));
+                                continue;
+                            }
+                            Err(why) => {
+                                let message = if ty.is_symlink() {
+                                    format!("a symbolic link that is not read: {why}")
+                                } else {
+                                    "a special file (FIFO, socket or device); it is not read"
+                                        .to_string()
+                                };
+                                let path = display_path(e.path(), cwd);
+                                if looks_like_input(e.path()) {
+                                    d.errors.push(DiscoverError { path, message });
+                                } else {
+                                    d.notes.push(format!("{path}: {message}"));
+                                }
+                                continue;
+                            }
+                        }
                     }
                     let name = e.file_name().to_string_lossy().to_string();
                     if let Some(kind) = kind_by_name(&name) {
@@ -149,7 +195,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         // that no other candidate includes are checked on their own.
         if !nginx_candidates.is_empty() {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
-            let mut read = |p: &Path| std::fs::read_to_string(p).ok();
+            let mut read = |p: &Path| fs.read_text(p).ok();
             for entry in nginx::entry_files(&nginx_candidates, &tree, &mut read) {
                 d.inputs.push(Input {
                     display: display_path(&entry, cwd),
@@ -160,11 +206,41 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             }
         }
     }
+    drop_duplicate_links(&mut d);
     d.inputs.sort();
     d.inputs.dedup_by(|a, b| a.path == b.path);
     d.roots.sort();
     d.roots.dedup();
     d
+}
+
+/// A link to a file that is itself an input is checked once, where the file lies.
+fn drop_duplicate_links(d: &mut Discovered) {
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if !d.inputs.iter().any(|i| !i.explicit && is_link(&i.path)) {
+        return;
+    }
+    let targets: std::collections::BTreeSet<PathBuf> = d
+        .inputs
+        .iter()
+        .filter(|i| !is_link(&i.path))
+        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
+        .collect();
+    let mut notes = Vec::new();
+    d.inputs.retain(|i| {
+        if i.explicit || !is_link(&i.path) {
+            return true;
+        }
+        let dup = std::fs::canonicalize(&i.path).is_ok_and(|t| targets.contains(&t));
+        if dup {
+            notes.push(format!(
+                "{}: a link to a file checked under its own name; not checked twice",
+                i.display
+            ));
+        }
+        !dup
+    });
+    d.notes.extend(notes);
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -329,7 +329,9 @@ pub fn undisplay(shown: &str) -> PathBuf {
                     continue;
                 }
                 Some(b'x') => {
-                    let hex = b.get(i + 2..i + 4).and_then(|h| std::str::from_utf8(h).ok());
+                    let hex = b
+                        .get(i + 2..i + 4)
+                        .and_then(|h| std::str::from_utf8(h).ok());
                     if let Some(v) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                         out.push(v);
                         i += 4;
@@ -478,7 +480,10 @@ mod tests {
             small.read(Path::new("sub/ok.txt")),
             Err(FsError::TooLarge { limit: 3 })
         );
-        assert_eq!(c.with_limit(6).read(Path::new("sub/ok.txt")).unwrap().len(), 6);
+        assert_eq!(
+            c.with_limit(6).read(Path::new("sub/ok.txt")).unwrap().len(),
+            6
+        );
     }
 
     #[test]
