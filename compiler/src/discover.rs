@@ -158,7 +158,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                             }
                             Err(why) => {
                                 let message = if ty.is_symlink() {
-                                    format!("a symbolic link that is not read: {why}")
+                                    format!("not read: {why}")
                                 } else {
                                     "a special file (FIFO, socket or device); it is not read"
                                         .to_string()

@@ -41,6 +41,8 @@ pub enum FsError {
     OutsideRoot {
         /// The link (or path) as a display path.
         link: String,
+        /// Whether `link` is a symbolic link (else the path itself lies outside).
+        through_link: bool,
     },
     /// A directory where a file was expected.
     IsDir,
@@ -61,10 +63,16 @@ impl fmt::Display for FsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FsError::NotFound => f.write_str("no such file or directory"),
-            FsError::OutsideRoot { link } => write!(
+            FsError::OutsideRoot {
+                link,
+                through_link: true,
+            } => write!(
                 f,
-                "`{link}` leads outside the scan root; it is not followed"
+                "the symbolic link `{link}` leads outside the scan root; it is not followed"
             ),
+            FsError::OutsideRoot { link, .. } => {
+                write!(f, "`{link}` lies outside the scan root; it is not read")
+            }
             FsError::IsDir => f.write_str("is a directory"),
             FsError::NotRegular => f.write_str("is not a regular file; it is not read"),
             FsError::TooLarge { limit } => write!(f, "file is larger than {limit} bytes"),
@@ -146,16 +154,17 @@ impl Confined {
         let full = self.base.join(path);
         match std::fs::canonicalize(&full) {
             Ok(c) if self.contains(&c) => Ok(c),
-            Ok(_) => Err(FsError::OutsideRoot {
-                link: self.culprit(&full),
-            }),
+            Ok(_) => {
+                let (link, through_link) = self.culprit(&full);
+                Err(FsError::OutsideRoot { link, through_link })
+            }
             Err(e) => Err(io_error(&e)),
         }
     }
 
     /// The symbolic link, living inside a root, through which `full` leaves
-    /// the roots (as a display path); `full` itself when there is none.
-    fn culprit(&self, full: &Path) -> String {
+    /// the roots (as a display path, `true`); `full` itself when there is none.
+    fn culprit(&self, full: &Path) -> (String, bool) {
         let mut prefix = PathBuf::new();
         for c in full.components() {
             prefix.push(c);
@@ -171,10 +180,10 @@ impl Confined {
                 .is_some_and(|p| self.contains(&p));
             let leads_out = std::fs::canonicalize(&prefix).map_or(true, |t| !self.contains(&t));
             if lives_inside && leads_out {
-                return display(&self.base, &prefix);
+                return (display(&self.base, &prefix), true);
             }
         }
-        display(&self.base, full)
+        (display(&self.base, full), false)
     }
 
     /// The bytes of a regular file inside the roots, at most the size limit.
@@ -377,7 +386,8 @@ mod tests {
         assert_eq!(
             e,
             FsError::OutsideRoot {
-                link: "etclink".into()
+                link: "etclink".into(),
+                through_link: true
             }
         );
         assert!(!e.to_string().contains("root:"));
@@ -391,7 +401,8 @@ mod tests {
         assert_eq!(
             c.read(Path::new("proclink/self/environ")),
             Err(FsError::OutsideRoot {
-                link: "proclink".into()
+                link: "proclink".into(),
+                through_link: true
             })
         );
     }
@@ -403,19 +414,24 @@ mod tests {
         symlink("../../../../../../../etc/passwd", root.join("sub/deep")).unwrap();
         assert_eq!(
             c.read(Path::new("up")),
-            Err(FsError::OutsideRoot { link: "up".into() })
+            Err(FsError::OutsideRoot {
+                link: "up".into(),
+                through_link: true
+            })
         );
         assert_eq!(
             c.read(Path::new("sub/deep")),
             Err(FsError::OutsideRoot {
-                link: "sub/deep".into()
+                link: "sub/deep".into(),
+                through_link: true
             })
         );
         // A plain `..` path, no link involved: the path itself is named.
         assert_eq!(
             c.read(Path::new("../outside.txt")),
             Err(FsError::OutsideRoot {
-                link: "../outside.txt".into()
+                link: "../outside.txt".into(),
+                through_link: false
             })
         );
         assert!(matches!(

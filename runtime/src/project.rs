@@ -363,7 +363,10 @@ impl Project {
             return Err(FsError::NotFound);
         }
         if !self.roots.is_empty() && !self.roots.iter().any(|r| within(&path, r)) {
-            return Err(FsError::OutsideRoot { link: path });
+            return Err(FsError::OutsideRoot {
+                link: path,
+                through_link: false,
+            });
         }
         self.fs.read_text(&crate::fs::undisplay(&path))
     }

@@ -113,14 +113,14 @@ fn links_out_of_the_root_are_never_followed_in_any_format() {
     let warnings = v["warnings"].to_string();
     // Each refused link is named, located where it was referenced.
     for named in [
-        "env_file `etclink/passwd` was not read: `etclink` leads outside",
-        "env_file `proclink/self/environ` was not read: `proclink` leads outside",
-        "env_file `outlink/secret.env` was not read: `outlink` leads outside",
+        "env_file `etclink/passwd` was not read: the symbolic link `etclink` leads outside",
+        "env_file `proclink/self/environ` was not read: the symbolic link `proclink` leads outside",
+        "env_file `outlink/secret.env` was not read: the symbolic link `outlink` leads outside",
         "build Dockerfile `etclink/passwd` was not read",
         "build Dockerfile `outlink/Dockerfile` was not read",
-        "import `proclink/self/environ` was not read: `proclink` leads outside",
+        "import `proclink/self/environ` was not read: the symbolic link `proclink` leads outside",
         "import `outlink/site.caddy` was not read",
-        "`.gitignore` leads outside",
+        "the symbolic link `.gitignore` leads outside",
     ] {
         assert!(
             warnings.contains(named),
@@ -130,7 +130,7 @@ fn links_out_of_the_root_are_never_followed_in_any_format() {
     // The input-named link out of the root is an error naming it.
     let errors = v["errors"].to_string();
     assert!(
-        errors.contains("prod.env") && errors.contains("leads outside"),
+        errors.contains("prod.env") && errors.contains("symbolic link `prod.env` leads outside"),
         "{errors}"
     );
 }
@@ -140,7 +140,7 @@ fn refused_links_are_notes_in_verbose_mode() {
     let (_d, repo) = hostile_tree();
     let (_, _, err) = rampart(&repo, &["check", "--verbose"]);
     assert!(
-        err.contains("note: etclink: a symbolic link that is not read"),
+        err.contains("note: etclink: not read: the symbolic link `etclink` leads outside"),
         "{err}"
     );
     assert!(err.contains("note: proclink:"), "{err}");
@@ -182,7 +182,10 @@ fn a_config_file_linked_out_of_the_root_is_not_read() {
     assert_eq!(code, 2);
     assert_clean("stdout", &out);
     assert_clean("stderr", &err);
-    assert!(err.contains("`rampart.yaml` leads outside"), "{err}");
+    assert!(
+        err.contains("the symbolic link `rampart.yaml` leads outside"),
+        "{err}"
+    );
 }
 
 #[test]

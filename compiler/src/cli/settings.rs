@@ -96,12 +96,13 @@ impl Loaded {
                     paths.push(full);
                     continue;
                 }
-                Err(FsError::OutsideRoot { link }) if link == display_path(&full, self.policy_fs.base()) => {
-                    "it lies outside the repository (a config file may only name policies inside it)"
-                        .to_string()
-                }
-                Err(FsError::OutsideRoot { link }) => format!(
-                    "the link `{link}` leads outside the repository (a config file may only name policies inside it)"
+                Err(FsError::OutsideRoot {
+                    through_link: false,
+                    ..
+                }) => "it lies outside the repository (a config file may only name policies inside it)"
+                    .to_string(),
+                Err(FsError::OutsideRoot { link, .. }) => format!(
+                    "the symbolic link `{link}` leads outside the repository (a config file may only name policies inside it)"
                 ),
                 Err(e) => e.to_string(),
             };
