@@ -216,7 +216,10 @@ fn load_policy_sources(
         };
         let mut files = Vec::new();
         let fs = if full.is_dir() {
+            // No ignore files are read in a policy directory (one could be a
+            // link out of it); every `.rampart` file below it is a policy.
             for e in ignore::WalkBuilder::new(&full)
+                .standard_filters(false)
                 .hidden(false)
                 .follow_links(false)
                 .sort_by_file_name(|a, b| a.cmp(b))

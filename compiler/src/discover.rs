@@ -2,7 +2,11 @@
 //! a git work tree, never skips hidden files such as `.env`, skips `.git`);
 //! a file named on the command line is always checked.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use rampart_runtime::formats::nginx;
 use rampart_runtime::fs::{Confined, FsError};
@@ -123,18 +127,23 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             continue;
         }
         d.roots.push(shown.clone());
+        let fs = Confined::new(cwd, [full.clone()]);
+        // The ignore files are read here, through the confined layer (the
+        // walker's own reading would follow a `.gitignore` link out of the root).
+        let rules = std::sync::Arc::new(IgnoreRules::new(&full, fs.clone(), cwd));
+        let filter = rules.clone();
         let mut walker = ignore::WalkBuilder::new(&full);
         walker
+            .standard_filters(false)
             .hidden(false)
-            .git_global(false)
-            .require_git(true)
             .follow_links(false)
             .sort_by_file_name(|a, b| a.cmp(b))
-            .filter_entry(|e| e.file_name() != ".git");
-        if no_ignore {
-            walker.standard_filters(false).hidden(false);
-        }
-        let fs = Confined::new(cwd, [full.clone()]);
+            .filter_entry(move |e| {
+                e.file_name() != ".git"
+                    && (no_ignore
+                        || e.depth() == 0
+                        || !filter.ignored(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
+            });
         let mut nginx_candidates = Vec::new();
         for entry in walker.build() {
             match entry {
@@ -191,6 +200,9 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 }),
             }
         }
+        if let Ok(mut n) = rules.notes.lock() {
+            d.notes.append(&mut n);
+        }
         // nginx: only entry files (with an http/server/events block at the top)
         // that no other candidate includes are checked on their own.
         if !nginx_candidates.is_empty() {
@@ -212,6 +224,108 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
     d.roots.sort();
     d.roots.dedup();
     d
+}
+
+/// `.gitignore` (inside a git work tree) and `.ignore` rules of one scan
+/// root, read through the confined layer as the walk enters each directory.
+/// A rule file that is a link out of the root, a special file or too large is
+/// not read (a note). Rules of directories above the scan root are not read.
+#[derive(Default)]
+struct IgnoreRules {
+    fs: Confined,
+    cwd: PathBuf,
+    root: PathBuf,
+    in_git: bool,
+    /// Matchers by directory, in the order they apply (`.git/info/exclude`,
+    /// `.gitignore`, then `.ignore`, which wins).
+    by_dir: Mutex<BTreeMap<PathBuf, Vec<Gitignore>>>,
+    notes: Mutex<Vec<String>>,
+}
+
+impl IgnoreRules {
+    fn new(root: &Path, fs: Confined, cwd: &Path) -> IgnoreRules {
+        IgnoreRules {
+            fs,
+            cwd: cwd.to_path_buf(),
+            root: root.to_path_buf(),
+            in_git: root.ancestors().any(|a| a.join(".git").exists()),
+            ..IgnoreRules::default()
+        }
+    }
+
+    /// The matchers of `dir` (read on first use).
+    fn load(&self, dir: &Path) -> Vec<Gitignore> {
+        let mut names = vec![".ignore"];
+        if self.in_git {
+            names.insert(0, ".gitignore");
+            if dir == self.root {
+                names.insert(0, ".git/info/exclude");
+            }
+        }
+        let mut out = Vec::new();
+        for name in names {
+            let file = dir.join(name);
+            if std::fs::symlink_metadata(&file).is_err() {
+                continue;
+            }
+            let text = match self.fs.read_text(&file) {
+                Ok(t) => t,
+                Err(FsError::NotFound) => continue,
+                Err(why) => {
+                    if let Ok(mut n) = self.notes.lock() {
+                        n.push(format!(
+                            "{}: ignore rules not read: {why}",
+                            display_path(&file, &self.cwd)
+                        ));
+                    }
+                    continue;
+                }
+            };
+            let mut b = GitignoreBuilder::new(dir);
+            for line in text.lines() {
+                // A malformed rule is skipped, never echoed.
+                let _ = b.add_line(None, line);
+            }
+            if let Ok(m) = b.build() {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// Whether `path` is ignored: the rules of each directory from the root
+    /// down to its parent, deeper ones deciding last.
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let Some(parent) = path.parent() else {
+            return false;
+        };
+        if !parent.starts_with(&self.root) {
+            return false;
+        }
+        let Ok(mut by_dir) = self.by_dir.lock() else {
+            return false;
+        };
+        if !by_dir.contains_key(parent) {
+            let m = self.load(parent);
+            by_dir.insert(parent.to_path_buf(), m);
+        }
+        let mut verdict = false;
+        let chain: Vec<&Path> = parent
+            .ancestors()
+            .take_while(|a| a.starts_with(&self.root))
+            .collect();
+        for dir in chain.into_iter().rev() {
+            for m in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {
+                let r = m.matched(path, is_dir);
+                if r.is_ignore() {
+                    verdict = true;
+                } else if r.is_whitelist() {
+                    verdict = false;
+                }
+            }
+        }
+        verdict
+    }
 }
 
 /// A link to a file that is itself an input is checked once, where the file lies.

@@ -314,3 +314,29 @@ fn file_names_differing_in_non_utf8_bytes_are_two_inputs() {
         ["a\\xfe.env".to_string(), "a\\xff.env".to_string()].into();
     assert_eq!(files, expected, "{out}");
 }
+
+#[test]
+fn ignore_files_linked_out_of_the_root_are_not_read() {
+    let (d, repo) = hostile_tree();
+    fs::create_dir_all(repo.join(".git")).unwrap();
+    // Rules outside the root that would hide every input, with the token in a
+    // malformed glob (an error message quoting it would leak it).
+    write(d.path(), "outside/hide-all", &format!("*\n{{{TOKEN}\n"));
+    fs::remove_file(repo.join(".gitignore")).unwrap();
+    symlink("../outside/hide-all", repo.join(".gitignore")).unwrap();
+    symlink("../../outside/hide-all", repo.join("canary/.ignore")).unwrap();
+    let (_, out, err) = rampart(&repo, &["check", "--format", "json", "-v"]);
+    assert_clean("stdout", &out);
+    assert_clean("stderr", &err);
+    assert!(
+        findings(&json(&out))
+            .iter()
+            .any(|(p, ..)| p == "compose.datastore-loopback-only"),
+        "the linked ignore rules were applied: {out}"
+    );
+    assert!(
+        err.contains("note: .gitignore: ignore rules not read")
+            && err.contains("note: canary/.ignore: ignore rules not read"),
+        "{err}"
+    );
+}
