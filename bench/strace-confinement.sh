@@ -26,6 +26,9 @@
 #   /proc/self/cgroup, /proc/self/mountinfo,   (shown resolved: /proc/<pid>/…)
 #   /sys/fs/cgroup/…                 std::thread::available_parallelism (CPU quota
 #                                    of the cgroup), used to size thread pools
+#   /proc/sys/vm/overcommit_memory   glibc malloc, when it shrinks a thread's heap
+#                                    (not seen on the empty directory: it depends
+#                                    on allocation patterns)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v strace >/dev/null || { echo "strace is not installed" >&2; exit 2; }
@@ -111,6 +114,7 @@ run() { # label, args...
         /lib/*.so*|/lib64/*.so*|/usr/lib/*.so*|/usr/lib64/*.so*) ;;
         /proc/[0-9]*/maps|/proc/[0-9]*/cgroup|/proc/[0-9]*/mountinfo) ;;
         /sys/fs/cgroup/*) ;;
+        /proc/sys/vm/overcommit_memory) ;;
         *) echo "$line" ;;
       esac
     done)
