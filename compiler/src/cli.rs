@@ -757,7 +757,8 @@ fn run_case(
         CaseInput::File(p) => {
             let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
             let kind = kind_by_name(&p.value).unwrap_or(Kind::Compose);
-            match std::fs::read(&path) {
+            // The operator's own fixture, read anywhere, but only a regular file.
+            match Confined::anywhere(Path::new("")).read(&path) {
                 Ok(bytes) => first = Some(project.add_file(&p.value, bytes, kind)),
                 Err(e) => return Some(format!("cannot read fixture `{}`: {e}", p.value)),
             }

@@ -102,7 +102,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             Ok(m) => m,
             Err(e) => {
                 d.errors.push(DiscoverError {
-                    path: p.to_string_lossy().to_string(),
+                    path: rampart_runtime::fs::escape(p.as_os_str()),
                     message: format!("cannot read: {}", io_reason(&e)),
                 });
                 continue;

@@ -66,6 +66,7 @@ fn hostile_tree() -> (tempfile::TempDir, std::path::PathBuf) {
         "services:\n  app:\n    image: alpine:3.20\n    env_file:\n      - etclink/passwd\n      - proclink/self/environ\n      - outlink/secret.env\n    build:\n      context: .\n      dockerfile: etclink/passwd\n  web:\n    image: alpine:3.20\n    build:\n      context: .\n      dockerfile: outlink/Dockerfile\n",
     );
     write(&repo, ".env", "A=1\n");
+    write(&repo, "Dockerfile", "FROM alpine:3.20\n");
     write(
         &repo,
         "Caddyfile",
@@ -121,6 +122,7 @@ fn links_out_of_the_root_are_never_followed_in_any_format() {
         "import `proclink/self/environ` was not read: the symbolic link `proclink` leads outside",
         "import `outlink/site.caddy` was not read",
         "the symbolic link `.gitignore` leads outside",
+        "ignore file `.dockerignore` was not read: the symbolic link `.dockerignore` leads outside",
     ] {
         assert!(
             warnings.contains(named),
