@@ -207,7 +207,14 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         // that no other candidate includes are checked on their own.
         if !nginx_candidates.is_empty() {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
-            let mut read = |p: &Path| fs.read_text(p).ok();
+            let mut unread: BTreeMap<PathBuf, FsError> = BTreeMap::new();
+            let mut read = |p: &Path| match fs.read_text(p) {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    unread.insert(p.to_path_buf(), e);
+                    None
+                }
+            };
             for entry in nginx::entry_files(&nginx_candidates, &tree, &mut read) {
                 d.inputs.push(Input {
                     display: display_path(&entry, cwd),
@@ -215,6 +222,17 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     kind: Kind::Nginx,
                     explicit: false,
                 });
+            }
+            // A candidate that could not be read is never silently dropped: an
+            // error when it is named like nginx's own files, a note otherwise.
+            for (p, why) in unread {
+                let path = display_path(&p, cwd);
+                let message = format!("not read, so not checked as nginx: {why}");
+                if path.to_ascii_lowercase().contains("nginx") {
+                    d.errors.push(DiscoverError { path, message });
+                } else {
+                    d.notes.push(format!("{path}: {message}"));
+                }
             }
         }
     }

@@ -342,3 +342,23 @@ fn ignore_files_linked_out_of_the_root_are_not_read() {
         "{err}"
     );
 }
+
+#[test]
+fn unreadable_nginx_candidates_are_reported() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "canary/docker-compose.yml", CANARY);
+    let mut latin1 = b"events {}\nhttp { server { listen 80; server_name caf".to_vec();
+    latin1.extend([0xe9]);
+    latin1.extend(b"; } }\n");
+    fs::create_dir_all(d.path().join("nginx")).unwrap();
+    fs::write(d.path().join("nginx/nginx.conf"), &latin1).unwrap();
+    fs::write(d.path().join("other.conf"), &latin1).unwrap();
+    let (code, out, err) = rampart(d.path(), &["check", "--format", "json", "-v"]);
+    assert_eq!(code, 2, "{out}{err}");
+    let errors = json(&out)["errors"].to_string();
+    assert!(
+        errors.contains("nginx/nginx.conf") && errors.contains("not valid UTF-8"),
+        "{errors}"
+    );
+    assert!(err.contains("note: other.conf: not read"), "{err}");
+}
