@@ -27,8 +27,8 @@
 #   /sys/fs/cgroup/…                 std::thread::available_parallelism (CPU quota
 #                                    of the cgroup), used to size thread pools
 #   /proc/sys/vm/overcommit_memory   glibc malloc, when it shrinks a thread's heap
-#                                    (not seen on the empty directory: it depends
-#                                    on allocation patterns)
+#                                    (seen on the empty directory in some runs:
+#                                    it depends on allocation patterns)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v strace >/dev/null || { echo "strace is not installed" >&2; exit 2; }
