@@ -247,12 +247,18 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
 /// `.gitignore` (inside a git work tree) and `.ignore` rules of one scan
 /// root, read through the confined layer as the walk enters each directory.
 /// A rule file that is a link out of the root, a special file or too large is
-/// not read (a note). Rules of directories above the scan root are not read.
+/// not read (a note). Rules of directories above the scan root apply when they
+/// lie within the working directory (read confined to it), none above it.
 #[derive(Default)]
 struct IgnoreRules {
     fs: Confined,
+    /// For the directories between the working directory and the root.
+    parent_fs: Confined,
     cwd: PathBuf,
     root: PathBuf,
+    /// The topmost directory whose rules apply (the working directory when
+    /// the root lies below it, else the root).
+    top: PathBuf,
     in_git: bool,
     /// Matchers by directory, in the order they apply (`.git/info/exclude`,
     /// `.gitignore`, then `.ignore`, which wins).
@@ -262,13 +268,40 @@ struct IgnoreRules {
 
 impl IgnoreRules {
     fn new(root: &Path, fs: Confined, cwd: &Path) -> IgnoreRules {
-        IgnoreRules {
+        let plain = !root
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        let top = if plain && root.starts_with(cwd) {
+            cwd.to_path_buf()
+        } else {
+            root.to_path_buf()
+        };
+        let root: PathBuf = root.components().collect();
+        let root = root.as_path();
+        let cwd: PathBuf = cwd.components().collect();
+        let cwd = cwd.as_path();
+        let rules = IgnoreRules {
             fs,
+            parent_fs: Confined::new(cwd, [cwd.to_path_buf()]),
             cwd: cwd.to_path_buf(),
             root: root.to_path_buf(),
+            top,
             in_git: root.ancestors().any(|a| a.join(".git").exists()),
             ..IgnoreRules::default()
+        };
+        let parents: Vec<PathBuf> = root
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(&rules.top))
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in parents {
+            let m = rules.load(&dir);
+            if let Ok(mut by_dir) = rules.by_dir.lock() {
+                by_dir.insert(dir, m);
+            }
         }
+        rules
     }
 
     /// The matchers of `dir` (read on first use).
@@ -276,17 +309,22 @@ impl IgnoreRules {
         let mut names = vec![".ignore"];
         if self.in_git {
             names.insert(0, ".gitignore");
-            if dir == self.root {
+            if dir.join(".git").is_dir() {
                 names.insert(0, ".git/info/exclude");
             }
         }
+        let fs = if dir.starts_with(&self.root) {
+            &self.fs
+        } else {
+            &self.parent_fs
+        };
         let mut out = Vec::new();
         for name in names {
             let file = dir.join(name);
             if std::fs::symlink_metadata(&file).is_err() {
                 continue;
             }
-            let text = match self.fs.read_text(&file) {
+            let text = match fs.read_text(&file) {
                 Ok(t) => t,
                 Err(FsError::NotFound) => continue,
                 Err(why) => {
@@ -314,6 +352,10 @@ impl IgnoreRules {
     /// Whether `path` is ignored: the rules of each directory from the root
     /// down to its parent, deeper ones deciding last.
     fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        // `root/./a` → `root/a`: anchored rules match the path relative to
+        // their directory.
+        let path: PathBuf = path.components().collect();
+        let path = path.as_path();
         let Some(parent) = path.parent() else {
             return false;
         };
@@ -330,7 +372,7 @@ impl IgnoreRules {
         let mut verdict = false;
         let chain: Vec<&Path> = parent
             .ancestors()
-            .take_while(|a| a.starts_with(&self.root))
+            .take_while(|a| a.starts_with(&self.top))
             .collect();
         for dir in chain.into_iter().rev() {
             for m in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {

@@ -362,3 +362,33 @@ fn unreadable_nginx_candidates_are_reported() {
     );
     assert!(err.contains("note: other.conf: not read"), "{err}");
 }
+
+#[test]
+fn ignore_rules_still_apply_from_the_working_directory_and_nest() {
+    let d = tempfile::tempdir().unwrap();
+    fs::create_dir_all(d.path().join(".git")).unwrap();
+    write(d.path(), ".gitignore", "deploy/old/\n*.tmp.yml\n");
+    write(
+        d.path(),
+        "deploy/.gitignore",
+        "!docker-compose.keep.tmp.yml\n",
+    );
+    write(d.path(), "deploy/old/docker-compose.yml", CANARY);
+    write(d.path(), "deploy/new/docker-compose.yml", CANARY);
+    write(d.path(), "deploy/compose.drop.tmp.yml", CANARY);
+    write(d.path(), "deploy/docker-compose.keep.tmp.yml", CANARY);
+    // Scanning a subdirectory: the rules of the working directory still apply.
+    let (_, out, _) = rampart(d.path(), &["check", "--format", "json", "deploy"]);
+    assert!(out.contains("deploy/new/docker-compose.yml"), "{out}");
+    assert!(!out.contains("deploy/old/"), "{out}");
+    for args in [
+        &["check", "--format", "json"][..],
+        &["check", ".", "--format", "json"],
+    ] {
+        let (_, out, _) = rampart(d.path(), args);
+        assert!(out.contains("deploy/new/docker-compose.yml"), "{out}");
+        assert!(!out.contains("deploy/old/"), "{out}");
+        assert!(!out.contains("compose.drop.tmp.yml"), "{out}");
+        assert!(out.contains("docker-compose.keep.tmp.yml"), "{out}");
+    }
+}
