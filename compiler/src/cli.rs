@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use rampart_runtime::engine::{Engine, Hit};
+use rampart_runtime::fs::{Confined, FsError};
 use rampart_runtime::model::Level as InputLevel;
 use rampart_runtime::project::{Kind, Project};
 
@@ -195,9 +196,14 @@ pub fn stdlib_sources() -> Vec<PolicySource> {
         .collect()
 }
 
+/// Reads policy files. `within`: the layer the paths must resolve inside (the
+/// `policies:` of a config file); `None` for paths the operator named, which
+/// may lie anywhere (still only regular files). A directory is walked without
+/// following links out of it.
 fn load_policy_sources(
     paths: &[PathBuf],
     cwd: &Path,
+    within: Option<&Confined>,
     err: &mut dyn Write,
 ) -> Option<Vec<PolicySource>> {
     let mut out = Vec::new();
@@ -209,22 +215,31 @@ fn load_policy_sources(
             cwd.join(p)
         };
         let mut files = Vec::new();
-        if full.is_dir() {
+        let fs = if full.is_dir() {
+            // No ignore files are read in a policy directory (one could be a
+            // link out of it); every `.rampart` file below it is a policy.
             for e in ignore::WalkBuilder::new(&full)
+                .standard_filters(false)
                 .hidden(false)
+                .follow_links(false)
                 .sort_by_file_name(|a, b| a.cmp(b))
                 .build()
                 .flatten()
             {
-                if e.path().extension().is_some_and(|x| x == "rampart") {
+                let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+                if !is_dir && e.path().extension().is_some_and(|x| x == "rampart") {
                     files.push(e.path().to_path_buf());
                 }
             }
+            within
+                .cloned()
+                .unwrap_or_else(|| Confined::new(cwd, [full.clone()]))
         } else {
             files.push(full.clone());
-        }
+            within.cloned().unwrap_or_else(|| Confined::anywhere(cwd))
+        };
         for f in files {
-            match std::fs::read_to_string(&f) {
+            match fs.read_text(&f) {
                 Ok(text) => out.push(PolicySource {
                     path: display_path(&f, cwd),
                     text,
@@ -233,9 +248,8 @@ fn load_policy_sources(
                 Err(e) => {
                     let _ = writeln!(
                         err,
-                        "error: cannot read policy file `{}`: {}",
+                        "error: cannot read policy file `{}`: {e}",
                         display_path(&f, cwd),
-                        e.to_string().to_lowercase()
                     );
                     ok = false;
                 }
@@ -245,19 +259,52 @@ fn load_policy_sources(
     ok.then_some(out)
 }
 
+/// Prints policy diagnostics. A file that is not a policy file (its name does
+/// not end in `.rampart`) is never echoed as a snippet: one plain line instead.
+fn print_policy_diagnostics(compiled: &Compiled, err: &mut dyn Write) {
+    let not_policy = |source: u32| {
+        compiled
+            .sources
+            .get(source as usize)
+            .is_some_and(|s| !s.stdlib && !s.path.ends_with(".rampart"))
+    };
+    let (hidden, shown): (Vec<_>, Vec<_>) = compiled
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| not_policy(d.source));
+    if !shown.is_empty() {
+        let text = report::policy_diagnostics(compiled, &shown);
+        let _ = err.write_all(text.as_bytes());
+    }
+    let mut named = std::collections::BTreeSet::new();
+    for d in hidden.iter().filter(|d| d.level == Level::Error) {
+        if named.insert(d.source) {
+            let path = compiled
+                .sources
+                .get(d.source as usize)
+                .map_or("", |s| s.path.as_str());
+            let _ = writeln!(
+                err,
+                "error: `{path}` is not a policy file (policies end in .rampart)"
+            );
+        }
+    }
+}
+
 /// Compiles the stdlib (unless disabled) plus extra policies; prints diagnostics.
 fn compile_policies(args: &PolicyArgs, cwd: &Path, err: &mut dyn Write) -> Option<Compiled> {
-    compile_configured(args, cwd, Vec::new(), &CompileOptions::default(), err)
+    compile_configured(args, cwd, None, &CompileOptions::default(), err)
 }
 
 /// Compiles the stdlib (unless disabled), `--policy` files and `extra`
-/// policy paths with `options`; prints policy diagnostics. `None` when a
+/// policy paths (a config's, read inside its layer) with `options`; prints policy diagnostics. `None` when a
 /// policy file cannot be read or does not compile (param problems are left
 /// in [`Compiled::param_errors`] for the caller to locate).
 fn compile_configured(
     args: &PolicyArgs,
     cwd: &Path,
-    extra: Vec<PathBuf>,
+    extra: Option<(Vec<PathBuf>, &Confined)>,
     options: &CompileOptions,
     err: &mut dyn Write,
 ) -> Option<Compiled> {
@@ -266,14 +313,12 @@ fn compile_configured(
     } else {
         stdlib_sources()
     };
-    let mut paths = args.policy.clone();
-    paths.extend(extra);
-    sources.extend(load_policy_sources(&paths, cwd, err)?);
-    let compiled = compile(sources, options);
-    if !compiled.diagnostics.is_empty() {
-        let text = report::policy_diagnostics(&compiled, &compiled.diagnostics);
-        let _ = err.write_all(text.as_bytes());
+    sources.extend(load_policy_sources(&args.policy, cwd, None, err)?);
+    if let Some((paths, within)) = extra {
+        sources.extend(load_policy_sources(&paths, cwd, Some(within), err)?);
     }
+    let compiled = compile(sources, options);
+    print_policy_diagnostics(&compiled, err);
     let n = compiled
         .diagnostics
         .iter()
@@ -349,12 +394,12 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     // Every problem of the config is reported in one run, after compiling
     // (ids and params are checked against the policies).
     let mut problems = Vec::new();
-    let mut extra = Vec::new();
+    let mut extra = None;
     let mut options = CompileOptions::default();
     if let Some(l) = &loaded {
         problems.extend(l.problems.iter().cloned());
         let (paths, missing) = l.policy_paths();
-        extra = paths;
+        extra = Some((paths, &l.policy_fs));
         problems.extend(missing);
         options.params = l.config.param_values();
     }
@@ -412,19 +457,29 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
             .retain(|i| i.explicit || l.config.includes(&l.rel(&i.display)));
     }
     let mut project = Project::on_disk(cwd, found.roots.clone());
+    let fs = project.fs().clone();
     let mut read_errors = Vec::new();
     for input in &found.inputs {
         // A file is checked as what it is, even when an nginx entry or a
         // Caddyfile already read it as an include (it keeps its one FileId).
-        match std::fs::read(&input.path) {
+        // Through the confined layer: a link out of the scan root, a special
+        // file or an oversized file is an error naming it; nothing is opened.
+        match fs.read(&input.path) {
             Ok(bytes) => {
                 project.add_file(&input.display, bytes, input.kind);
             }
+            Err(FsError::TooLarge { limit }) => read_errors.push(InputError {
+                file: input.display.clone(),
+                line: 0,
+                column: 0,
+                message: format!("file is larger than {limit} bytes; not read"),
+                span: None,
+            }),
             Err(e) => read_errors.push(InputError {
                 file: input.display.clone(),
                 line: 0,
                 column: 0,
-                message: format!("cannot read: {}", e.to_string().to_lowercase()),
+                message: format!("cannot read: {e}"),
                 span: None,
             }),
         }
@@ -432,6 +487,7 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     project.link();
     let inputs = found.inputs;
     let walk_errors = found.errors;
+    let discovered_notes = found.notes;
     let mut outcome = evaluate(&project, &policies, &compiled);
     outcome.errors.extend(read_errors);
     outcome
@@ -470,6 +526,9 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         Format::Github => crate::ci_formats::github(&outcome),
     };
     if a.verbose {
+        for note in &discovered_notes {
+            let _ = writeln!(err, "note: {}", project.redact(note));
+        }
         for note in &project.notes {
             let _ = writeln!(err, "note: {}", project.redact(note));
         }
@@ -749,7 +808,8 @@ fn run_case(
         CaseInput::File(p) => {
             let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
             let kind = kind_by_name(&p.value).unwrap_or(Kind::Compose);
-            match std::fs::read(&path) {
+            // The operator's own fixture, read anywhere, but only a regular file.
+            match Confined::anywhere(Path::new("")).read(&path) {
                 Ok(bytes) => first = Some(project.add_file(&p.value, bytes, kind)),
                 Err(e) => return Some(format!("cannot read fixture `{}`: {e}", p.value)),
             }
@@ -828,7 +888,7 @@ fn test(a: &TestArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i
         let n = s.len();
         (s, vec![None; n])
     } else {
-        let Some(s) = load_policy_sources(&a.paths, cwd, err) else {
+        let Some(s) = load_policy_sources(&a.paths, cwd, None, err) else {
             return EXIT_ERROR;
         };
         let bases = s
@@ -838,10 +898,7 @@ fn test(a: &TestArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i
         (s, bases)
     };
     let compiled = compile(sources, &CompileOptions::default());
-    if !compiled.diagnostics.is_empty() {
-        let _ =
-            err.write_all(report::policy_diagnostics(&compiled, &compiled.diagnostics).as_bytes());
-    }
+    print_policy_diagnostics(&compiled, err);
     if compiled.has_errors() {
         return EXIT_ERROR;
     }

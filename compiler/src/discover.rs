@@ -2,9 +2,14 @@
 //! a git work tree, never skips hidden files such as `.env`, skips `.git`);
 //! a file named on the command line is always checked.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use rampart_runtime::formats::nginx;
+use rampart_runtime::fs::{Confined, FsError};
 use rampart_runtime::project::{Kind, MAX_INPUT_BYTES};
 
 /// One input to read.
@@ -37,7 +42,7 @@ pub fn kind_by_name(name: &str) -> Option<Kind> {
 
 /// The kind of a file named explicitly: by name, by content for nginx, and any
 /// YAML file is compose.
-fn kind_explicit(path: &Path) -> Option<Kind> {
+fn kind_explicit(path: &Path, fs: &Confined) -> Option<Kind> {
     let name = path.file_name()?.to_string_lossy().to_string();
     if let Some(k) = kind_by_name(&name) {
         return Some(k);
@@ -51,7 +56,7 @@ fn kind_explicit(path: &Path) -> Option<Kind> {
     if nginx::is_candidate_name(path) {
         return Some(Kind::Nginx);
     }
-    let text = sniff_text(path).ok()?;
+    let text = sniff_text(fs, path).ok()?;
     nginx::is_entry(&text).then_some(Kind::Nginx)
 }
 
@@ -69,6 +74,18 @@ pub struct Discovered {
     pub errors: Vec<DiscoverError>,
     /// Scan roots (display paths): nothing is read outside them.
     pub roots: Vec<String>,
+    /// Files skipped for a reason (a link leading outside the root, a special
+    /// file…) that did not look like inputs: notes for `--verbose`.
+    pub notes: Vec<String>,
+}
+
+/// Whether a file name looks like an input (by name alone).
+fn looks_like_input(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    kind_by_name(&name).is_some() || nginx::is_candidate_name(path)
 }
 
 /// Finds every input under `paths` (relative ones resolved against `cwd`).
@@ -85,7 +102,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             Ok(m) => m,
             Err(e) => {
                 d.errors.push(DiscoverError {
-                    path: p.to_string_lossy().to_string(),
+                    path: rampart_runtime::fs::escape(p.as_os_str()),
                     message: format!("cannot read: {}", io_reason(&e)),
                 });
                 continue;
@@ -94,7 +111,8 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         if meta.is_file() {
             d.roots
                 .push(rampart_runtime::project::parent(&shown).to_string());
-            match kind_explicit(&full) {
+            let fs = Confined::new(cwd, full.parent().map(Path::to_path_buf));
+            match kind_explicit(&full, &fs) {
                 Some(kind) => d.inputs.push(Input {
                     path: full,
                     display: shown,
@@ -109,23 +127,60 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             continue;
         }
         d.roots.push(shown.clone());
+        let fs = Confined::new(cwd, [full.clone()]);
+        // The ignore files are read here, through the confined layer (the
+        // walker's own reading would follow a `.gitignore` link out of the root).
+        let rules = std::sync::Arc::new(IgnoreRules::new(&full, fs.clone(), cwd));
+        let filter = rules.clone();
         let mut walker = ignore::WalkBuilder::new(&full);
         walker
+            .standard_filters(false)
             .hidden(false)
-            .git_global(false)
-            .require_git(true)
             .follow_links(false)
             .sort_by_file_name(|a, b| a.cmp(b))
-            .filter_entry(|e| e.file_name() != ".git");
-        if no_ignore {
-            walker.standard_filters(false).hidden(false);
-        }
+            .filter_entry(move |e| {
+                e.file_name() != ".git"
+                    && (no_ignore
+                        || e.depth() == 0
+                        || !filter.ignored(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
+            });
         let mut nginx_candidates = Vec::new();
         for entry in walker.build() {
             match entry {
                 Ok(e) => {
-                    if !e.file_type().is_some_and(|t| t.is_file()) {
+                    let Some(ty) = e.file_type() else { continue };
+                    if ty.is_dir() {
                         continue;
+                    }
+                    if !ty.is_file() {
+                        // A link is followed only to a regular file inside the
+                        // root; anything else is never opened, and reported.
+                        match fs.check_file(e.path()) {
+                            Ok(_) if ty.is_symlink() => {}
+                            Ok(_) => continue,
+                            Err(FsError::IsDir) => {
+                                d.notes.push(format!(
+                                    "{}: a link to a directory; not walked (its files are checked where they lie)",
+                                    display_path(e.path(), cwd)
+                                ));
+                                continue;
+                            }
+                            Err(why) => {
+                                let message = if ty.is_symlink() {
+                                    format!("not read: {why}")
+                                } else {
+                                    "a special file (FIFO, socket or device); it is not read"
+                                        .to_string()
+                                };
+                                let path = display_path(e.path(), cwd);
+                                if looks_like_input(e.path()) {
+                                    d.errors.push(DiscoverError { path, message });
+                                } else {
+                                    d.notes.push(format!("{path}: {message}"));
+                                }
+                                continue;
+                            }
+                        }
                     }
                     let name = e.file_name().to_string_lossy().to_string();
                     if let Some(kind) = kind_by_name(&name) {
@@ -145,27 +200,23 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 }),
             }
         }
+        if let Ok(mut n) = rules.notes.lock() {
+            d.notes.append(&mut n);
+        }
         // nginx: entry files are checked on their own (see `entry_files`: a
         // stray include cannot demote one); a candidate that cannot be read is
-        // an error.
+        // reported.
         if !nginx_candidates.is_empty() {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
-            let mut unreadable = Vec::new();
-            let mut read = |p: &Path| match sniff_text(p) {
+            let mut unread: BTreeMap<PathBuf, FsError> = BTreeMap::new();
+            let mut read = |p: &Path| match sniff_text(&fs, p) {
                 Ok(t) => Some(t),
                 Err(e) => {
-                    unreadable.push(DiscoverError {
-                        path: display_path(p, cwd),
-                        message: format!("cannot read: {}", io_reason(&e)),
-                    });
+                    unread.insert(p.to_path_buf(), e);
                     None
                 }
             };
-            let entries = nginx::entry_files(&nginx_candidates, &tree, &mut read);
-            unreadable.sort_by(|a, b| a.path.cmp(&b.path));
-            unreadable.dedup();
-            d.errors.extend(unreadable);
-            for entry in entries {
+            for entry in nginx::entry_files(&nginx_candidates, &tree, &mut read) {
                 d.inputs.push(Input {
                     display: display_path(&entry, cwd),
                     path: entry,
@@ -173,8 +224,20 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     explicit: false,
                 });
             }
+            // A candidate that could not be read is never silently dropped: an
+            // error when it is named like nginx's own files, a note otherwise.
+            for (p, why) in unread {
+                let path = display_path(&p, cwd);
+                let message = format!("not read, so not checked as nginx: {why}");
+                if path.to_ascii_lowercase().contains("nginx") {
+                    d.errors.push(DiscoverError { path, message });
+                } else {
+                    d.notes.push(format!("{path}: {message}"));
+                }
+            }
         }
     }
+    drop_duplicate_links(&mut d);
     d.inputs.sort();
     d.inputs.dedup_by(|a, b| a.path == b.path);
     d.roots.sort();
@@ -185,18 +248,189 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
 /// The text of an nginx candidate, enough to tell whether it is an entry:
 /// read whole up to the input size limit, else only its first 64 KiB (the
 /// too-large input is then reported when it is read); invalid UTF-8 is
-/// replaced (the input is then reported as not UTF-8, never dropped).
-fn sniff_text(path: &Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let limit = if file.metadata()?.len() > MAX_INPUT_BYTES as u64 {
-        64 * 1024
+/// replaced (the input is then reported as not UTF-8, never dropped). Read
+/// through the confined layer.
+fn sniff_text(fs: &Confined, path: &Path) -> Result<String, FsError> {
+    let bytes = fs.read_prefix(path, MAX_INPUT_BYTES as u64 + 1)?;
+    let bytes = if bytes.len() > MAX_INPUT_BYTES {
+        fs.read_prefix(path, 64 * 1024)?
     } else {
-        MAX_INPUT_BYTES as u64
+        bytes
     };
-    let mut bytes = Vec::new();
-    file.take(limit).read_to_end(&mut bytes)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// `.gitignore` (inside a git work tree) and `.ignore` rules of one scan
+/// root, read through the confined layer as the walk enters each directory.
+/// A rule file that is a link out of the root, a special file or too large is
+/// not read (a note). Rules of directories above the scan root apply when they
+/// lie within the working directory (read confined to it), none above it.
+#[derive(Default)]
+struct IgnoreRules {
+    fs: Confined,
+    /// For the directories between the working directory and the root.
+    parent_fs: Confined,
+    cwd: PathBuf,
+    root: PathBuf,
+    /// The topmost directory whose rules apply (the working directory when
+    /// the root lies below it, else the root).
+    top: PathBuf,
+    in_git: bool,
+    /// Matchers by directory, in the order they apply (`.git/info/exclude`,
+    /// `.gitignore`, then `.ignore`, which wins).
+    by_dir: Mutex<BTreeMap<PathBuf, Vec<Gitignore>>>,
+    notes: Mutex<Vec<String>>,
+}
+
+impl IgnoreRules {
+    fn new(root: &Path, fs: Confined, cwd: &Path) -> IgnoreRules {
+        let plain = !root
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        let top = if plain && root.starts_with(cwd) {
+            cwd.to_path_buf()
+        } else {
+            root.to_path_buf()
+        };
+        let root: PathBuf = root.components().collect();
+        let root = root.as_path();
+        let cwd: PathBuf = cwd.components().collect();
+        let cwd = cwd.as_path();
+        let rules = IgnoreRules {
+            fs,
+            parent_fs: Confined::new(cwd, [cwd.to_path_buf()]),
+            cwd: cwd.to_path_buf(),
+            root: root.to_path_buf(),
+            top,
+            in_git: root.ancestors().any(|a| a.join(".git").exists()),
+            ..IgnoreRules::default()
+        };
+        let parents: Vec<PathBuf> = root
+            .ancestors()
+            .skip(1)
+            .take_while(|a| a.starts_with(&rules.top))
+            .map(Path::to_path_buf)
+            .collect();
+        for dir in parents {
+            let m = rules.load(&dir);
+            if let Ok(mut by_dir) = rules.by_dir.lock() {
+                by_dir.insert(dir, m);
+            }
+        }
+        rules
+    }
+
+    /// The matchers of `dir` (read on first use).
+    fn load(&self, dir: &Path) -> Vec<Gitignore> {
+        let mut names = vec![".ignore"];
+        if self.in_git {
+            names.insert(0, ".gitignore");
+            if dir.join(".git").is_dir() {
+                names.insert(0, ".git/info/exclude");
+            }
+        }
+        let fs = if dir.starts_with(&self.root) {
+            &self.fs
+        } else {
+            &self.parent_fs
+        };
+        let mut out = Vec::new();
+        for name in names {
+            let file = dir.join(name);
+            if std::fs::symlink_metadata(&file).is_err() {
+                continue;
+            }
+            let text = match fs.read_text(&file) {
+                Ok(t) => t,
+                Err(FsError::NotFound) => continue,
+                Err(why) => {
+                    if let Ok(mut n) = self.notes.lock() {
+                        n.push(format!(
+                            "{}: ignore rules not read: {why}",
+                            display_path(&file, &self.cwd)
+                        ));
+                    }
+                    continue;
+                }
+            };
+            let mut b = GitignoreBuilder::new(dir);
+            for line in text.lines() {
+                // A malformed rule is skipped, never echoed.
+                let _ = b.add_line(None, line);
+            }
+            if let Ok(m) = b.build() {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// Whether `path` is ignored: the rules of each directory from the root
+    /// down to its parent, deeper ones deciding last.
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        // `root/./a` → `root/a`: anchored rules match the path relative to
+        // their directory.
+        let path: PathBuf = path.components().collect();
+        let path = path.as_path();
+        let Some(parent) = path.parent() else {
+            return false;
+        };
+        if !parent.starts_with(&self.root) {
+            return false;
+        }
+        let Ok(mut by_dir) = self.by_dir.lock() else {
+            return false;
+        };
+        if !by_dir.contains_key(parent) {
+            let m = self.load(parent);
+            by_dir.insert(parent.to_path_buf(), m);
+        }
+        let mut verdict = false;
+        let chain: Vec<&Path> = parent
+            .ancestors()
+            .take_while(|a| a.starts_with(&self.top))
+            .collect();
+        for dir in chain.into_iter().rev() {
+            for m in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {
+                let r = m.matched(path, is_dir);
+                if r.is_ignore() {
+                    verdict = true;
+                } else if r.is_whitelist() {
+                    verdict = false;
+                }
+            }
+        }
+        verdict
+    }
+}
+
+/// A link to a file that is itself an input is checked once, where the file lies.
+fn drop_duplicate_links(d: &mut Discovered) {
+    let is_link = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink());
+    if !d.inputs.iter().any(|i| !i.explicit && is_link(&i.path)) {
+        return;
+    }
+    let targets: std::collections::BTreeSet<PathBuf> = d
+        .inputs
+        .iter()
+        .filter(|i| !is_link(&i.path))
+        .filter_map(|i| std::fs::canonicalize(&i.path).ok())
+        .collect();
+    let mut notes = Vec::new();
+    d.inputs.retain(|i| {
+        if i.explicit || !is_link(&i.path) {
+            return true;
+        }
+        let dup = std::fs::canonicalize(&i.path).is_ok_and(|t| targets.contains(&t));
+        if dup {
+            notes.push(format!(
+                "{}: a link to a file checked under its own name; not checked twice",
+                i.display
+            ));
+        }
+        !dup
+    });
+    d.notes.extend(notes);
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -9,6 +9,7 @@ pub mod budget;
 pub mod cel_value;
 pub mod engine;
 pub mod formats;
+pub mod fs;
 pub mod functions;
 pub mod model;
 pub mod project;

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::formats::{caddyfile, compose, dockerfile, dotenv, http, nginx};
+use crate::fs::{Confined, FsError};
 use crate::functions::secrets::is_secret_name;
 use crate::model::{FileId, InputProblem, Node, Span, Value};
 use crate::source::SourceMap;
@@ -175,6 +176,8 @@ pub struct Project {
     disk: Option<PathBuf>,
     /// Directories (display paths) nothing may be read outside of; empty: no limit.
     roots: Vec<String>,
+    /// Every read from disk goes through this layer (confined to `roots`).
+    fs: Confined,
     /// Whether `.gitignore` rules were found for a dotenv file (for `--verbose` notes).
     pub notes: Vec<String>,
     /// The replacer for `secrets`, built on first use (reset when secrets change).
@@ -191,9 +194,15 @@ impl Project {
     /// A project that reads linked files from disk, relative to `cwd`, within `roots`
     /// (display paths of the scanned directories).
     pub fn on_disk(cwd: &Path, roots: Vec<String>) -> Project {
+        let fs = if roots.is_empty() {
+            Confined::new(cwd, [PathBuf::from(".")])
+        } else {
+            Confined::new(cwd, roots.iter().map(|r| crate::fs::undisplay(r)))
+        };
         Project {
             disk: Some(cwd.to_path_buf()),
             roots,
+            fs,
             ..Project::default()
         }
     }
@@ -300,7 +309,7 @@ impl Project {
         let loaded = match (&self.disk, self.root_of(path)) {
             (Some(cwd), Some(root)) => {
                 let cwd = cwd.clone();
-                let root_disk = cwd.join(&root);
+                let root_disk = cwd.join(crate::fs::undisplay(&root));
                 // One scan per root, shared by every entry file under it.
                 let tree = self
                     .nginx_trees
@@ -312,6 +321,7 @@ impl Project {
                         )
                     })
                     .clone();
+                let mut refused: Vec<(String, FsError)> = Vec::new();
                 let mut read = |p: &Path| -> Option<(FileId, String)> {
                     let display = display_of(&cwd, p);
                     if let Some(existing) = self.sources.find(&display) {
@@ -320,18 +330,36 @@ impl Project {
                             .get(existing)
                             .map(|f| (existing, f.text.to_string()));
                     }
-                    let bytes = std::fs::read(p).ok()?;
-                    if bytes.len() > MAX_INPUT_BYTES {
-                        return None;
+                    match self.fs.read_text(p) {
+                        Ok(t) => {
+                            let fid = self.sources.add(display, t.clone());
+                            Some((fid, t))
+                        }
+                        Err(FsError::NotFound) => None,
+                        Err(e) => {
+                            refused.push((display, e));
+                            None
+                        }
                     }
-                    let t = String::from_utf8(bytes).ok()?;
-                    let fid = self.sources.add(display, t.clone());
-                    Some((fid, t))
                 };
                 let mut used = self.nginx_expanded;
-                let l = nginx::load_within(id, &cwd.join(path), text, &tree, &mut read, &mut used);
+                let loaded = nginx::load_within(
+                    id,
+                    &cwd.join(crate::fs::undisplay(path)),
+                    text,
+                    &tree,
+                    &mut read,
+                    &mut used,
+                );
                 self.nginx_expanded = used;
-                l
+                for (shown, e) in refused {
+                    self.problems.push(InputProblem::warning(
+                        "link-refused",
+                        Span::new(id, 0, 0),
+                        format!("include `{shown}` was not read: {e}"),
+                    ));
+                }
+                loaded
             }
             _ => nginx::load_str(id, text),
         };
@@ -349,12 +377,13 @@ impl Project {
                 let mut src = SourceMapFs {
                     sources: &mut self.sources,
                     cwd: cwd.clone(),
+                    fs: &self.fs,
                 };
                 caddyfile::parse_file_within(
                     id,
-                    &cwd.join(path),
+                    &cwd.join(crate::fs::undisplay(path)),
                     text,
-                    &cwd.join(root),
+                    &cwd.join(crate::fs::undisplay(&root)),
                     &mut src,
                     &mut self.caddy_expanded,
                 )
@@ -384,23 +413,39 @@ impl Project {
     /// The text of a file by display path: an added input or auxiliary file,
     /// else (on disk, within a scan root) read from disk.
     pub fn read_text(&self, path: &str) -> Option<String> {
+        self.read_checked(path).ok()
+    }
+
+    /// [`Project::read_text`] with the reason a file was not read: not found,
+    /// outside the scan roots once resolved (naming the link), not a regular
+    /// file, too large, not UTF-8. Reads go through the confined layer.
+    pub fn read_checked(&self, path: &str) -> Result<String, FsError> {
         let path = normalize(path);
         if let Some(t) = self.aux.get(&path) {
-            return Some(t.clone());
+            return Ok(t.clone());
         }
         if let Some(id) = self.sources.find(&path) {
-            return self.sources.get(id).map(|f| f.text.to_string());
+            return self
+                .sources
+                .get(id)
+                .map(|f| f.text.to_string())
+                .ok_or(FsError::NotFound);
         }
-        let cwd = self.disk.as_ref()?;
+        if self.disk.is_none() {
+            return Err(FsError::NotFound);
+        }
         if !self.roots.is_empty() && !self.roots.iter().any(|r| within(&path, r)) {
-            return None;
+            return Err(FsError::OutsideRoot {
+                link: path,
+                through_link: false,
+            });
         }
-        let full = cwd.join(&path);
-        let meta = std::fs::symlink_metadata(&full).ok()?;
-        if !meta.is_file() || meta.len() > MAX_INPUT_BYTES as u64 {
-            return None;
-        }
-        std::fs::read_to_string(full).ok()
+        self.fs.read_text(&crate::fs::undisplay(&path))
+    }
+
+    /// The confined layer disk reads go through.
+    pub fn fs(&self) -> &Confined {
+        &self.fs
     }
 
     /// Whether a path lies inside the scan roots (always, in memory).
@@ -504,6 +549,7 @@ impl Project {
 struct SourceMapFs<'a> {
     sources: &'a mut SourceMap,
     cwd: PathBuf,
+    fs: &'a Confined,
 }
 
 impl caddyfile::FileSource for SourceMapFs<'_> {
@@ -514,50 +560,34 @@ impl caddyfile::FileSource for SourceMapFs<'_> {
                 return Ok((id, f.text.to_string()));
             }
         }
-        let meta = std::fs::symlink_metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => caddyfile::ReadError::NotFound,
-            _ => caddyfile::ReadError::Other(e.to_string().to_lowercase()),
+        let text = self.fs.read_text(path).map_err(|e| match e {
+            FsError::NotFound => caddyfile::ReadError::NotFound,
+            FsError::IsDir => caddyfile::ReadError::IsDir,
+            FsError::OutsideRoot { .. } => caddyfile::ReadError::Refused(e.to_string()),
+            e => caddyfile::ReadError::Other(e.to_string()),
         })?;
-        if meta.file_type().is_symlink() {
-            // A link could lead outside the scan root; links are never followed.
-            return Err(caddyfile::ReadError::Other(
-                "is a symbolic link; links are not followed".into(),
-            ));
-        }
-        if meta.is_dir() {
-            return Err(caddyfile::ReadError::IsDir);
-        }
-        if meta.len() > MAX_INPUT_BYTES as u64 {
-            return Err(caddyfile::ReadError::Other(format!(
-                "file is larger than {MAX_INPUT_BYTES} bytes"
-            )));
-        }
-        let bytes = std::fs::read(path)
-            .map_err(|e| caddyfile::ReadError::Other(e.to_string().to_lowercase()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| caddyfile::ReadError::Other("file is not valid UTF-8".into()))?;
         let id = self.sources.add(display, text.clone());
         Ok((id, text))
     }
 
     fn list(&mut self, dir: &Path) -> Result<Vec<String>, caddyfile::ReadError> {
-        let rd = std::fs::read_dir(dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => caddyfile::ReadError::NotFound,
-            _ => caddyfile::ReadError::Other(e.to_string().to_lowercase()),
+        let names = self.fs.list(dir).map_err(|e| match e {
+            FsError::NotFound => caddyfile::ReadError::NotFound,
+            FsError::OutsideRoot { .. } => caddyfile::ReadError::Refused(e.to_string()),
+            e => caddyfile::ReadError::Other(e.to_string()),
         })?;
-        let mut names: Vec<String> = rd
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .collect();
-        names.sort();
-        Ok(names)
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.to_str().map(str::to_string))
+            .collect())
     }
 }
 
 /// A path for reports: relative to `cwd` when below it, `/`-separated.
+/// Bytes that are not UTF-8 are shown as `\xNN` and a backslash as `\\`, so
+/// distinct paths have distinct display paths (see [`crate::fs::display`]).
 pub fn display_of(cwd: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(cwd).unwrap_or(path);
-    normalize(&rel.to_string_lossy().replace('\\', "/"))
+    crate::fs::display(cwd, path)
 }
 
 /// Lexical normalisation of a `/`-separated path: drops `.` and empty parts,

@@ -8,6 +8,7 @@ use crate::config::{self, Config, ConfigError, ConfigProblem, Date, CONFIG_FILE}
 use crate::diagnostics::Level;
 use crate::discover::display_path;
 use crate::report::{self, InputError};
+use rampart_runtime::fs::{Confined, FsError};
 
 /// A config file that was read.
 pub(super) struct Loaded {
@@ -23,6 +24,9 @@ pub(super) struct Loaded {
     pub dir_display: String,
     /// Problems found reading it (expired waivers included).
     pub problems: Vec<ConfigProblem>,
+    /// Where its `policies:` may lie: its directory and the scan root, after
+    /// resolution (a config in the repository names nothing outside it).
+    pub policy_fs: Confined,
 }
 
 impl Loaded {
@@ -84,18 +88,32 @@ impl Loaded {
         let mut problems = Vec::new();
         for p in &self.config.policies {
             let full = self.dir.join(&p.value);
-            if full.exists() {
-                paths.push(full);
-            } else {
-                problems.push(ConfigProblem {
-                    start: p.start,
-                    end: p.end,
-                    error: ConfigError::UnreadablePolicy {
-                        path: p.value.clone(),
-                        reason: "no such file or directory".into(),
-                    },
-                });
-            }
+            // Resolved before anything is read: `/proc/self/environ`,
+            // `../../etc/hostname`, `/` or a link out of the repository are
+            // errors at the entry, and nothing is read.
+            let reason = match self.policy_fs.resolve(&full) {
+                Ok(_) => {
+                    paths.push(full);
+                    continue;
+                }
+                Err(FsError::OutsideRoot {
+                    through_link: false,
+                    ..
+                }) => "it lies outside the repository (a config file may only name policies inside it)"
+                    .to_string(),
+                Err(FsError::OutsideRoot { link, .. }) => format!(
+                    "the symbolic link `{link}` leads outside the repository (a config file may only name policies inside it)"
+                ),
+                Err(e) => e.to_string(),
+            };
+            problems.push(ConfigProblem {
+                start: p.start,
+                end: p.end,
+                error: ConfigError::UnreadablePolicy {
+                    path: p.value.clone(),
+                    reason,
+                },
+            });
         }
         (paths, problems)
     }
@@ -161,45 +179,46 @@ pub(super) fn load(
     today: Date,
     err: &mut dyn Write,
 ) -> Result<Option<Loaded>, ()> {
-    let file = match explicit {
+    let root = scan_root(paths, cwd);
+    // `--config` names what the operator chose; a `rampart.yaml` found in the
+    // repository is read only when it resolves inside the scan root.
+    let (file, fs) = match explicit {
         Some(p) => {
-            if p.is_absolute() {
+            let file = if p.is_absolute() {
                 p.to_path_buf()
             } else {
                 cwd.join(p)
-            }
+            };
+            (file, Confined::anywhere(cwd))
         }
         None => {
-            let candidate = scan_root(paths, cwd).join(CONFIG_FILE);
-            if !candidate.is_file() {
+            let candidate = root.join(CONFIG_FILE);
+            if std::fs::symlink_metadata(&candidate).is_err() {
                 return Ok(None);
             }
-            candidate
+            (candidate, Confined::new(cwd, [root.clone()]))
         }
     };
     let path = display_path(&file, cwd);
-    let text = match std::fs::read(&file) {
-        Ok(bytes) if bytes.len() > config::MAX_CONFIG_BYTES => {
+    let text = match fs
+        .with_limit(config::MAX_CONFIG_BYTES as u64)
+        .read_text(&file)
+    {
+        Ok(t) => t,
+        Err(FsError::IsDir) if explicit.is_none() => return Ok(None),
+        Err(FsError::TooLarge { limit }) => {
             let _ = writeln!(
                 err,
-                "error: config file `{path}` is larger than {} bytes",
-                config::MAX_CONFIG_BYTES
+                "error: config file `{path}` is larger than {limit} bytes"
             );
             return Err(());
         }
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = writeln!(err, "error: config file `{path}` is not valid UTF-8");
-                return Err(());
-            }
-        },
+        Err(FsError::NotUtf8) => {
+            let _ = writeln!(err, "error: config file `{path}` is not valid UTF-8");
+            return Err(());
+        }
         Err(e) => {
-            let _ = writeln!(
-                err,
-                "error: cannot read config file `{path}`: {}",
-                e.to_string().to_lowercase()
-            );
+            let _ = writeln!(err, "error: cannot read config file `{path}`: {e}");
             return Err(());
         }
     };
@@ -209,7 +228,9 @@ pub(super) fn load(
         .parent()
         .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
     let dir_display = display_path(&dir, cwd);
+    let policy_fs = Confined::new(cwd, [dir.clone(), root]);
     Ok(Some(Loaded {
+        policy_fs,
         config,
         path,
         text,

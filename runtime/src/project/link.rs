@@ -6,19 +6,53 @@
 //! A link to a file the repository does not contain is a warning that names
 //! it; the check goes on without it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use ignore::gitignore::GitignoreBuilder;
 
 use super::{join, normalize, parent, Kind, Project};
 use crate::formats::dotenv;
+use crate::fs::FsError;
 use crate::model::{InputProblem, Node, Span, Value};
 
 pub(super) fn link(p: &mut Project) {
-    link_dockerfile_contexts(p);
-    link_env_gitignore(p);
-    link_compose(p);
+    let mut refused = Vec::new();
+    link_dockerfile_contexts(p, &mut refused);
+    link_env_gitignore(p, &mut refused);
+    link_compose(p, &mut refused);
+    // The same file can be reached from several links: one warning each.
+    let mut seen = BTreeSet::new();
+    for r in refused {
+        if seen.insert((r.span, r.message.clone())) {
+            p.problems.push(r);
+        }
+    }
+}
+
+/// Reads a linked file through the confined layer. A file that exists but is
+/// not read (a link leading outside the scan root, a special file, too large,
+/// not UTF-8) is a warning at `span` naming `what` and the path as written;
+/// a missing file is left to the caller.
+fn read_linked(
+    p: &Project,
+    path: &str,
+    what: &str,
+    span: Span,
+    refused: &mut Vec<InputProblem>,
+) -> Option<String> {
+    match p.read_checked(path) {
+        Ok(t) => Some(t),
+        Err(FsError::NotFound | FsError::IsDir) => None,
+        Err(e) => {
+            refused.push(InputProblem::warning(
+                "link-refused",
+                span,
+                format!("{what} `{path}` was not read: {e}"),
+            ));
+            None
+        }
+    }
 }
 
 fn doc_path(p: &Project, file: crate::model::FileId) -> String {
@@ -29,7 +63,7 @@ fn doc_path(p: &Project, file: crate::model::FileId) -> String {
 }
 
 /// A Dockerfile on its own is built with its directory as context.
-fn link_dockerfile_contexts(p: &mut Project) {
+fn link_dockerfile_contexts(p: &mut Project, refused: &mut Vec<InputProblem>) {
     for i in 0..p.documents.len() {
         let Some(doc) = p.documents.get(i) else {
             continue;
@@ -38,7 +72,7 @@ fn link_dockerfile_contexts(p: &mut Project) {
             continue;
         }
         let path = doc_path(p, doc.file);
-        let ctx = build_context(p, parent(&path), &path, doc.root.span);
+        let ctx = build_context(p, parent(&path), &path, doc.root.span, refused);
         if let Some(doc) = p.documents.get_mut(i) {
             doc.root.set("build_context", ctx);
         }
@@ -47,13 +81,19 @@ fn link_dockerfile_contexts(p: &mut Project) {
 
 /// `BuildContext` of a context directory: whether a `.dockerignore` (or
 /// `<Dockerfile>.dockerignore`) excludes `.env*` files and `secrets/`.
-fn build_context(p: &Project, dir: &str, dockerfile: &str, span: Span) -> Node {
+fn build_context(
+    p: &Project,
+    dir: &str,
+    dockerfile: &str,
+    span: Span,
+    refused: &mut Vec<InputProblem>,
+) -> Node {
     let specific = format!("{dockerfile}.dockerignore");
     let general = join(dir, ".dockerignore");
-    let text = p
-        .read_text(&specific)
-        .map(|t| (specific, t))
-        .or_else(|| p.read_text(&general).map(|t| (general, t)));
+    let text = match read_linked(p, &specific, "ignore file", span, refused) {
+        Some(t) => Some((specific, t)),
+        None => read_linked(p, &general, "ignore file", span, refused).map(|t| (general, t)),
+    };
     let (ignores_env, ignores_secrets) = match &text {
         Some((_, t)) => {
             let root = PathBuf::from("/ctx");
@@ -88,7 +128,12 @@ fn build_context(p: &Project, dir: &str, dockerfile: &str, span: Span) -> Node {
 
 /// Whether git would ignore `path`: every `.gitignore` from the scan root down
 /// to its directory, deeper files deciding last. `None` when no `.gitignore` exists.
-fn git_ignored(p: &Project, path: &str) -> Option<bool> {
+fn git_ignored(
+    p: &Project,
+    path: &str,
+    span: Span,
+    refused: &mut Vec<InputProblem>,
+) -> Option<bool> {
     let root = p.root_of(path).unwrap_or_else(|| ".".into());
     let mut dirs = vec![parent(path).to_string()];
     let mut d = parent(path).to_string();
@@ -101,7 +146,7 @@ fn git_ignored(p: &Project, path: &str) -> Option<bool> {
     let mut verdict = false;
     for dir in dirs {
         let gi = join(&dir, ".gitignore");
-        let Some(text) = p.read_text(&gi) else {
+        let Some(text) = read_linked(p, &gi, "ignore file", span, refused) else {
             continue;
         };
         found = true;
@@ -122,7 +167,7 @@ fn git_ignored(p: &Project, path: &str) -> Option<bool> {
     found.then_some(verdict)
 }
 
-fn link_env_gitignore(p: &mut Project) {
+fn link_env_gitignore(p: &mut Project, refused: &mut Vec<InputProblem>) {
     for i in 0..p.documents.len() {
         let Some(doc) = p.documents.get(i) else {
             continue;
@@ -132,7 +177,7 @@ fn link_env_gitignore(p: &mut Project) {
         }
         let path = doc_path(p, doc.file);
         let span = Span::new(doc.file, 0, 0);
-        let verdict = git_ignored(p, &path);
+        let verdict = git_ignored(p, &path, span, refused);
         if verdict.is_none() {
             p.notes.push(format!(
                 "{path}: no .gitignore up to the scan root; dotenv.git-ignored skipped"
@@ -148,7 +193,7 @@ fn link_env_gitignore(p: &mut Project) {
     }
 }
 
-fn link_compose(p: &mut Project) {
+fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
     let mut problems = Vec::new();
     let mut new_docs: Vec<(String, String)> = Vec::new();
     let compose_ix: Vec<usize> = p
@@ -159,6 +204,7 @@ fn link_compose(p: &mut Project) {
         .map(|(i, _)| i)
         .collect();
     // Dockerfiles referenced but not discovered (custom names): read them as inputs too.
+    let mut not_read: BTreeSet<String> = BTreeSet::new();
     for &i in &compose_ix {
         let Some(doc) = p.documents.get(i) else {
             continue;
@@ -176,8 +222,12 @@ fn link_compose(p: &mut Project) {
                     .iter()
                     .any(|d| d.kind == Kind::Dockerfile && doc_path(p, d.file) == df);
                 if !known && p.in_roots(&df) && !new_docs.iter().any(|(n, _)| *n == df) {
-                    if let Some(t) = p.read_text(&df) {
+                    let bspan = svc.get("build").map_or(svc.span, |b| b.span);
+                    let before = refused.len();
+                    if let Some(t) = read_linked(p, &df, "build Dockerfile", bspan, refused) {
                         new_docs.push((df, t));
+                    } else if refused.len() > before {
+                        not_read.insert(df);
                     }
                 }
             }
@@ -191,7 +241,7 @@ fn link_compose(p: &mut Project) {
                 .get(last)
                 .map(|d| d.root.span)
                 .unwrap_or_default();
-            let ctx = build_context(p, parent(&path), &path, span);
+            let ctx = build_context(p, parent(&path), &path, span, refused);
             if let Some(d) = p.documents.get_mut(last) {
                 d.root.set("build_context", ctx);
             }
@@ -212,7 +262,7 @@ fn link_compose(p: &mut Project) {
         };
         let path = doc_path(p, doc.file);
         let dir = parent(&path).to_string();
-        let env = dotenv_values(p, &join(&dir, ".env"));
+        let env = dotenv_values(p, &join(&dir, ".env"), doc.root.span, refused);
         let mut root = doc.root.clone();
         if let Some(services) = root.get_mut("services").and_then(Node::as_list_mut) {
             for svc in services.iter_mut() {
@@ -224,12 +274,13 @@ fn link_compose(p: &mut Project) {
                         Some(model) => {
                             contexts.entry(df.clone()).or_insert_with(|| ctx_dir.clone());
                             let mut model = model.clone();
-                            let ctx = build_context(p, &ctx_dir, &df, model.span);
+                            let ctx = build_context(p, &ctx_dir, &df, model.span, refused);
                             model.set("build_context", ctx);
                             if let Some(b) = svc.get_mut("build") {
                                 b.set("dockerfile", model);
                             }
                         }
+                        None if not_read.contains(&df) => {}
                         None if !p.in_roots(&df) => problems.push(InputProblem::warning(
                             "link-outside-root",
                             bspan,
@@ -250,10 +301,11 @@ fn link_compose(p: &mut Project) {
                             continue;
                         };
                         let full = join(&dir, &rel);
-                        let exists = p.read_text(&full).is_some();
+                        let before = refused.len();
+                        let exists = read_linked(p, &full, "env_file", f.span, refused).is_some();
                         f.set("exists", Node::bool(f.span, exists));
                         let required = f.get("required").and_then(Node::as_bool).unwrap_or(true);
-                        if !exists && required {
+                        if !exists && required && refused.len() == before {
                             problems.push(InputProblem::warning(
                                 "link-unresolved",
                                 f.span,
@@ -288,7 +340,7 @@ fn link_compose(p: &mut Project) {
         if normalize(ctx_dir) == normalize(parent(&path)) {
             continue;
         }
-        let ctx = build_context(p, ctx_dir, &path, doc.root.span);
+        let ctx = build_context(p, ctx_dir, &path, doc.root.span, refused);
         if let Some(d) = p.documents.get_mut(i) {
             d.root.set("build_context", ctx);
         }
@@ -332,8 +384,13 @@ fn context_of(svc: &Node, dir: &str) -> Option<String> {
     Some(join(dir, ctx))
 }
 
-fn dotenv_values(p: &Project, path: &str) -> BTreeMap<String, String> {
-    let Some(text) = p.read_text(path) else {
+fn dotenv_values(
+    p: &Project,
+    path: &str,
+    span: Span,
+    refused: &mut Vec<InputProblem>,
+) -> BTreeMap<String, String> {
+    let Some(text) = read_linked(p, path, "env file", span, refused) else {
         return BTreeMap::new();
     };
     let (root, _) = dotenv::parse(crate::model::FileId(u32::MAX), &text, false);

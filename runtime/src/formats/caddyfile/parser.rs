@@ -892,6 +892,13 @@ impl Parser<'_, '_> {
                         format!("could not import `{}`: is a directory", pattern.text),
                     );
                 }
+                Err(ReadError::Refused(why)) => {
+                    self.problems.push(InputProblem::warning(
+                        "caddy-import-refused",
+                        pattern.span,
+                        format!("import `{}` was not read: {why}", pattern.text),
+                    ));
+                }
                 Err(ReadError::Other(why)) => {
                     self.err(
                         "caddy-import",

@@ -18,6 +18,9 @@ pub enum ReadError {
     IsDir,
     /// Any other failure (too large, not UTF-8, permission…), described.
     Other(String),
+    /// Refused: the path leads outside the scan root through a link (the
+    /// message names the link); a warning, the check goes on.
+    Refused(String),
 }
 
 /// Reads files for `import`. Paths are lexically normalised and lie under the
