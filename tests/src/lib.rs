@@ -84,6 +84,8 @@ impl Bounded {
 
 const CHILD_CWD: &str = "RAMPART_TEST_CHILD_CWD";
 const CHILD_ARGS: &str = "RAMPART_TEST_CHILD_ARGS";
+const CHILD_OUT: &str = "RAMPART_TEST_CHILD_OUT";
+const CHILD_ERR: &str = "RAMPART_TEST_CHILD_ERR";
 /// The name of the test function [`child_entry!`] defines.
 pub const CHILD_TEST: &str = "rampart_child_entry";
 
@@ -121,20 +123,21 @@ pub fn run_child_if_asked() {
         .stack_size(64 * 1024 * 1024)
         .spawn(move || {
             use std::io::Write;
-            let stdout = std::io::stdout();
-            let stderr = std::io::stderr();
-            let mut out = stdout.lock();
-            let mut err = stderr.lock();
+            // The CLI's output goes to files of its own: the test harness
+            // prints its own lines on the process's stdout.
+            let create = |var: &str| {
+                std::fs::File::create(std::env::var_os(var).expect("an output path"))
+                    .expect("create the output file")
+            };
+            let mut out = std::io::BufWriter::new(create(CHILD_OUT));
+            let mut err = std::io::BufWriter::new(create(CHILD_ERR));
             let code = rampart::cli::run(argv, &cwd, &mut out, &mut err);
             let _ = out.flush();
             let _ = err.flush();
             code
         })
         .expect("spawn the rampart thread");
-    let code = match worker.join() {
-        Ok(c) => c,
-        Err(_) => 101,
-    };
+    let code = worker.join().unwrap_or(101);
     std::process::exit(code);
 }
 
@@ -164,9 +167,11 @@ pub fn bounded(
     .env(CHILD_CWD, cwd)
     .env(CHILD_ARGS, args.join("\u{1f}"))
     .current_dir(cwd)
+    .env(CHILD_OUT, &out_path)
+    .env(CHILD_ERR, &err_path)
     .stdin(std::process::Stdio::null())
-    .stdout(std::fs::File::create(&out_path).expect("stdout file"))
-    .stderr(std::fs::File::create(&err_path).expect("stderr file"));
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
     }

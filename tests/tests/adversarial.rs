@@ -35,6 +35,7 @@ fn with_canary(dir: &Path) {
 
 /// The run ended by itself with 0, 1 or 2, within the memory bound.
 fn assert_sane(b: &Bounded, what: &str) {
+    eprintln!("{what}: exit {:?}, peak {} MiB", b.code, b.peak_kib / 1024);
     assert!(!b.timed_out, "{what}: hung (killed at the deadline)");
     assert!(
         matches!(b.code, Some(0..=2)),

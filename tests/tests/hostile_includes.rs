@@ -170,7 +170,7 @@ fn an_oversized_nginx_conf_is_reported_not_dropped() {
     let errs = errors(&v);
     assert!(
         errs.iter()
-            .any(|(f, m)| f == "nginx.conf" && m.contains("limit")),
+            .any(|(f, m)| f == "nginx.conf" && m.contains("larger than")),
         "{errs:?}"
     );
     assert!(has(
