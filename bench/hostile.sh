@@ -58,7 +58,7 @@ run() { # name, args...
   local name=$1; shift
   local d="$WORK/$name"
   (cd "$d" && /usr/bin/time -f '%e %M' -o "$WORK/$name.time" "$BIN" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err") && rc=0 || rc=$?
-  read -r secs kib < "$WORK/$name.time" || true
+  read -r secs kib < <(tail -n 1 "$WORK/$name.time") || true
   printf '%-14s exit %-3s %8ss %8s MiB  stdout %s bytes\n' "$name" "$rc" "$secs" "$((kib / 1024))" "$(wc -c < "$WORK/$name.out")"
 }
 

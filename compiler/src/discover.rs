@@ -216,13 +216,23 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     None
                 }
             };
-            for entry in nginx::entry_files(&nginx_candidates, &tree, &mut read) {
+            let (entries, orphans) =
+                nginx::entries_and_orphans(&nginx_candidates, &tree, &mut read);
+            for entry in entries {
                 d.inputs.push(Input {
                     display: display_path(&entry, cwd),
                     path: entry,
                     kind: Kind::Nginx,
                     explicit: false,
                 });
+            }
+            // A fragment no entry includes is checked by nothing: said, not dropped.
+            for p in orphans {
+                d.notes.push(format!(
+                    "{}: not checked: no top-level `http`, `server` or `events` block, \
+                     and no nginx file includes it",
+                    display_path(&p, cwd)
+                ));
             }
             // A candidate that could not be read is never silently dropped: an
             // error when it is named like nginx's own files, a note otherwise.

@@ -341,3 +341,24 @@ fn many_entries_sharing_one_large_tree_stop_at_the_run_budget() {
     );
     assert_eq!(code, 2);
 }
+
+#[test]
+fn an_nginx_fragment_no_entry_includes_is_noted_not_dropped() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "nginx.conf", b"}}}}\n");
+    write(d.path(), "conf.d/orphan.conf", b"add_header X-A 1;\n");
+    write(
+        d.path(),
+        "site/nginx.conf",
+        b"events {}\nhttp { include used.conf; server { listen 80; } }\n",
+    );
+    write(d.path(), "site/used.conf", b"add_header X-B 1;\n");
+    let (_, _, err) = rampart(d.path(), &["check", "--format", "json", "-v"]);
+    for orphan in ["nginx.conf", "conf.d/orphan.conf"] {
+        assert!(
+            err.contains(&format!("note: {orphan}: not checked")),
+            "{orphan} dropped silently: {err}"
+        );
+    }
+    assert!(!err.contains("site/used.conf: not checked"), "{err}");
+}

@@ -16,7 +16,7 @@ pub mod route;
 
 use std::path::{Path, PathBuf};
 
-pub use entry::{entry_files, is_candidate_name, is_entry};
+pub use entry::{entries_and_orphans, entry_files, is_candidate_name, is_entry};
 pub use include::{SourceTree, Unresolved};
 pub use parse::{Directive, Word};
 pub use route::routes;

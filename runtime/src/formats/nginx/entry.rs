@@ -69,6 +69,18 @@ pub fn entry_files(
     tree: &SourceTree,
     read: &mut dyn FnMut(&Path) -> Option<String>,
 ) -> Vec<PathBuf> {
+    entries_and_orphans(candidates, tree, read).0
+}
+
+/// The entry files among `candidates` (see [`entry_files`]), and the
+/// *orphans*: candidates that were read but are neither an entry nor
+/// included by one, so nothing checks them (discovery reports them instead
+/// of dropping them silently). Both sorted.
+pub fn entries_and_orphans(
+    candidates: &[PathBuf],
+    tree: &SourceTree,
+    read: &mut dyn FnMut(&Path) -> Option<String>,
+) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
     let mut text_of = |p: &Path, texts: &mut BTreeMap<PathBuf, Option<String>>| -> Option<String> {
         texts
@@ -79,16 +91,19 @@ pub fn entry_files(
     let cands: BTreeSet<PathBuf> = candidates.iter().map(|p| normalize(p)).collect();
     let mut mains = Vec::new();
     let mut sites = Vec::new();
+    let mut fragments = Vec::new();
     for c in &cands {
         let Some(src) = text_of(c, &mut texts) else {
             continue;
         };
         match top_blocks(&src) {
             (_, true) => mains.push((c.clone(), src)),
-            (true, false) => sites.push(c.clone()),
-            _ => {}
+            (true, false) => sites.push((c.clone(), src)),
+            _ => fragments.push(c.clone()),
         }
     }
+    // Every file some main or site file reads through its includes.
+    let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
     // Site files a main configuration reads in `http` context (display paths).
     let mut in_http: BTreeSet<String> = BTreeSet::new();
     for (c, src) in &mains {
@@ -101,15 +116,33 @@ pub fn entry_files(
         let exp = expand(FileId(0), c, src, tree, &mut read_one);
         let mut seen = BTreeSet::new();
         http_includes(&exp.directives, false, &mut in_http, &mut seen);
+        reached.extend(exp.files.iter().map(|(_, p)| normalize(p)));
     }
+    if !fragments.is_empty() {
+        for (c, src) in &sites {
+            let mut ids: u32 = 0;
+            let mut read_one = |p: &Path| {
+                let text = text_of(p, &mut texts)?;
+                ids = ids.saturating_add(1);
+                Some((FileId(ids), text))
+            };
+            let exp = expand(FileId(0), c, src, tree, &mut read_one);
+            reached.extend(exp.files.iter().map(|(_, p)| normalize(p)));
+        }
+    }
+    let orphans: Vec<PathBuf> = fragments
+        .into_iter()
+        .filter(|f| !reached.contains(f))
+        .collect();
     let mut entries: Vec<PathBuf> = mains.into_iter().map(|(c, _)| c).collect();
     entries.extend(
         sites
             .into_iter()
+            .map(|(c, _)| c)
             .filter(|c| !in_http.contains(&tree.display(c))),
     );
     entries.sort();
-    entries
+    (entries, orphans)
 }
 
 /// Collects the files included in `http` context: in the body of an `http`
