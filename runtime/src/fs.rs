@@ -53,6 +53,9 @@ pub enum FsError {
         /// The limit, in bytes.
         limit: u64,
     },
+    /// Inside a `.git` directory: git's own files (`.git/config` holds the
+    /// checkout's credentials in CI) are never read, whatever leads there.
+    GitDir,
     /// Not valid UTF-8 text.
     NotUtf8,
     /// Any other failure, described.
@@ -76,6 +79,9 @@ impl fmt::Display for FsError {
             FsError::IsDir => f.write_str("is a directory"),
             FsError::NotRegular => f.write_str("is not a regular file; it is not read"),
             FsError::TooLarge { limit } => write!(f, "file is larger than {limit} bytes"),
+            FsError::GitDir => f.write_str(
+                "lies inside a `.git` directory (git's own files, which may hold credentials); it is not read",
+            ),
             FsError::NotUtf8 => f.write_str("file is not valid UTF-8 text"),
             FsError::Io(why) => f.write_str(why),
         }
@@ -153,13 +159,31 @@ impl Confined {
     pub fn resolve(&self, path: &Path) -> Result<PathBuf, FsError> {
         let full = self.base.join(path);
         match std::fs::canonicalize(&full) {
-            Ok(c) if self.contains(&c) => Ok(c),
+            Ok(c) if self.contains(&c) => {
+                if self.in_git_dir(&c) {
+                    Err(FsError::GitDir)
+                } else {
+                    Ok(c)
+                }
+            }
             Ok(_) => {
                 let (link, through_link) = self.culprit(&full);
                 Err(FsError::OutsideRoot { link, through_link })
             }
             Err(e) => Err(io_error(&e)),
         }
+    }
+
+    /// Whether a canonical path inside the roots lies in a `.git` directory
+    /// below its root (operator-named paths, with no root, are not checked).
+    fn in_git_dir(&self, canonical: &Path) -> bool {
+        if self.anywhere {
+            return false;
+        }
+        self.roots
+            .iter()
+            .filter_map(|r| canonical.strip_prefix(r).ok())
+            .any(|below| below.components().any(|c| c.as_os_str() == ".git"))
     }
 
     /// The symbolic link, living inside a root, through which `full` leaves
@@ -394,6 +418,22 @@ mod tests {
         let (_d, _root, c) = tree();
         assert_eq!(c.read_text(Path::new("sub/ok.txt")).unwrap(), "inside");
         assert_eq!(c.read(Path::new("nope")), Err(FsError::NotFound));
+    }
+
+    #[test]
+    fn nothing_inside_git_is_read_whatever_leads_there() {
+        let (_d, root, c) = tree();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "extraheader = AUTHORIZATION: basic x").unwrap();
+        symlink(".git/config", root.join("Dockerfile")).unwrap();
+        symlink(".git", root.join("g")).unwrap();
+        for p in [".git/config", "Dockerfile", "g/config", "sub/../.git/config"] {
+            assert_eq!(c.read(Path::new(p)), Err(FsError::GitDir), "{p}");
+        }
+        assert!(c.list(Path::new(".git")).is_err());
+        // A name that merely contains `.git` is an ordinary file.
+        std::fs::write(root.join(".gitignore"), "x").unwrap();
+        assert!(c.read(Path::new(".gitignore")).is_ok());
     }
 
     #[test]
