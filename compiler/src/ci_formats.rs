@@ -130,7 +130,17 @@ fn xml_escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             // XML 1.0 forbids most control characters.
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => out.push_str("&#xFFFD;"),
+            // A raw newline would let a message start a line of the CI log
+            // (a forged workflow command): kept, as a character reference.
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            // XML 1.0 forbids most control characters.
+            c if (c as u32) < 0x20 && c != '\t' => out.push_str("&#xFFFD;"),
+            c if c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("&#x{:X};", c as u32));
+            }
             c => out.push(c),
         }
     }
@@ -205,9 +215,12 @@ pub fn junit(outcome: &Outcome, policies: &[&CompiledPolicy]) -> String {
 
 /// Escapes a workflow command's message.
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    // Other control characters (ESC: terminal escapes) as visible escapes.
+    crate::report::printable(&s).into_owned()
 }
 
 /// Escapes a workflow command's property value.

@@ -527,10 +527,18 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
     };
     if a.verbose {
         for note in &discovered_notes {
-            let _ = writeln!(err, "note: {}", project.redact(note));
+            let _ = writeln!(
+                err,
+                "note: {}",
+                crate::report::printable(&project.redact(note))
+            );
         }
         for note in &project.notes {
-            let _ = writeln!(err, "note: {}", project.redact(note));
+            let _ = writeln!(
+                err,
+                "note: {}",
+                crate::report::printable(&project.redact(note))
+            );
         }
     }
     let _ = out.write_all(rendered.as_bytes());

@@ -178,19 +178,20 @@ pub fn text(outcome: &Outcome, project: &Project) -> String {
     let config = Config::default();
     let mut out = String::new();
     for e in &outcome.errors {
-        let mut d = CsDiagnostic::error().with_message(&e.message);
+        let mut d = CsDiagnostic::error().with_message(printable(&e.message));
         let shown = e.span.and_then(|s| snippet(s, e.column));
         match &shown {
             Some((sn, range)) => d = with_snippet(d, sn, range.clone()),
             None => d = d.with_notes(vec![where_note(e)]),
         }
         out.push_str(
-            &emit(&config, shown.as_ref().map(|s| &s.0), &d)
-                .unwrap_or_else(|| format!("error: {}: {}\n", e.file, e.message)),
+            &emit(&config, shown.as_ref().map(|s| &s.0), &d).unwrap_or_else(|| {
+                format!("error: {}: {}\n", printable(&e.file), printable(&e.message))
+            }),
         );
     }
     for w in &outcome.warnings {
-        let mut d = CsDiagnostic::warning().with_message(&w.message);
+        let mut d = CsDiagnostic::warning().with_message(printable(&w.message));
         let shown = w.span.and_then(|s| snippet(s, w.column));
         match &shown {
             Some((sn, range)) => d = with_snippet(d, sn, range.clone()),
@@ -205,21 +206,27 @@ pub fn text(outcome: &Outcome, project: &Project) -> String {
             Severity::Medium | Severity::Low => CsSeverity::Warning,
             Severity::Info => CsSeverity::Note,
         };
-        let mut notes = vec![format!("{} · {}", f.severity.as_str(), f.title)];
+        let mut notes = vec![format!("{} · {}", f.severity.as_str(), printable(&f.title))];
         if !f.remediation.is_empty() {
             notes.push(format!("remediation:\n{}", indent(&f.remediation)));
         }
         let mut d = CsDiagnostic::new(sev)
             .with_code(&f.policy)
-            .with_message(&f.message)
+            .with_message(printable(&f.message))
             .with_notes(notes);
         let shown = snippet(f.span, f.column);
         if let Some((sn, range)) = &shown {
             d = with_snippet(d, sn, range.clone());
         }
         out.push_str(
-            &emit(&config, shown.as_ref().map(|s| &s.0), &d)
-                .unwrap_or_else(|| format!("{}:{}: {}\n", f.file, f.line, f.message)),
+            &emit(&config, shown.as_ref().map(|s| &s.0), &d).unwrap_or_else(|| {
+                format!(
+                    "{}:{}: {}\n",
+                    printable(&f.file),
+                    f.line,
+                    printable(&f.message)
+                )
+            }),
         );
     }
     let mut counts: Vec<String> = Vec::new();
@@ -363,7 +370,7 @@ impl Snippet {
             let prefix = if w_from > from { "…" } else { "" };
             text.push_str(prefix);
             let base = text.len();
-            text.push_str(file_text.get(w_from..w_to).unwrap_or(""));
+            text.push_str(&printable_source(file_text.get(w_from..w_to).unwrap_or("")));
             if w_to < to {
                 text.push('…');
             }
@@ -377,7 +384,7 @@ impl Snippet {
             }
         }
         let sn = Snippet {
-            name: name.to_string(),
+            name: printable(name).into_owned(),
             text,
             starts: snippet_starts,
             first_line: first,
@@ -480,12 +487,56 @@ fn emit(config: &Config, sn: Option<&Snippet>, d: &CsDiagnostic<()>) -> Option<S
     }
 }
 
+/// Whether a character must not reach a terminal or a CI log as it is: a
+/// control character other than tab (a newline in a file name or a YAML key
+/// would start a line of its own — a forged `::error` workflow command — and
+/// ESC starts terminal escape sequences), or a bidirectional override
+/// ("Trojan source").
+fn is_unprintable(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every unprintable character written as an escape (`\n`, `\r`,
+/// `\u{1b}`): for file names, messages and titles in text output.
+pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unprintable) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if is_unprintable(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Snippet text with each unprintable character replaced by `?` per byte, so
+/// byte offsets (and so labels) stay where they were.
+fn printable_source(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(|c| is_unprintable(c) && c != '\n') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if is_unprintable(c) && c != '\n' {
+            out.extend(std::iter::repeat_n('?', c.len_utf8()));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// `in file` or `at file:line:column` for a problem without a snippet.
 fn where_note(e: &InputError) -> String {
     if e.line > 0 {
-        format!("at {}:{}:{}", e.file, e.line, e.column)
+        format!("at {}:{}:{}", printable(&e.file), e.line, e.column)
     } else {
-        format!("in {}", e.file)
+        format!("in {}", printable(&e.file))
     }
 }
 
@@ -516,7 +567,12 @@ fn diagnostics(sources: &[(&str, &str)], diags: &[Diagnostic]) -> String {
     let mut files = SimpleFiles::new();
     let ids: Vec<usize> = sources
         .iter()
-        .map(|(path, text)| files.add(path.to_string(), text.to_string()))
+        .map(|(path, text)| {
+            files.add(
+                printable(path).into_owned(),
+                printable_source(text).into_owned(),
+            )
+        })
         .collect();
     let config = Config::default();
     let mut out = String::new();

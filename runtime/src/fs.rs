@@ -424,10 +424,19 @@ mod tests {
     fn nothing_inside_git_is_read_whatever_leads_there() {
         let (_d, root, c) = tree();
         std::fs::create_dir_all(root.join(".git")).unwrap();
-        std::fs::write(root.join(".git/config"), "extraheader = AUTHORIZATION: basic x").unwrap();
+        std::fs::write(
+            root.join(".git/config"),
+            "extraheader = AUTHORIZATION: basic x",
+        )
+        .unwrap();
         symlink(".git/config", root.join("Dockerfile")).unwrap();
         symlink(".git", root.join("g")).unwrap();
-        for p in [".git/config", "Dockerfile", "g/config", "sub/../.git/config"] {
+        for p in [
+            ".git/config",
+            "Dockerfile",
+            "g/config",
+            "sub/../.git/config",
+        ] {
             assert_eq!(c.read(Path::new(p)), Err(FsError::GitDir), "{p}");
         }
         assert!(c.list(Path::new(".git")).is_err());

@@ -628,8 +628,17 @@ pub fn parent(path: &str) -> &str {
     }
 }
 
-/// `dir`/`rel`, normalised (`rel` absolute stays as is).
+/// `dir`/`rel`, normalised (`rel` absolute stays as is). `dir` is a display
+/// path; `rel` is a path as written in a file, so its backslashes are
+/// escaped (`\\`): a written `evil\x41` names that file, never `evilA`.
 pub fn join(dir: &str, rel: &str) -> String {
+    let escaped;
+    let rel = if rel.contains('\\') {
+        escaped = rel.replace('\\', "\\\\");
+        escaped.as_str()
+    } else {
+        rel
+    };
     if rel.starts_with('/') || dir == "." {
         normalize(rel)
     } else {
@@ -1314,6 +1323,12 @@ mod tests {
         assert_eq!(normalize("../x"), "../x");
         assert_eq!(join("a/b", "../c/Dockerfile"), "a/c/Dockerfile");
         assert_eq!(join(".", "./app"), "app");
+        // A written backslash is a backslash, not a display escape.
+        assert_eq!(join("a", "evil\\x41"), "a/evil\\\\x41");
+        assert_eq!(
+            crate::fs::undisplay(&join("a", "evil\\x41")),
+            std::path::PathBuf::from("a/evil\\x41")
+        );
         assert_eq!(parent("a/b/c.yml"), "a/b");
         assert_eq!(parent("c.yml"), ".");
         assert!(within("a/b", "a"));

@@ -343,3 +343,126 @@ fn stray_braces_print_a_bounded_report() {
         b.stdout.len()
     );
 }
+
+// ---------------------------------------------------------------- CI logs
+
+#[test]
+fn names_and_values_cannot_forge_ci_log_lines() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    write(
+        root,
+        "docker-compose.yml",
+        b"services:\n  \"w\\n::error file=app.py,line=1::FORGED\\n\\e[8m\\u202e\":\n    image: nginx\n",
+    );
+    write(
+        root,
+        "x\n::add-mask::findings\n\x1b[2J/Dockerfile",
+        b"FROM alpine\n",
+    );
+    for format in ["text", "json", "sarif", "junit", "github"] {
+        let b = bounded(
+            root,
+            &["check", "--format", format, "--verbose"],
+            &[],
+            DEADLINE,
+        );
+        assert_sane(&b, format);
+        let all = b.all_output();
+        assert!(
+            !all.contains('\x1b'),
+            "{format}: a raw ESC reached the output"
+        );
+        // JSON and SARIF are data: they carry names exactly (escaped as JSON
+        // escapes them); the formats people read show a bidi override escaped.
+        if !matches!(format, "json" | "sarif") {
+            assert!(
+                !all.contains('\u{202e}'),
+                "{format}: a bidi override reached the output"
+            );
+        }
+        for line in all.lines() {
+            if let Some(rest) = line.strip_prefix("::") {
+                assert!(
+                    format == "github"
+                        && [
+                            "warning file=",
+                            "error file=",
+                            "notice file=",
+                            "error::",
+                            "warning::",
+                            "notice::"
+                        ]
+                        .iter()
+                        .any(|p| rest.starts_with(p)),
+                    "{format}: a forged workflow command: {line}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- git's files
+
+#[test]
+fn git_credentials_are_never_read() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let token = "eC1hY2Nlc3MtdG9rZW46Z2hwX1NFQ1JFVA==";
+    write(
+        root,
+        ".git/config",
+        format!("[http \"https://github.com/\"]\n\textraheader = AUTHORIZATION: basic {token}\n")
+            .as_bytes(),
+    );
+    write(
+        root,
+        "Caddyfile",
+        b"import .git/config\nexample.com {\n  respond ok\n}\n",
+    );
+    write(
+        root,
+        "docker-compose.yml",
+        b"services:\n  w:\n    image: nginx:1\n    build: {context: ., dockerfile: .git/config}\n    env_file: [.git/config]\n",
+    );
+    fs::create_dir_all(root.join("app")).unwrap();
+    std::os::unix::fs::symlink("../.git/config", root.join("app/Dockerfile")).ok();
+    with_canary(root);
+    for format in ["text", "json", "sarif", "junit", "github"] {
+        let b = bounded(
+            root,
+            &["check", "--format", format, "--verbose"],
+            &[],
+            DEADLINE,
+        );
+        assert_sane(&b, format);
+        let all = b.all_output();
+        assert!(
+            !all.contains(token) && !all.contains("extraheader"),
+            "{format}: .git/config was printed"
+        );
+    }
+}
+
+#[test]
+fn a_written_backslash_names_the_file_docker_builds() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    write(
+        root,
+        "docker-compose.yml",
+        b"services:\n  w:\n    image: nginx:1.25\n    build: {context: ., dockerfile: 'evil\\x41'}\n",
+    );
+    write(root, "evil\\x41", b"FROM alpine:latest\nUSER root\n");
+    write(root, "evilA", b"FROM alpine:3.19\nUSER app\n");
+    let v = check_json(root, &[], "backslash");
+    let about_evil = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["file"] == "evil\\\\x41" && f["policy"] == "dockerfile.non-root-user");
+    assert!(
+        about_evil,
+        "the Dockerfile compose names (`evil\\x41`) was not the one checked: {v}"
+    );
+}
