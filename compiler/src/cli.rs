@@ -816,8 +816,13 @@ fn run_case(
         CaseInput::File(p) => {
             let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
             let kind = kind_by_name(&p.value).unwrap_or(Kind::Compose);
-            // The operator's own fixture, read anywhere, but only a regular file.
-            match Confined::anywhere(Path::new("")).read(&path) {
+            // A fixture lies under its policy file's directory (policies may come
+            // from the repository under test): no link out, nothing in `.git`.
+            let fs = base.map_or_else(
+                || Confined::anywhere(Path::new("")),
+                |b| Confined::new(b, [b.to_path_buf()]),
+            );
+            match fs.read(&path) {
                 Ok(bytes) => first = Some(project.add_file(&p.value, bytes, kind)),
                 Err(e) => return Some(format!("cannot read fixture `{}`: {e}", p.value)),
             }

@@ -466,3 +466,38 @@ fn a_written_backslash_names_the_file_docker_builds() {
         "the Dockerfile compose names (`evil\\x41`) was not the one checked: {v}"
     );
 }
+
+#[test]
+fn test_fixtures_stay_under_their_policy_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        outside.path(),
+        "Caddyfile",
+        b"example.com {\n  header X-Foo OUTSIDE_PLAIN_VALUE\n}\n",
+    );
+    write(
+        root,
+        ".git/config",
+        b"[http]\n\textraheader = AUTHORIZATION: basic GITSECRETVALUE\n",
+    );
+    fs::create_dir_all(root.join("pol/a")).unwrap();
+    fs::create_dir_all(root.join("pol/b")).unwrap();
+    std::os::unix::fs::symlink("../../.git/config", root.join("pol/a/Caddyfile")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("Caddyfile"),
+        root.join("pol/b/Caddyfile"),
+    )
+    .unwrap();
+    let policy = "package leak\n\n/// d\npolicy dump {\n  title \"D\"\n  severity low\n  rationale \"r\"\n  remediation \"r\"\n  for site in caddy.sites\n  for d in site.directives\n  deny d when size(d.args) > 0\n    message \"{d.args.join(' ')}\"\n}\n\ntest dump {\n  allow \"git\" file \"a/Caddyfile\"\n  allow \"outside\" file \"b/Caddyfile\"\n}\n";
+    write(root, "pol/leak.rampart", policy.as_bytes());
+    let b = bounded(root, &["test", "pol/leak.rampart"], &[], DEADLINE);
+    assert_sane(&b, "rampart test");
+    let all = b.all_output();
+    assert!(
+        !all.contains("GITSECRETVALUE") && !all.contains("OUTSIDE_PLAIN_VALUE"),
+        "{all}"
+    );
+    assert!(all.contains("cannot read fixture"), "{all}");
+}
