@@ -757,3 +757,260 @@ mod hygiene {
         );
     }
 }
+
+/// Inlining preserves meaning: random defs and call sites, with macro
+/// variables, parameters and globals deliberately sharing names, evaluated
+/// once inlined (by the CEL engine) and once by a reference evaluator that
+/// calls defs by value (arguments evaluated at the call site, the body
+/// evaluated with its parameters bound and the globals in scope).
+#[cfg(test)]
+mod meaning {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every variable name: globals, parameters and macro variables alike.
+    const NAMES: &[&str] = &["h", "x", "a", "b"];
+    const GLOBALS: &[(&str, i64)] = &[("h", 1), ("x", 2), ("a", 3), ("b", 5)];
+    const XS: &[i64] = &[1, 2, 3];
+
+    #[derive(Clone, Debug)]
+    enum I {
+        Lit(i64),
+        Var(&'static str),
+        Add(Box<I>, Box<I>),
+        Size(Box<L>),
+        /// `k(x)`: the int def.
+        K(Box<I>),
+    }
+    #[derive(Clone, Debug)]
+    enum B {
+        Eq(I, I),
+        Lt(I, I),
+        And(Box<B>, Box<B>),
+        Or(Box<B>, Box<B>),
+        Not(Box<B>),
+        /// all / exists / exists_one
+        Macro(&'static str, L, &'static str, Box<B>),
+        /// `f(a, h)`: the bool def.
+        F(I, I),
+    }
+    #[derive(Clone, Debug)]
+    enum L {
+        Xs,
+        Lit(Vec<I>),
+        Map(Box<L>, &'static str, I),
+        Filter(Box<L>, &'static str, Box<B>),
+        MapIf(Box<L>, &'static str, Box<B>, I),
+    }
+
+    /// A tiny deterministic generator (proptest supplies the seed).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+        fn name(&mut self) -> &'static str {
+            NAMES[self.next(NAMES.len() as u64) as usize]
+        }
+    }
+
+    /// Which defs an expression may call.
+    #[derive(Clone, Copy)]
+    struct Calls {
+        f: bool,
+        k: bool,
+    }
+
+    fn gen_i(r: &mut Rng, d: u32, c: Calls) -> I {
+        match if d == 0 { r.next(2) } else { r.next(5) } {
+            0 => I::Lit(r.next(4) as i64),
+            1 => I::Var(r.name()),
+            2 => I::Add(Box::new(gen_i(r, d - 1, c)), Box::new(gen_i(r, d - 1, c))),
+            3 => I::Size(Box::new(gen_l(r, d - 1, c))),
+            _ if c.k => I::K(Box::new(gen_i(r, d - 1, c))),
+            _ => I::Var(r.name()),
+        }
+    }
+
+    fn gen_b(r: &mut Rng, d: u32, c: Calls) -> B {
+        let d1 = d.saturating_sub(1);
+        match if d == 0 { r.next(2) } else { r.next(8) } {
+            0 => B::Eq(gen_i(r, d1, c), gen_i(r, d1, c)),
+            1 => B::Lt(gen_i(r, d1, c), gen_i(r, d1, c)),
+            2 => B::And(Box::new(gen_b(r, d1, c)), Box::new(gen_b(r, d1, c))),
+            3 => B::Or(Box::new(gen_b(r, d1, c)), Box::new(gen_b(r, d1, c))),
+            4 => B::Not(Box::new(gen_b(r, d1, c))),
+            5 | 6 => {
+                let m = ["all", "exists", "exists_one"][r.next(3) as usize];
+                B::Macro(m, gen_l(r, d1, c), r.name(), Box::new(gen_b(r, d1, c)))
+            }
+            _ if c.f => B::F(gen_i(r, d1, c), gen_i(r, d1, c)),
+            _ => B::Eq(gen_i(r, d1, c), I::Var(r.name())),
+        }
+    }
+
+    fn gen_l(r: &mut Rng, d: u32, c: Calls) -> L {
+        let d1 = d.saturating_sub(1);
+        match if d == 0 { 0 } else { r.next(5) } {
+            0 => L::Xs,
+            1 => L::Lit((0..r.next(3)).map(|_| gen_i(r, d1, c)).collect()),
+            2 => L::Map(Box::new(gen_l(r, d1, c)), r.name(), gen_i(r, d1, c)),
+            3 => L::Filter(Box::new(gen_l(r, d1, c)), r.name(), Box::new(gen_b(r, d1, c))),
+            _ => L::MapIf(
+                Box::new(gen_l(r, d1, c)),
+                r.name(),
+                Box::new(gen_b(r, d1, c)),
+                gen_i(r, d1, c),
+            ),
+        }
+    }
+
+    fn cel_i(e: &I) -> String {
+        match e {
+            I::Lit(n) => n.to_string(),
+            I::Var(v) => v.to_string(),
+            I::Add(a, b) => format!("({} + {})", cel_i(a), cel_i(b)),
+            I::Size(l) => format!("size({})", cel_l(l)),
+            I::K(a) => format!("k({})", cel_i(a)),
+        }
+    }
+    fn cel_b(e: &B) -> String {
+        match e {
+            B::Eq(a, b) => format!("({} == {})", cel_i(a), cel_i(b)),
+            B::Lt(a, b) => format!("({} < {})", cel_i(a), cel_i(b)),
+            B::And(a, b) => format!("({} && {})", cel_b(a), cel_b(b)),
+            B::Or(a, b) => format!("({} || {})", cel_b(a), cel_b(b)),
+            B::Not(a) => format!("!{}", cel_b(a)),
+            B::Macro(m, l, v, p) => format!("{}.{m}({v}, {})", cel_l(l), cel_b(p)),
+            B::F(a, b) => format!("f({}, {})", cel_i(a), cel_i(b)),
+        }
+    }
+    fn cel_l(e: &L) -> String {
+        match e {
+            L::Xs => "xs".into(),
+            L::Lit(xs) => format!("[{}]", xs.iter().map(cel_i).collect::<Vec<_>>().join(", ")),
+            L::Map(l, v, t) => format!("{}.map({v}, {})", cel_l(l), cel_i(t)),
+            L::Filter(l, v, p) => format!("{}.filter({v}, {})", cel_l(l), cel_b(p)),
+            L::MapIf(l, v, p, t) => format!("{}.map({v}, {}, {})", cel_l(l), cel_b(p), cel_i(t)),
+        }
+    }
+
+    /// The defs: `f(a, h)` (a bool that may call `k`) and `k(x)` (an int).
+    struct Defs {
+        f: B,
+        k: I,
+    }
+
+    /// Variables in scope, innermost last.
+    type Env = Vec<(&'static str, i64)>;
+
+    fn globals() -> Env {
+        GLOBALS.to_vec()
+    }
+    fn lookup(env: &Env, v: &str) -> i64 {
+        env.iter().rev().find(|(n, _)| *n == v).map_or(0, |(_, x)| *x)
+    }
+    fn with(env: &Env, v: &'static str, x: i64) -> Env {
+        let mut e = env.clone();
+        e.push((v, x));
+        e
+    }
+
+    fn ev_i(e: &I, env: &Env, d: &Defs) -> i64 {
+        match e {
+            I::Lit(n) => *n,
+            I::Var(v) => lookup(env, v),
+            I::Add(a, b) => ev_i(a, env, d) + ev_i(b, env, d),
+            I::Size(l) => ev_l(l, env, d).len() as i64,
+            I::K(a) => {
+                let arg = ev_i(a, env, d);
+                ev_i(&d.k, &with(&globals(), "x", arg), d)
+            }
+        }
+    }
+    fn ev_b(e: &B, env: &Env, d: &Defs) -> bool {
+        match e {
+            B::Eq(a, b) => ev_i(a, env, d) == ev_i(b, env, d),
+            B::Lt(a, b) => ev_i(a, env, d) < ev_i(b, env, d),
+            B::And(a, b) => ev_b(a, env, d) && ev_b(b, env, d),
+            B::Or(a, b) => ev_b(a, env, d) || ev_b(b, env, d),
+            B::Not(a) => !ev_b(a, env, d),
+            B::Macro(m, l, v, p) => {
+                let items = ev_l(l, env, d);
+                let hits = items.iter().filter(|x| ev_b(p, &with(env, v, **x), d));
+                match *m {
+                    "all" => hits.count() == items.len(),
+                    "exists" => hits.count() > 0,
+                    _ => hits.count() == 1,
+                }
+            }
+            B::F(a, h) => {
+                let (a, h) = (ev_i(a, env, d), ev_i(h, env, d));
+                ev_b(&d.f, &with(&with(&globals(), "a", a), "h", h), d)
+            }
+        }
+    }
+    fn ev_l(e: &L, env: &Env, d: &Defs) -> Vec<i64> {
+        match e {
+            L::Xs => XS.to_vec(),
+            L::Lit(xs) => xs.iter().map(|x| ev_i(x, env, d)).collect(),
+            L::Map(l, v, t) => ev_l(l, env, d)
+                .into_iter()
+                .map(|x| ev_i(t, &with(env, v, x), d))
+                .collect(),
+            L::Filter(l, v, p) => ev_l(l, env, d)
+                .into_iter()
+                .filter(|x| ev_b(p, &with(env, v, *x), d))
+                .collect(),
+            L::MapIf(l, v, p, t) => ev_l(l, env, d)
+                .into_iter()
+                .filter(|x| ev_b(p, &with(env, v, *x), d))
+                .map(|x| ev_i(t, &with(env, v, x), d))
+                .collect(),
+        }
+    }
+
+    fn run_cel(text: &str) -> Result<bool, String> {
+        let program = cel::Program::compile(text).map_err(|e| format!("{e:?}"))?;
+        let mut ctx = cel::Context::default();
+        for (n, v) in GLOBALS {
+            ctx.add_variable(*n, *v).map_err(|e| format!("{e:?}"))?;
+        }
+        ctx.add_variable("xs", XS.to_vec())
+            .map_err(|e| format!("{e:?}"))?;
+        match program.execute(&ctx) {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn inlining_preserves_meaning(seed in 1u64..) {
+            let mut r = Rng(seed);
+            let k = gen_i(&mut r, 2, Calls { f: false, k: false });
+            let f = gen_b(&mut r, 3, Calls { f: false, k: true });
+            let site = gen_b(&mut r, 3, Calls { f: true, k: true });
+            let mut defs = HashMap::new();
+            defs.insert("f".to_string(), DefBody {
+                params: vec!["a".into(), "h".into()],
+                call: true,
+                body: cel_b(&f),
+            });
+            defs.insert("k".to_string(), DefBody {
+                params: vec!["x".into()],
+                call: true,
+                body: cel_i(&k),
+            });
+            let text = cel_b(&site);
+            let inlined = inline(&text, &defs).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let want = ev_b(&site, &globals(), &Defs { f, k });
+            let got = run_cel(&inlined).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(got, want, "site {}\ninlined {}", text, inlined);
+        }
+    }
+}
