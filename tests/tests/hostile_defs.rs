@@ -72,3 +72,75 @@ fn a_callers_variable_does_not_capture_a_def_body_name() {
     assert_eq!(code, 1, "{all}");
     assert_eq!(findings(&report).len(), 1, "{all}");
 }
+
+/// Runs `check` on a policy, text output; (exit, stdout and stderr).
+fn check_text(policy: &str) -> (i32, String) {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "p.rampart", policy);
+    write(d.path(), "repo/docker-compose.yml", COMPOSE);
+    let (code, out, err) = rampart(
+        d.path(),
+        &["check", "--no-stdlib", "--policy", "p.rampart", "repo"],
+    );
+    (code, format!("{out}{err}"))
+}
+
+#[test]
+fn a_typo_in_a_def_body_is_an_error_at_the_def() {
+    // Before, def calls were `Any` and their bodies never checked: the
+    // policy compiled and silently never fired.
+    let text = policy(
+        "def is_named(s, n) = s.imag.name == n",
+        "service",
+        "is_named(service, \"redis\")",
+    );
+    let (code, all) = check_text(&text);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("error[E0202]"), "{all}");
+    assert!(all.contains("has no field `imag`"), "{all}");
+    // At the def body, line 2 column 24 (`imag`), not at the call.
+    assert!(all.contains("p.rampart:2:24"), "{all}");
+
+    let text = policy(
+        "def busy(s) = sizee(s.environment) > 0",
+        "service",
+        "busy(service)",
+    );
+    let (code, all) = check_text(&text);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("error[E0304]"), "{all}");
+    assert!(all.contains("unknown function `sizee`"), "{all}");
+    assert!(all.contains("p.rampart:2:15"), "{all}");
+}
+
+#[test]
+fn a_def_body_is_checked_with_its_argument_types() {
+    // `n` is a string at the call: comparing it to a number is an error.
+    let text = policy(
+        "def named(s, n) = s.name == n && n > 1",
+        "service",
+        "named(service, \"cache\")",
+    );
+    let (code, all) = check_text(&text);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("p.rampart:2:"), "{all}");
+    // A def result has its body's type at the call site.
+    let text = policy("def label(s) = s.name + \"!\"", "service", "label(service) > 1");
+    let (code, all) = check_text(&text);
+    assert_eq!(code, 2, "{all}");
+    assert!(all.contains("p.rampart:9:"), "{all}");
+}
+
+#[test]
+fn an_unused_def_is_a_warning() {
+    let text = policy(
+        "def unused(s) = s.imag.name == \"x\"\ndef used(s) = s.name == \"cache\"",
+        "service",
+        "used(service)",
+    );
+    let (code, all) = check_text(&text);
+    assert_eq!(code, 1, "{all}");
+    assert!(all.contains("warning[W0311]"), "{all}");
+    assert!(all.contains("def `unused` is never used"), "{all}");
+    assert!(!all.contains("`used` is never used"), "{all}");
+}
