@@ -1357,22 +1357,33 @@ impl PolicyCtx<'_> {
 
 /// Warns about each def its package never names (W0311): a def body is
 /// checked with the types of its arguments where it is called, so an unused
-/// def is never checked. A use is the def's name as an identifier (outside
-/// strings, not after a `.`) anywhere in the package's files but at its
-/// own declaration.
+/// def is never checked. A use is the def's name as a word (not after a `.`)
+/// on any line of the package's files but comment lines, at its own
+/// declaration aside: words in strings and trailing comments count too, so
+/// a def this calls unused is unused for sure.
 fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
     let mut uses: HashMap<(&str, &str), usize> = HashMap::new();
     for (ix, f) in files {
         let Some(text) = out.sources.get(*ix as usize).map(|s| s.text.as_str()) else {
             continue;
         };
-        for (start, end) in crate::inline::idents(text) {
-            let prev = text.get(..start).and_then(|p| p.trim_end().chars().last());
-            if prev == Some('.') {
-                continue;
-            }
-            if let Some(name) = text.get(start..end) {
-                *uses.entry((f.package.name.as_str(), name)).or_default() += 1;
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let mut word_start: Option<usize> = None;
+            for (i, c) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
+                let word_char = c.is_ascii_alphanumeric() || c == '_';
+                match (word_start, word_char) {
+                    (None, true) if !c.is_ascii_digit() => word_start = Some(i),
+                    (Some(s), false) => {
+                        let before = line.get(..s).and_then(|b| b.trim_end().chars().last());
+                        if before != Some('.') {
+                            if let Some(w) = line.get(s..i) {
+                                *uses.entry((f.package.name.as_str(), w)).or_default() += 1;
+                            }
+                        }
+                        word_start = None;
+                    }
+                    _ => {}
+                }
             }
         }
     }
