@@ -433,7 +433,10 @@ impl Checker<'_> {
         }
         let key = format!(
             "{name}({})",
-            args.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            args.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         if let Some(t) = self.def_types.get(&key) {
             return t.clone();

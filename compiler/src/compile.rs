@@ -1369,7 +1369,10 @@ fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
         };
         for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
             let mut word_start: Option<usize> = None;
-            for (i, c) in line.char_indices().chain(std::iter::once((line.len(), ' '))) {
+            for (i, c) in line
+                .char_indices()
+                .chain(std::iter::once((line.len(), ' ')))
+            {
                 let word_char = c.is_ascii_alphanumeric() || c == '_';
                 match (word_start, word_char) {
                     (None, true) if !c.is_ascii_digit() => word_start = Some(i),

@@ -74,9 +74,7 @@ pub fn inline(text: &str, defs: &HashMap<String, DefBody>) -> Result<String, Inl
         return Ok(text.to_string());
     }
     let mut work = INLINE_WORK_BYTES;
-    let mut fresh = Fresh::new(
-        std::iter::once(text).chain(defs.values().map(|d| d.body.as_str())),
-    );
+    let mut fresh = Fresh::new(std::iter::once(text).chain(defs.values().map(|d| d.body.as_str())));
     let text = rename_binders(text, &mut fresh);
     let out = inline_depth(&text, defs, 0, &mut work, &mut fresh)?;
     if out.len() > MAX_INLINED_BYTES {
@@ -175,10 +173,11 @@ fn inline_depth(
             if !spend(work, renamed.len()) {
                 return Err(too_large(name, start));
             }
-            let body = inline_depth(&renamed, defs, depth + 1, work, fresh).map_err(|e| match e {
-                InlineError::TooLarge { .. } => too_large(name, start),
-                e => e,
-            })?;
+            let body =
+                inline_depth(&renamed, defs, depth + 1, work, fresh).map_err(|e| match e {
+                    InlineError::TooLarge { .. } => too_large(name, start),
+                    e => e,
+                })?;
             if !spend(work, body.len() + 2) {
                 return Err(too_large(name, start));
             }
@@ -721,10 +720,7 @@ mod hygiene {
         let mut d = HashMap::new();
         d.insert("g".into(), def(&["a"], "a == limit"));
         let out = inline("xs.exists(limit, g(limit))", &d).unwrap();
-        assert_eq!(
-            out,
-            "xs.exists(__h0_1_limit, ((__h0_1_limit) == limit))"
-        );
+        assert_eq!(out, "xs.exists(__h0_1_limit, ((__h0_1_limit) == limit))");
     }
 
     #[test]
@@ -741,7 +737,10 @@ mod hygiene {
         // Not a macro: wrong argument count, or the first argument is no name.
         let mut f = Fresh::new(std::iter::empty());
         assert_eq!(rename_binders("l.all(a, b, a)", &mut f), "l.all(a, b, a)");
-        assert_eq!(rename_binders("l.exists(1, 'h')", &mut f), "l.exists(1, 'h')");
+        assert_eq!(
+            rename_binders("l.exists(1, 'h')", &mut f),
+            "l.exists(1, 'h')"
+        );
         let out = rename_binders("l.map(v, v > 1, v * 2)", &mut f);
         assert_eq!(out, "l.map(__h0_1_v, __h0_1_v > 1, __h0_1_v * 2)");
     }
@@ -858,7 +857,11 @@ mod meaning {
             0 => L::Xs,
             1 => L::Lit((0..r.next(3)).map(|_| gen_i(r, d1, c)).collect()),
             2 => L::Map(Box::new(gen_l(r, d1, c)), r.name(), gen_i(r, d1, c)),
-            3 => L::Filter(Box::new(gen_l(r, d1, c)), r.name(), Box::new(gen_b(r, d1, c))),
+            3 => L::Filter(
+                Box::new(gen_l(r, d1, c)),
+                r.name(),
+                Box::new(gen_b(r, d1, c)),
+            ),
             _ => L::MapIf(
                 Box::new(gen_l(r, d1, c)),
                 r.name(),
@@ -911,7 +914,10 @@ mod meaning {
         GLOBALS.to_vec()
     }
     fn lookup(env: &Env, v: &str) -> i64 {
-        env.iter().rev().find(|(n, _)| *n == v).map_or(0, |(_, x)| *x)
+        env.iter()
+            .rev()
+            .find(|(n, _)| *n == v)
+            .map_or(0, |(_, x)| *x)
     }
     fn with(env: &Env, v: &'static str, x: i64) -> Env {
         let mut e = env.clone();

@@ -125,7 +125,11 @@ fn a_def_body_is_checked_with_its_argument_types() {
     assert_eq!(code, 2, "{all}");
     assert!(all.contains("p.rampart:2:"), "{all}");
     // A def result has its body's type at the call site.
-    let text = policy("def label(s) = s.name + \"!\"", "service", "label(service) > 1");
+    let text = policy(
+        "def label(s) = s.name + \"!\"",
+        "service",
+        "label(service) > 1",
+    );
     let (code, all) = check_text(&text);
     assert_eq!(code, 2, "{all}");
     assert!(all.contains("p.rampart:9:"), "{all}");
