@@ -422,6 +422,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
             });
         }
     }
+    // A def body is checked at every call: its errors, once.
+    let mut seen = HashSet::new();
+    out.diagnostics
+        .retain(|d| seen.insert((d.code, d.source, d.start, d.end, d.message.clone())));
     out
 }
 

@@ -148,3 +148,18 @@ fn an_unused_def_is_a_warning() {
     assert!(all.contains("def `unused` is never used"), "{all}");
     assert!(!all.contains("`used` is never used"), "{all}");
 }
+
+#[test]
+fn an_error_in_a_def_body_is_reported_once() {
+    let text = format!(
+        "{}policy other {{\n  title \"t\"\n  severity low\n  rationale \"r\"\n  for s in compose.services\n  deny s when is_named(s, \"web\")\n}}\n",
+        policy(
+            "def is_named(s, n) = s.imag.name == n",
+            "service",
+            "is_named(service, \"redis\") || is_named(service, \"x\")",
+        )
+    );
+    let (code, all) = check_text(&text);
+    assert_eq!(code, 2, "{all}");
+    assert_eq!(all.matches("error[E0202]").count(), 1, "{all}");
+}
