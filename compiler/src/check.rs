@@ -43,15 +43,27 @@ pub struct CheckError {
     pub message: String,
     /// Help.
     pub help: Option<String>,
+    /// Set for a problem in a def body: the file, and then `start`/`end`
+    /// are offsets in that file rather than in the expression text.
+    pub source: Option<u32>,
 }
 
-/// A def's parameters and parsed body, so a call's guard facts can be known.
+/// A def's parameters and parsed body, so a call's guard facts can be known
+/// and the body checked with the types of a call's arguments.
 #[derive(Clone, Debug)]
 pub struct DefAst {
     /// Parameter names.
     pub params: Vec<String>,
     /// The body.
     pub body: IdedExpr,
+    /// The file of the def.
+    pub source: u32,
+    /// Where the body's text starts in that file.
+    pub start: usize,
+    /// The body's text.
+    pub text: String,
+    /// The parsed body (for its nodes' offsets).
+    pub program: std::sync::Arc<cel::Program>,
 }
 
 /// What a standard function's operand must be.
@@ -348,6 +360,14 @@ pub struct Checker<'a> {
     pub used: Vec<String>,
     /// The text range of each node with everything below it (see [`Checker::run`]).
     pub extents: HashMap<u64, (usize, usize)>,
+    /// The names in scope outside every macro: what a def body sees (with
+    /// its parameters), since inlining renames the macro variables.
+    pub base_scope: HashMap<String, Binding>,
+    /// How many def bodies this checker is inside.
+    pub depth: usize,
+    /// The type of each def body checked so far, by def and argument types
+    /// (each is checked once per expression).
+    pub def_types: HashMap<String, Type>,
 }
 
 /// A node id and its inferred type.
@@ -371,6 +391,7 @@ impl Checker<'_> {
             end,
             message,
             help,
+            source: None,
         }
     }
 
@@ -393,7 +414,73 @@ impl Checker<'_> {
             end,
             message,
             help: None,
+            source: None,
         });
+    }
+
+    /// Checks the body of def `name` called with arguments of `args` types,
+    /// in the scope outside the macros plus its parameters; returns its
+    /// type. Its errors are located in the def's file; its warnings (about
+    /// optional fields) are dropped, as the call site's guards are not
+    /// followed into the body.
+    fn check_def(&mut self, name: &str, args: Vec<Type>) -> Type {
+        let asts = self.def_asts;
+        let Some(def) = asts.get(name) else {
+            return Type::Any;
+        };
+        if self.depth >= MAX_FACT_DEPTH || def.params.len() != args.len() {
+            return Type::Any;
+        }
+        let key = format!(
+            "{name}({})",
+            args.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if let Some(t) = self.def_types.get(&key) {
+            return t.clone();
+        }
+        // A def met again while its own body is checked stays `Any`.
+        self.def_types.insert(key.clone(), Type::Any);
+        let mut scope = self.base_scope.clone();
+        for (p, t) in def.params.iter().zip(args) {
+            scope.insert(p.clone(), Binding::Value(t));
+        }
+        let info = def.program.source_info();
+        let offsets = |id: u64| {
+            info.offset_for(id)
+                .map(|(s, e)| (s as usize, (e as usize).max(s as usize + 1)))
+        };
+        let mut sub = Checker {
+            schema: self.schema,
+            functions: self.functions,
+            defs: self.defs,
+            def_asts: self.def_asts,
+            scope,
+            guards: Vec::new(),
+            offsets: &offsets,
+            text: &def.text,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            used: Vec::new(),
+            extents: HashMap::new(),
+            base_scope: self.base_scope.clone(),
+            depth: self.depth + 1,
+            def_types: std::mem::take(&mut self.def_types),
+        };
+        let t = sub.run(&def.body);
+        self.def_types = std::mem::take(&mut sub.def_types);
+        for mut e in sub.errors {
+            if e.source.is_none() {
+                e.end = def.start + e.end.min(def.text.len()).max(e.start);
+                e.start += def.start;
+                e.source = Some(def.source);
+            }
+            self.errors.push(e);
+        }
+        self.def_types.insert(key, t.clone());
+        t
     }
 
     /// Checks `root`: computes node extents, then infers its type.
@@ -547,7 +634,10 @@ impl Checker<'_> {
                 }
                 None => {
                     if self.defs.contains_key(name) {
-                        return Type::Any;
+                        return match self.defs.get(name) {
+                            Some(None) => self.check_def(name, Vec::new()),
+                            _ => Type::Any,
+                        };
                     }
                     let names: Vec<String> = self
                         .scope
@@ -850,6 +940,9 @@ impl Checker<'_> {
                         None,
                     );
                     return Type::Any;
+                }
+                if target.is_none() && matches!(self.defs.get(name), Some(Some(_))) {
+                    return self.check_def(name, args.into_iter().map(|a| a.1).collect());
                 }
                 if self.defs.contains_key(name) || CEL_VARIADIC.contains(&name) {
                     return Type::Any;
@@ -1229,8 +1322,10 @@ mod tests {
             }],
             &CompileOptions::default(),
         );
+        // The prelude's `has_image` is unused in most tests (W0311).
         c.diagnostics
             .iter()
+            .filter(|d| d.code != "W0311")
             .map(|d| {
                 (
                     d.level,

@@ -306,6 +306,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                             DefAst {
                                 params: d.params.iter().map(|p| p.name.clone()).collect(),
                                 body: program.expression().clone(),
+                                source: *ix,
+                                start: d.body.span.start,
+                                text: d.body.text.clone(),
+                                program: std::sync::Arc::new(program),
                             },
                         );
                     }
@@ -314,6 +318,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
             }
         }
     }
+    unused_defs(&mut out, &files);
     evaluate_values(&mut out, &mut packages, pending, options, &engine, &env);
 
     // 3. policies and tests
@@ -417,6 +422,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
             });
         }
     }
+    // A def body is checked at every call: its errors, once.
+    let mut seen = HashSet::new();
+    out.diagnostics
+        .retain(|d| seen.insert((d.code, d.source, d.start, d.end, d.message.clone())));
     out
 }
 
@@ -1203,16 +1212,23 @@ impl PolicyCtx<'_> {
             warnings: Vec::new(),
             used: Vec::new(),
             extents: HashMap::new(),
+            base_scope: st.scope.clone(),
+            depth: 0,
+            def_types: HashMap::new(),
         };
         let ty = checker.run(program.expression());
         let facts = checker.facts(program.expression(), true);
         st.used.extend(checker.used.iter().cloned());
         let located = |e: &crate::check::CheckError, warning: bool| {
-            let (start, end) = (map(e.start), map(e.end.min(text.len())));
+            // A problem in a def body is located in the def's file.
+            let (source, start, end) = match e.source {
+                Some(source) => (source, e.start, e.end),
+                None => (self.source, map(e.start), map(e.end.min(text.len()))),
+            };
             let mut d = if warning {
-                Diagnostic::warning(e.code, self.source, start, end, e.message.clone())
+                Diagnostic::warning(e.code, source, start, end, e.message.clone())
             } else {
-                Diagnostic::error(e.code, self.source, start, end, e.message.clone())
+                Diagnostic::error(e.code, source, start, end, e.message.clone())
             };
             d.help = e.help.clone();
             d
@@ -1339,6 +1355,64 @@ impl PolicyCtx<'_> {
             Ok(out)
         } else {
             Err(diags)
+        }
+    }
+}
+
+/// Warns about each def its package never names (W0311): a def body is
+/// checked with the types of its arguments where it is called, so an unused
+/// def is never checked. A use is the def's name as a word (not after a `.`)
+/// on any line of the package's files but comment lines, at its own
+/// declaration aside: words in strings and trailing comments count too, so
+/// a def this calls unused is unused for sure.
+fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
+    let mut uses: HashMap<(&str, &str), usize> = HashMap::new();
+    for (ix, f) in files {
+        let Some(text) = out.sources.get(*ix as usize).map(|s| s.text.as_str()) else {
+            continue;
+        };
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let mut word_start: Option<usize> = None;
+            for (i, c) in line
+                .char_indices()
+                .chain(std::iter::once((line.len(), ' ')))
+            {
+                let word_char = c.is_ascii_alphanumeric() || c == '_';
+                match (word_start, word_char) {
+                    (None, true) if !c.is_ascii_digit() => word_start = Some(i),
+                    (Some(s), false) => {
+                        let before = line.get(..s).and_then(|b| b.trim_end().chars().last());
+                        if before != Some('.') {
+                            if let Some(w) = line.get(s..i) {
+                                *uses.entry((f.package.name.as_str(), w)).or_default() += 1;
+                            }
+                        }
+                        word_start = None;
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    for (ix, f) in files {
+        for item in &f.items {
+            let Item::Def(d) = item else { continue };
+            let n = uses
+                .get(&(f.package.name.as_str(), d.name.name.as_str()))
+                .copied()
+                .unwrap_or(0);
+            if n <= 1 {
+                out.diagnostics.push(
+                    Diagnostic::warning(
+                        "W0311",
+                        *ix,
+                        d.name.span.start,
+                        d.name.span.end,
+                        format!("def `{}` is never used", d.name.name),
+                    )
+                    .with_help("a def body is checked where the def is used; remove it or use it"),
+                );
+            }
         }
     }
 }

@@ -1,8 +1,18 @@
-//! Textual inlining of `def` helpers into CEL text.
+//! Textual inlining of `def` helpers into CEL text, made hygienic.
 //!
 //! CEL text is scanned token-wise (string literals skipped); an identifier
 //! not preceded by `.` that names a def is replaced by `(body)`, with the
 //! def's parameters replaced by `(argument)`.
+//!
+//! Hygiene: the only names CEL binds inside an expression are the variables
+//! of its macros (`all`, `exists`, `exists_one`/`existsOne`, `map`,
+//! `filter`), and each scopes over the macro's later arguments. Before a def
+//! body is used, and once over the expression being inlined into, every such
+//! variable is renamed (with its uses, innermost binding first) to a fresh
+//! name no source text contains ([`Fresh`]). So a macro variable of a body
+//! cannot capture a name in an argument, a macro variable at the call site
+//! cannot capture a free name of the body, and a parameter named like a macro
+//! variable is substituted only where it is free.
 
 use std::collections::HashMap;
 
@@ -56,11 +66,20 @@ const INLINE_WORK_BYTES: usize = 1024 * 1024;
 
 /// Inlines every def in `text`.
 pub fn inline(text: &str, defs: &HashMap<String, DefBody>) -> Result<String, InlineError> {
+    // No def used: the text runs as written.
+    let uses_def = idents(text)
+        .into_iter()
+        .any(|(s, e)| text.get(s..e).is_some_and(|n| defs.contains_key(n)));
+    if !uses_def {
+        return Ok(text.to_string());
+    }
     let mut work = INLINE_WORK_BYTES;
-    let out = inline_depth(text, defs, 0, &mut work)?;
+    let mut fresh = Fresh::new(std::iter::once(text).chain(defs.values().map(|d| d.body.as_str())));
+    let text = rename_binders(text, &mut fresh);
+    let out = inline_depth(&text, defs, 0, &mut work, &mut fresh)?;
     if out.len() > MAX_INLINED_BYTES {
         // The first def used is as good a culprit as any: name it.
-        let first = idents(text).into_iter().find_map(|(s, e)| {
+        let first = idents(&text).into_iter().find_map(|(s, e)| {
             let name = text.get(s..e)?;
             defs.contains_key(name).then(|| (name.to_string(), s))
         });
@@ -86,6 +105,7 @@ fn inline_depth(
     defs: &HashMap<String, DefBody>,
     depth: usize,
     work: &mut usize,
+    fresh: &mut Fresh,
 ) -> Result<String, InlineError> {
     if depth > MAX_INLINE_DEPTH {
         return Err(InlineError::TooDeep(text.chars().take(40).collect()));
@@ -130,9 +150,13 @@ fn inline_depth(
             }
             // Parameters are replaced once, never re-scanned: an argument
             // spelled like a parameter (`f(t, s)` into `def f(t, s)`) stays as is.
-            let body = substitute_params(&def.body, &def.params, &args, work)
+            let renamed = rename_binders(&def.body, fresh);
+            if !spend(work, renamed.len()) {
+                return Err(too_large(name, start));
+            }
+            let body = substitute_params(&renamed, &def.params, &args, work)
                 .ok_or_else(|| too_large(name, start))?;
-            let body = inline_depth(&body, defs, depth + 1, work).map_err(|e| match e {
+            let body = inline_depth(&body, defs, depth + 1, work, fresh).map_err(|e| match e {
                 InlineError::TooLarge { .. } => too_large(name, start),
                 e => e,
             })?;
@@ -145,10 +169,15 @@ fn inline_depth(
             last = close;
             skip_to = close;
         } else {
-            let body = inline_depth(&def.body, defs, depth + 1, work).map_err(|e| match e {
-                InlineError::TooLarge { .. } => too_large(name, start),
-                e => e,
-            })?;
+            let renamed = rename_binders(&def.body, fresh);
+            if !spend(work, renamed.len()) {
+                return Err(too_large(name, start));
+            }
+            let body =
+                inline_depth(&renamed, defs, depth + 1, work, fresh).map_err(|e| match e {
+                    InlineError::TooLarge { .. } => too_large(name, start),
+                    e => e,
+                })?;
             if !spend(work, body.len() + 2) {
                 return Err(too_large(name, start));
             }
@@ -162,8 +191,10 @@ fn inline_depth(
     Ok(out)
 }
 
-/// `body` with each identifier naming a parameter (not after a `.`) replaced by
-/// `(argument)`, in one pass; `None` when that exhausts the work budget.
+/// `body` with each identifier naming a parameter (not after a `.`, not a
+/// function name before `(`) replaced by `(argument)`, in one pass; `None`
+/// when that exhausts the work budget. The body's macro variables are
+/// already renamed ([`rename_binders`]), so every parameter name left is free.
 fn substitute_params(
     body: &str,
     params: &[String],
@@ -177,8 +208,7 @@ fn substitute_params(
         let Some(i) = params.iter().position(|p| p == name) else {
             continue;
         };
-        let prev = body.get(..start).and_then(|p| p.trim_end().chars().last());
-        if prev == Some('.') {
+        if !is_variable_use(body, start, end) {
             continue;
         }
         let Some(arg) = args.get(i) else { continue };
@@ -193,6 +223,123 @@ fn substitute_params(
     }
     out.push_str(body.get(last..).unwrap_or(""));
     Some(out)
+}
+
+/// Whether the identifier at `start..end` of `text` is a variable: not a
+/// field after `.`, not a function name before `(`.
+fn is_variable_use(text: &str, start: usize, end: usize) -> bool {
+    let prev = text.get(..start).and_then(|p| p.trim_end().chars().last());
+    let next = text.get(end..).and_then(|p| p.trim_start().chars().next());
+    prev != Some('.') && next != Some('(')
+}
+
+/// Fresh variable names: a prefix no source text contains, and a counter.
+pub struct Fresh {
+    prefix: String,
+    next: usize,
+}
+
+impl Fresh {
+    /// A prefix absent from every one of `sources` (the expression and the
+    /// def bodies: every text the inlined result is made of).
+    pub fn new<'a>(sources: impl Iterator<Item = &'a str> + Clone) -> Fresh {
+        let mut k = 0usize;
+        let prefix = loop {
+            let p = format!("__h{k}_");
+            if !sources.clone().any(|s| s.contains(&p)) {
+                break p;
+            }
+            k += 1;
+        };
+        Fresh { prefix, next: 0 }
+    }
+
+    fn name(&mut self, base: &str) -> String {
+        self.next += 1;
+        format!("{}{}_{base}", self.prefix, self.next)
+    }
+}
+
+/// The macros that bind a variable, with the argument counts for which they
+/// are macros (see the `cel` crate's standard macros).
+const BINDING_MACROS: &[(&str, &[usize])] = &[
+    ("all", &[2]),
+    ("exists", &[2]),
+    ("exists_one", &[2]),
+    ("existsOne", &[2]),
+    ("map", &[2, 3]),
+    ("filter", &[2]),
+];
+
+/// `text` with each macro variable and its uses renamed to a fresh name:
+/// for `e.exists(h, p)` the binding `h` and every variable `h` in `p` (but
+/// not in `e`, and not inside a nested macro that binds `h` again) become
+/// one fresh name. Renaming each binding to a name used nowhere else keeps
+/// what every name refers to.
+pub fn rename_binders(text: &str, fresh: &mut Fresh) -> String {
+    let toks = idents(text);
+    // (variable, scope start, scope end, fresh name); a scope is the
+    // macro's argument list, its binding included.
+    let mut scopes: Vec<(String, usize, usize, String)> = Vec::new();
+    for &(start, end) in &toks {
+        let Some(name) = text.get(start..end) else {
+            continue;
+        };
+        let Some((_, counts)) = BINDING_MACROS.iter().find(|(m, _)| *m == name) else {
+            continue;
+        };
+        let prev = text.get(..start).and_then(|p| p.trim_end().chars().last());
+        let after = text.get(end..).unwrap_or("");
+        if prev != Some('.') || !after.trim_start().starts_with('(') {
+            continue;
+        }
+        let open = end + (after.len() - after.trim_start().len());
+        let Some((args, close)) = call_args(text, open) else {
+            continue;
+        };
+        if !counts.contains(&args.len()) {
+            continue;
+        }
+        let Some(var) = args.first().map(|a| a.trim()) else {
+            continue;
+        };
+        let is_ident = var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !is_ident {
+            continue;
+        }
+        scopes.push((var.to_string(), open + 1, close, String::new()));
+    }
+    if scopes.is_empty() {
+        return text.to_string();
+    }
+    for s in &mut scopes {
+        s.3 = fresh.name(&s.0);
+    }
+    let mut out = String::with_capacity(text.len() + 16 * scopes.len());
+    let mut last = 0;
+    for (start, end) in toks {
+        let Some(name) = text.get(start..end) else {
+            continue;
+        };
+        if !is_variable_use(text, start, end) {
+            continue;
+        }
+        // The innermost scope binding this name here: scopes nest, so the
+        // one that starts last.
+        let binding = scopes
+            .iter()
+            .filter(|(v, s, e, _)| *v == name && *s <= start && end <= *e)
+            .max_by_key(|(_, s, _, _)| *s);
+        let Some((_, _, _, new)) = binding else {
+            continue;
+        };
+        out.push_str(text.get(last..start).unwrap_or(""));
+        out.push_str(new);
+        last = end;
+    }
+    out.push_str(text.get(last..).unwrap_or(""));
+    out
 }
 
 /// The longest CEL expression accepted as written, in bytes.
@@ -539,5 +686,337 @@ mod tests {
             },
         );
         assert!(matches!(inline("a", &d), Err(InlineError::TooDeep(_))));
+    }
+}
+
+#[cfg(test)]
+mod hygiene {
+    use super::*;
+
+    fn def(params: &[&str], body: &str) -> DefBody {
+        DefBody {
+            params: params.iter().map(|p| p.to_string()).collect(),
+            call: true,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn body_variables_do_not_capture_arguments() {
+        let mut d = HashMap::new();
+        d.insert("uses".into(), def(&["xs", "v"], "xs.exists(h, h == v)"));
+        // Textual substitution gave `(h.ports).exists(h, h == (h.name))`:
+        // the argument's `h` captured by the body's.
+        let out = inline("uses(h.ports, h.name)", &d).unwrap();
+        assert_eq!(out, "((h.ports).exists(__h0_1_h, __h0_1_h == (h.name)))");
+        // An argument mentioning a name the body binds.
+        d.insert("f".into(), def(&["a"], "[1, 2].exists(x, x == a)"));
+        let out = inline("f(x + 1)", &d).unwrap();
+        assert_eq!(out, "([1, 2].exists(__h0_1_x, __h0_1_x == (x + 1)))");
+    }
+
+    #[test]
+    fn caller_variables_do_not_capture_body_names() {
+        let mut d = HashMap::new();
+        d.insert("g".into(), def(&["a"], "a == limit"));
+        let out = inline("xs.exists(limit, g(limit))", &d).unwrap();
+        assert_eq!(out, "xs.exists(__h0_1_limit, ((__h0_1_limit) == limit))");
+    }
+
+    #[test]
+    fn scopes_nest_and_targets_stay_outside() {
+        let mut f = Fresh::new(std::iter::once("__h0_"));
+        let out = rename_binders(
+            "h.exists(h, h.map(h, h + 1).size() > 0 && h.f == h(1)) || h > 0",
+            &mut f,
+        );
+        assert_eq!(
+            out,
+            "h.exists(__h1_1_h, __h1_1_h.map(__h1_2_h, __h1_2_h + 1).size() > 0 && __h1_1_h.f == h(1)) || h > 0"
+        );
+        // Not a macro: wrong argument count, or the first argument is no name.
+        let mut f = Fresh::new(std::iter::empty());
+        assert_eq!(rename_binders("l.all(a, b, a)", &mut f), "l.all(a, b, a)");
+        assert_eq!(
+            rename_binders("l.exists(1, 'h')", &mut f),
+            "l.exists(1, 'h')"
+        );
+        let out = rename_binders("l.map(v, v > 1, v * 2)", &mut f);
+        assert_eq!(out, "l.map(__h0_1_v, __h0_1_v > 1, __h0_1_v * 2)");
+    }
+
+    #[test]
+    fn parameters_named_like_body_variables() {
+        let mut d = HashMap::new();
+        // The first `h` is the parameter, the others the macro's own.
+        d.insert("f".into(), def(&["h"], "h.exists(h, h > 1)"));
+        assert_eq!(
+            inline("f(h)", &d).unwrap(),
+            "((h).exists(__h0_1_h, __h0_1_h > 1))"
+        );
+    }
+}
+
+/// Inlining preserves meaning: random defs and call sites, with macro
+/// variables, parameters and globals deliberately sharing names, evaluated
+/// once inlined (by the CEL engine) and once by a reference evaluator that
+/// calls defs by value (arguments evaluated at the call site, the body
+/// evaluated with its parameters bound and the globals in scope).
+#[cfg(test)]
+mod meaning {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Every variable name: globals, parameters and macro variables alike.
+    const NAMES: &[&str] = &["h", "x", "a", "b"];
+    const GLOBALS: &[(&str, i64)] = &[("h", 1), ("x", 2), ("a", 3), ("b", 5)];
+    const XS: &[i64] = &[1, 2, 3];
+
+    #[derive(Clone, Debug)]
+    enum I {
+        Lit(i64),
+        Var(&'static str),
+        Add(Box<I>, Box<I>),
+        Size(Box<L>),
+        /// `k(x)`: the int def.
+        K(Box<I>),
+    }
+    #[derive(Clone, Debug)]
+    enum B {
+        Eq(I, I),
+        Lt(I, I),
+        And(Box<B>, Box<B>),
+        Or(Box<B>, Box<B>),
+        Not(Box<B>),
+        /// all / exists / exists_one
+        Macro(&'static str, L, &'static str, Box<B>),
+        /// `f(a, h)`: the bool def.
+        F(I, I),
+    }
+    #[derive(Clone, Debug)]
+    enum L {
+        Xs,
+        Lit(Vec<I>),
+        Map(Box<L>, &'static str, I),
+        Filter(Box<L>, &'static str, Box<B>),
+        MapIf(Box<L>, &'static str, Box<B>, I),
+    }
+
+    /// A tiny deterministic generator (proptest supplies the seed).
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+        fn name(&mut self) -> &'static str {
+            NAMES[self.next(NAMES.len() as u64) as usize]
+        }
+    }
+
+    /// Which defs an expression may call.
+    #[derive(Clone, Copy)]
+    struct Calls {
+        f: bool,
+        k: bool,
+    }
+
+    fn gen_i(r: &mut Rng, d: u32, c: Calls) -> I {
+        match if d == 0 { r.next(2) } else { r.next(5) } {
+            0 => I::Lit(r.next(4) as i64),
+            1 => I::Var(r.name()),
+            2 => I::Add(Box::new(gen_i(r, d - 1, c)), Box::new(gen_i(r, d - 1, c))),
+            3 => I::Size(Box::new(gen_l(r, d - 1, c))),
+            _ if c.k => I::K(Box::new(gen_i(r, d - 1, c))),
+            _ => I::Var(r.name()),
+        }
+    }
+
+    fn gen_b(r: &mut Rng, d: u32, c: Calls) -> B {
+        let d1 = d.saturating_sub(1);
+        match if d == 0 { r.next(2) } else { r.next(8) } {
+            0 => B::Eq(gen_i(r, d1, c), gen_i(r, d1, c)),
+            1 => B::Lt(gen_i(r, d1, c), gen_i(r, d1, c)),
+            2 => B::And(Box::new(gen_b(r, d1, c)), Box::new(gen_b(r, d1, c))),
+            3 => B::Or(Box::new(gen_b(r, d1, c)), Box::new(gen_b(r, d1, c))),
+            4 => B::Not(Box::new(gen_b(r, d1, c))),
+            5 | 6 => {
+                let m = ["all", "exists", "exists_one"][r.next(3) as usize];
+                B::Macro(m, gen_l(r, d1, c), r.name(), Box::new(gen_b(r, d1, c)))
+            }
+            _ if c.f => B::F(gen_i(r, d1, c), gen_i(r, d1, c)),
+            _ => B::Eq(gen_i(r, d1, c), I::Var(r.name())),
+        }
+    }
+
+    fn gen_l(r: &mut Rng, d: u32, c: Calls) -> L {
+        let d1 = d.saturating_sub(1);
+        match if d == 0 { 0 } else { r.next(5) } {
+            0 => L::Xs,
+            1 => L::Lit((0..r.next(3)).map(|_| gen_i(r, d1, c)).collect()),
+            2 => L::Map(Box::new(gen_l(r, d1, c)), r.name(), gen_i(r, d1, c)),
+            3 => L::Filter(
+                Box::new(gen_l(r, d1, c)),
+                r.name(),
+                Box::new(gen_b(r, d1, c)),
+            ),
+            _ => L::MapIf(
+                Box::new(gen_l(r, d1, c)),
+                r.name(),
+                Box::new(gen_b(r, d1, c)),
+                gen_i(r, d1, c),
+            ),
+        }
+    }
+
+    fn cel_i(e: &I) -> String {
+        match e {
+            I::Lit(n) => n.to_string(),
+            I::Var(v) => v.to_string(),
+            I::Add(a, b) => format!("({} + {})", cel_i(a), cel_i(b)),
+            I::Size(l) => format!("size({})", cel_l(l)),
+            I::K(a) => format!("k({})", cel_i(a)),
+        }
+    }
+    fn cel_b(e: &B) -> String {
+        match e {
+            B::Eq(a, b) => format!("({} == {})", cel_i(a), cel_i(b)),
+            B::Lt(a, b) => format!("({} < {})", cel_i(a), cel_i(b)),
+            B::And(a, b) => format!("({} && {})", cel_b(a), cel_b(b)),
+            B::Or(a, b) => format!("({} || {})", cel_b(a), cel_b(b)),
+            B::Not(a) => format!("!{}", cel_b(a)),
+            B::Macro(m, l, v, p) => format!("{}.{m}({v}, {})", cel_l(l), cel_b(p)),
+            B::F(a, b) => format!("f({}, {})", cel_i(a), cel_i(b)),
+        }
+    }
+    fn cel_l(e: &L) -> String {
+        match e {
+            L::Xs => "xs".into(),
+            L::Lit(xs) => format!("[{}]", xs.iter().map(cel_i).collect::<Vec<_>>().join(", ")),
+            L::Map(l, v, t) => format!("{}.map({v}, {})", cel_l(l), cel_i(t)),
+            L::Filter(l, v, p) => format!("{}.filter({v}, {})", cel_l(l), cel_b(p)),
+            L::MapIf(l, v, p, t) => format!("{}.map({v}, {}, {})", cel_l(l), cel_b(p), cel_i(t)),
+        }
+    }
+
+    /// The defs: `f(a, h)` (a bool that may call `k`) and `k(x)` (an int).
+    struct Defs {
+        f: B,
+        k: I,
+    }
+
+    /// Variables in scope, innermost last.
+    type Env = Vec<(&'static str, i64)>;
+
+    fn globals() -> Env {
+        GLOBALS.to_vec()
+    }
+    fn lookup(env: &Env, v: &str) -> i64 {
+        env.iter()
+            .rev()
+            .find(|(n, _)| *n == v)
+            .map_or(0, |(_, x)| *x)
+    }
+    fn with(env: &Env, v: &'static str, x: i64) -> Env {
+        let mut e = env.clone();
+        e.push((v, x));
+        e
+    }
+
+    fn ev_i(e: &I, env: &Env, d: &Defs) -> i64 {
+        match e {
+            I::Lit(n) => *n,
+            I::Var(v) => lookup(env, v),
+            I::Add(a, b) => ev_i(a, env, d) + ev_i(b, env, d),
+            I::Size(l) => ev_l(l, env, d).len() as i64,
+            I::K(a) => {
+                let arg = ev_i(a, env, d);
+                ev_i(&d.k, &with(&globals(), "x", arg), d)
+            }
+        }
+    }
+    fn ev_b(e: &B, env: &Env, d: &Defs) -> bool {
+        match e {
+            B::Eq(a, b) => ev_i(a, env, d) == ev_i(b, env, d),
+            B::Lt(a, b) => ev_i(a, env, d) < ev_i(b, env, d),
+            B::And(a, b) => ev_b(a, env, d) && ev_b(b, env, d),
+            B::Or(a, b) => ev_b(a, env, d) || ev_b(b, env, d),
+            B::Not(a) => !ev_b(a, env, d),
+            B::Macro(m, l, v, p) => {
+                let items = ev_l(l, env, d);
+                let hits = items.iter().filter(|x| ev_b(p, &with(env, v, **x), d));
+                match *m {
+                    "all" => hits.count() == items.len(),
+                    "exists" => hits.count() > 0,
+                    _ => hits.count() == 1,
+                }
+            }
+            B::F(a, h) => {
+                let (a, h) = (ev_i(a, env, d), ev_i(h, env, d));
+                ev_b(&d.f, &with(&with(&globals(), "a", a), "h", h), d)
+            }
+        }
+    }
+    fn ev_l(e: &L, env: &Env, d: &Defs) -> Vec<i64> {
+        match e {
+            L::Xs => XS.to_vec(),
+            L::Lit(xs) => xs.iter().map(|x| ev_i(x, env, d)).collect(),
+            L::Map(l, v, t) => ev_l(l, env, d)
+                .into_iter()
+                .map(|x| ev_i(t, &with(env, v, x), d))
+                .collect(),
+            L::Filter(l, v, p) => ev_l(l, env, d)
+                .into_iter()
+                .filter(|x| ev_b(p, &with(env, v, *x), d))
+                .collect(),
+            L::MapIf(l, v, p, t) => ev_l(l, env, d)
+                .into_iter()
+                .filter(|x| ev_b(p, &with(env, v, *x), d))
+                .map(|x| ev_i(t, &with(env, v, x), d))
+                .collect(),
+        }
+    }
+
+    fn run_cel(text: &str) -> Result<bool, String> {
+        let program = cel::Program::compile(text).map_err(|e| format!("{e:?}"))?;
+        let mut ctx = cel::Context::default();
+        for (n, v) in GLOBALS {
+            ctx.add_variable(*n, *v).map_err(|e| format!("{e:?}"))?;
+        }
+        ctx.add_variable("xs", XS.to_vec())
+            .map_err(|e| format!("{e:?}"))?;
+        match program.execute(&ctx) {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            other => Err(format!("{other:?}")),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn inlining_preserves_meaning(seed in 1u64..) {
+            let mut r = Rng(seed);
+            let k = gen_i(&mut r, 2, Calls { f: false, k: false });
+            let f = gen_b(&mut r, 3, Calls { f: false, k: true });
+            let site = gen_b(&mut r, 3, Calls { f: true, k: true });
+            let mut defs = HashMap::new();
+            defs.insert("f".to_string(), DefBody {
+                params: vec!["a".into(), "h".into()],
+                call: true,
+                body: cel_b(&f),
+            });
+            defs.insert("k".to_string(), DefBody {
+                params: vec!["x".into()],
+                call: true,
+                body: cel_i(&k),
+            });
+            let text = cel_b(&site);
+            let inlined = inline(&text, &defs).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let want = ev_b(&site, &globals(), &Defs { f, k });
+            let got = run_cel(&inlined).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(got, want, "site {}\ninlined {}", text, inlined);
+        }
     }
 }
