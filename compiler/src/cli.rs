@@ -451,10 +451,30 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
         return EXIT_ERROR;
     }
     let mut found = discover(&a.paths, cwd, a.no_ignore);
+    // A config of the repository can narrow what is checked; it never does so
+    // silently (a pull request could otherwise switch the gate off).
+    let mut excluded_warning = None;
     if let Some(l) = &loaded {
+        let before = found.inputs.len();
         found
             .inputs
             .retain(|i| i.explicit || l.config.includes(&l.rel(&i.display)));
+        let excluded = before - found.inputs.len();
+        if excluded > 0 {
+            excluded_warning =
+                Some(InputError {
+                    file: l.path.clone(),
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                    "{excluded} of {before} input file{} excluded by `include`/`exclude` in `{}`{}",
+                    if before == 1 { "" } else { "s" },
+                    l.path,
+                    if found.inputs.is_empty() { "; nothing is checked" } else { "" }
+                ),
+                    span: None,
+                });
+        }
     }
     let mut project = Project::on_disk(cwd, found.roots.clone());
     let fs = project.fs().clone();
@@ -500,6 +520,7 @@ fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) ->
             span: None,
         }));
     outcome.errors.sort();
+    outcome.warnings.extend(excluded_warning);
     outcome.files = inputs.len();
     let rel = |f: &str| loaded.as_ref().map_or_else(|| f.to_string(), |l| l.rel(f));
     let unused = crate::suppress::apply(

@@ -514,6 +514,16 @@ pub(crate) fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A policy or config file's text for snippets with the values of secret-like
+/// keys and URL credentials masked (such a file may be a link to a `.env` in
+/// the repository): offsets unchanged.
+fn masked_plain(text: &str) -> String {
+    use rampart_runtime::project::{mask, secret_assignments, url_credentials};
+    let mut ranges = secret_assignments(text);
+    ranges.extend(url_credentials(text));
+    mask(text, ranges)
+}
+
 /// Snippet text with each unprintable character replaced by `?` per byte, so
 /// byte offsets (and so labels) stay where they were.
 fn printable_source(s: &str) -> std::borrow::Cow<'_, str> {
@@ -570,7 +580,7 @@ fn diagnostics(sources: &[(&str, &str)], diags: &[Diagnostic]) -> String {
         .map(|(path, text)| {
             files.add(
                 printable(path).into_owned(),
-                printable_source(text).into_owned(),
+                printable_source(&masked_plain(text)).into_owned(),
             )
         })
         .collect();

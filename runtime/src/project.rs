@@ -927,6 +927,78 @@ pub fn secret_assignments(text: &str) -> Vec<std::ops::Range<usize>> {
                 out.push(start + range.start..start + range.end);
             }
         }
+        out.extend(
+            flow_assignments(body)
+                .into_iter()
+                .map(|r| start + r.start..start + r.end),
+        );
+    }
+    out
+}
+
+/// The longest value [`flow_assignments`] looks at (keeps the scan linear).
+const MAX_FLOW_VALUE: usize = 4096;
+
+/// Value ranges of secret-like keys inside a flow mapping or JSON object on
+/// one line (`{DB_PASSWORD: x, "API_TOKEN": "y"}`): after each `{` or `,`, a
+/// key (quoted or not), `:` or `=`, and a value up to the next `,` or `}` (or
+/// its closing quote).
+fn flow_assignments(line: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let bytes = line.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'{' && *b != b',' {
+            continue;
+        }
+        let Some(rest) = line.get(i + 1..) else {
+            continue;
+        };
+        let r = rest.trim_start();
+        let mut at = i + 1 + (rest.len() - r.len());
+        let quote = r.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let key_from = usize::from(quote.is_some());
+        let Some(key_part) = r.get(key_from..) else {
+            continue;
+        };
+        let key_len = key_part
+            .find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '.' | '-')))
+            .unwrap_or(key_part.len());
+        let key = key_part.get(..key_len).unwrap_or("");
+        if key.is_empty() || !is_secret_name(key) {
+            continue;
+        }
+        if let Some(q) = quote {
+            if !key_part.get(key_len..).is_some_and(|t| t.starts_with(q)) {
+                continue;
+            }
+        }
+        at += key_from + key_len + usize::from(quote.is_some());
+        let Some(tail) = line.get(at..) else {
+            continue;
+        };
+        let t = tail.trim_start();
+        if !(t.starts_with(':') || t.starts_with('=')) {
+            continue;
+        }
+        at += tail.len() - t.len() + 1;
+        let Some(tail) = line.get(at..) else {
+            continue;
+        };
+        let v = tail.trim_start();
+        at += tail.len() - v.len();
+        let window = v.get(..v.len().min(MAX_FLOW_VALUE)).unwrap_or(v);
+        let end = match window.chars().next() {
+            Some(q @ ('"' | '\'')) => window
+                .get(1..)
+                .and_then(|w| w.find(q))
+                .map_or(window.len(), |e| e + 2),
+            _ => window.find([',', '}']).unwrap_or(window.len()),
+        };
+        let value = window.get(..end).unwrap_or("").trim_end();
+        if value.is_empty() || value.trim_start_matches(['"', '\'']).starts_with('$') {
+            continue;
+        }
+        out.push(at..at + value.len());
     }
     out
 }
@@ -1068,11 +1140,7 @@ pub fn url_credentials(text: &str) -> Vec<std::ops::Range<usize>> {
     while let Some(at) = text.get(from..).and_then(|t| t.find("://")) {
         let start = from + at + 3;
         let rest = text.get(start..).unwrap_or("");
-        let authority_end = rest
-            .find(|c: char| {
-                matches!(c, '/' | '?' | '#') || c.is_whitespace() || is_url_delimiter(c)
-            })
-            .unwrap_or(rest.len());
+        let authority_end = authority_len(rest);
         from = start + authority_end;
         let authority = rest.get(..authority_end).unwrap_or("");
         let Some(userinfo_end) = authority.rfind('@') else {
@@ -1092,12 +1160,26 @@ pub fn url_credentials(text: &str) -> Vec<std::ops::Range<usize>> {
     found
 }
 
-/// Characters that end a URL written inside other text (quotes, brackets, `;`).
-fn is_url_delimiter(c: char) -> bool {
-    matches!(
-        c,
-        '"' | '\'' | '`' | '<' | '>' | '(' | ')' | '[' | ']' | '{' | '}' | ';' | ','
-    )
+/// The length of a URL's authority (`user:password@host:port`) at the start
+/// of `rest`: up to `/`, `?`, `#`, white space, a quote or an angle bracket —
+/// one escaped with a backslash (`\"` inside a quoted nginx string) does not
+/// end it. Characters legal in a userinfo (`;`, `,`, brackets, braces) do not
+/// end it either, so a password holding them is found whole.
+fn authority_len(rest: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' => escaped = true,
+            '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>' => return i,
+            c if c.is_whitespace() => return i,
+            _ => {}
+        }
+    }
+    rest.len()
 }
 
 #[cfg(test)]
@@ -1231,6 +1313,37 @@ mod tests {
         );
         let plain = "a".repeat(1000);
         assert_eq!(p.shown(&plain).chars().count(), MAX_SHOWN_VALUE_CHARS + 1);
+    }
+
+    #[test]
+    fn secrets_in_flow_mappings_and_awkward_urls_are_found() {
+        let shown = |t: &str| {
+            let mut r = secret_assignments(t);
+            r.extend(url_credentials(t));
+            mask(t, r)
+        };
+        for (text, secret) in [
+            (
+                "environment: {DB_PASSWORD: S3cretFlowParse, [",
+                "S3cretFlowParse",
+            ),
+            (
+                "{\"services\": {\"a\": {\"DB_PASSWORD\": \"S3cretJson\"}}}, }}",
+                "S3cretJson",
+            ),
+            ("{\"DB_PASSWORD\":\"S3cretBadEnvG2\"}", "S3cretBadEnvG2"),
+            ("url: postgres://user:S3cret;Semi@db/x", "Semi@"),
+            ("proxy_pass \"http://u:pa\\\"ss[1]{2}@h\";", "[1]{2}"),
+        ] {
+            let m = shown(text);
+            assert!(!m.contains(secret), "{text} → {m}");
+            assert_eq!(m.len(), text.len());
+        }
+        // References and non-secret keys stay readable.
+        assert_eq!(
+            shown("{DB_PASSWORD: ${DB_PASSWORD}, image: x}"),
+            "{DB_PASSWORD: ${DB_PASSWORD}, image: x}"
+        );
     }
 
     #[test]

@@ -501,3 +501,28 @@ fn test_fixtures_stay_under_their_policy_directory() {
     );
     assert!(all.contains("cannot read fixture"), "{all}");
 }
+
+#[test]
+fn a_config_or_policy_linked_to_a_dotenv_shows_no_secret() {
+    for (link, args) in [
+        ("rampart.yaml", &["check"][..]),
+        ("leak.rampart", &["check", "--policy", "leak.rampart"][..]),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path();
+        write(
+            root,
+            ".env",
+            b"DB_PASSWORD=S3cretFromDotenv9\nAPI_TOKEN=tok_9f8e7d6c5b4a\n",
+        );
+        std::os::unix::fs::symlink(".env", root.join(link)).unwrap();
+        let b = bounded(root, args, &[], DEADLINE);
+        assert_sane(&b, link);
+        assert_eq!(b.code, Some(2), "{link}: a parse error");
+        let all = b.all_output();
+        assert!(
+            !all.contains("S3cretFromDotenv9") && !all.contains("tok_9f8e7d6c5b4a"),
+            "{link}: {all}"
+        );
+    }
+}
