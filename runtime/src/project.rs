@@ -207,8 +207,8 @@ pub struct Project {
     nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
     /// What the nginx entries so far spliced in through includes (run budget).
     nginx_expanded: nginx::include::Size,
-    /// Bytes the Caddyfiles so far expanded to through imports (run budget).
-    caddy_expanded: usize,
+    /// What the Caddyfiles so far expanded to through imports (run budget).
+    caddy_expanded: caddyfile::RunUsed,
     /// Model nodes of the documents kept so far (run budget).
     model_nodes: usize,
     /// The run's model budget, when not [`MAX_RUN_MODEL_NODES`] (tests).
