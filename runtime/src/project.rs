@@ -249,6 +249,11 @@ impl Project {
         let Some((id, text)) = self.decode(&path, bytes) else {
             return self.sources.find(&path).unwrap_or_default();
         };
+        if self.model_refused.is_some() {
+            // Spent: not even parsed.
+            self.refuse_model(id);
+            return id;
+        }
         match kind {
             Kind::Compose => {
                 let (model, problems) = compose::parse(id, &text, &path);
@@ -296,24 +301,30 @@ impl Project {
         if self.model_refused.is_some() || nodes > limit {
             // Once spent, every later file is refused (not a smaller one that
             // would still fit: the files checked do not depend on their sizes).
-            if self.model_refused != Some(file) {
-                self.problems.push(InputProblem::error(
-                    "run-model-budget",
-                    Span::new(file, 0, 0),
-                    format!(
-                        "the run's model budget is spent ({limit} values read from the files before this one); this file was not checked"
-                    ),
-                ));
-            }
             if self.model_refused.is_none() {
                 // The file's first document may have been kept (nginx, Caddy).
                 self.documents.retain(|d| d.file != file);
             }
-            self.model_refused = Some(file);
+            self.refuse_model(file);
             return;
         }
         self.model_nodes = nodes;
         self.documents.push(Document { file, kind, root });
+    }
+
+    /// Reports (once per file) that the run's model budget is spent.
+    fn refuse_model(&mut self, file: FileId) {
+        let limit = self.model_limit.unwrap_or(MAX_RUN_MODEL_NODES);
+        if self.model_refused != Some(file) {
+            self.problems.push(InputProblem::error(
+                "run-model-budget",
+                Span::new(file, 0, 0),
+                format!(
+                    "the run's model budget is spent ({limit} values read from the files before this one); this file was not checked"
+                ),
+            ));
+        }
+        self.model_refused = Some(file);
     }
 
     /// Sets the run's model budget (tests of the mechanism with small inputs).
