@@ -22,12 +22,18 @@
 //! once), and [`execute`] reports the budget rather than whatever value the
 //! program still produced. The engine stops the rule on that document.
 //!
+//! - the operands of every other function call that can read a whole value
+//!   (`matches`, `contains`, `startsWith`, `==`, `in`, the string extension,
+//!   the runtime's own functions…) pass through [`READ`], which charges one
+//!   unit per [`BYTES_PER_UNIT`] bytes of a string and one per list item
+//!   *before* the call runs (a string under 64 bytes costs nothing, so
+//!   ordinary policies are unaffected). Calls that only look at a value's
+//!   header (`size`, `[_]`, `&&`, `||`, `!`, `?:`, arithmetic) and literal
+//!   operands are not charged; a map is read by key, not charged by size.
+//!
 //! Limits of the design: `+` is charged after it is done (its result is at
-//! most the sum of its operands), and operations that read but do not build
-//! (`in`, `contains`, `matches`, `==` over a large document value) are not
-//! charged; their cost per evaluation is bounded by the size of the values
-//! read, and their number by the units charged to the comprehensions around
-//! them.
+//! most the sum of its operands), and a read is charged by the shallow size
+//! of its operands (the items of a list, not what they hold).
 
 use std::cell::Cell;
 
@@ -104,6 +110,20 @@ fn cost(v: &dyn Val) -> u64 {
         .map_or(0, |s| u64::try_from(*s.size().inner()).unwrap_or(0))
 }
 
+/// The cost of reading a value whole: its bytes or list items (a map is
+/// read by key, and costs nothing).
+fn read_cost(v: &dyn Val) -> u64 {
+    if v.downcast_ref::<cel::common::types::CelString>().is_some()
+        || v.downcast_ref::<cel::common::types::CelBytes>().is_some()
+        || v.downcast_ref::<cel::common::types::CelList>().is_some()
+    {
+        return cost(v);
+    }
+    0
+}
+
+/// The operand of a call that reads it whole, charged by its size first.
+const READ: &str = "@rampart_read";
 /// `t.replace(a, b[, n])`, its result charged before it is built.
 const REPLACE: &str = "@rampart_replace";
 /// `list.join([sep])`, its result charged before it is built.
@@ -114,6 +134,7 @@ const DEEP: &str = "@rampart_deep";
 /// Registers the budget's functions on a root context.
 pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> {
     ctx.add_function(CHARGE, Box::new(charge_fn) as NativeFunction)?;
+    ctx.add_function(READ, Box::new(read_fn) as NativeFunction)?;
     ctx.add_function(REPLACE, Box::new(replace_fn) as NativeFunction)?;
     ctx.add_function(JOIN, Box::new(join_fn) as NativeFunction)?;
     ctx.add_function(DEEP, Box::new(deep_fn) as NativeFunction)
@@ -258,6 +279,60 @@ fn charge_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>
     }
 }
 
+fn read_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>, ExecutionError> {
+    let Some(v) = ftx.args.pop() else {
+        return Err(ExecutionError::MissingArgumentOrTarget);
+    };
+    if charge(read_cost(v.as_ref())) {
+        Ok(v)
+    } else {
+        Err(spent_error())
+    }
+}
+
+/// Calls whose operands are not read whole (or are charged otherwise):
+/// logic, indexing, `size`, arithmetic, `+` (charged by its result), and
+/// the budget's own functions.
+fn reads(call: &CallExpr) -> bool {
+    use cel::common::ast::operators as op;
+    let name = call.func_name.as_str();
+    !(name.starts_with("@rampart_")
+        || [
+            op::CONDITIONAL,
+            op::LOGICAL_AND,
+            op::LOGICAL_OR,
+            op::LOGICAL_NOT,
+            op::NOT_STRICTLY_FALSE,
+            op::INDEX,
+            op::OPT_INDEX,
+            op::OPT_SELECT,
+            op::ADD,
+            op::SUBSTRACT,
+            op::MULTIPLY,
+            op::DIVIDE,
+            op::MODULO,
+            op::NEGATE,
+            op::HAS,
+            "size",
+        ]
+        .contains(&name))
+}
+
+fn wrap_read(e: &mut Expression) {
+    if matches!(e.expr, Expr::Literal(_)) {
+        return;
+    }
+    let inner = std::mem::take(e);
+    *e = Expression {
+        id: inner.id,
+        expr: Expr::Call(CallExpr {
+            func_name: READ.to_string(),
+            target: None,
+            args: vec![inner],
+        }),
+    };
+}
+
 /// Functions whose result can be larger than their operands.
 fn builds(call: &CallExpr) -> bool {
     matches!(
@@ -292,6 +367,12 @@ fn rewrite(e: &mut Expression) {
             }
             for a in &mut call.args {
                 rewrite(a);
+            }
+            if reads(call) {
+                if let Some(t) = call.target.as_deref_mut() {
+                    wrap_read(t);
+                }
+                call.args.iter_mut().for_each(wrap_read);
             }
             match (
                 call.func_name.as_str(),
@@ -586,6 +667,35 @@ mod tests {
         let src =
             format!("'%s'.format([[1,2,3,4,5,6,7,8,9,10].map(i, '{big}'.replace('x', '{big}'))])");
         assert!(matches!(run(&src, 100_000), Err(Failure::Budget(_))));
+    }
+
+    #[test]
+    fn reads_of_large_strings_are_charged() {
+        // A megabyte matched ten thousand times: 10 GB of regex scanning
+        // while the loops themselves cost 10,100 units.
+        let l: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        let l = format!("[{}]", l.join(","));
+        let big = "ab".repeat(1 << 19);
+        for read in [
+            "s.matches('(a|b)[^ab]')",
+            "s.contains('c')",
+            "s.startsWith('c')",
+            "s.endsWith('c')",
+            "s == 'c'",
+            "s.lowerAscii() == 'c'",
+        ] {
+            let src = format!("{l}.exists(i, {l}.exists(j, ['{big}'].exists(s, {read})))");
+            let r = run(&src, MAX_EVAL_UNITS);
+            assert!(matches!(r, Err(Failure::Budget(_))), "{read}: {r:?}");
+        }
+        // `in` on a long list is charged by its items.
+        let src = format!("{l}.exists(i, {l}.exists(j, {l}.map(x, x).exists(k, 1000 in {l})))");
+        assert!(matches!(run(&src, MAX_EVAL_UNITS), Err(Failure::Budget(_))));
+        // Short strings and O(1) reads cost nothing extra.
+        let src = format!(
+            "[{l}].all(m, m.all(i, 'abc'.matches('b') && m.size() == 100 && m[i] == i && i in [i]))"
+        );
+        assert_eq!(run(&src, 500), Ok(Value::Bool(true)));
     }
 
     #[test]

@@ -25,6 +25,27 @@ pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 /// last entry ("… and N more problems in this file").
 pub const MAX_PROBLEMS_PER_FILE: usize = 100;
 
+/// Model nodes (values of the document trees) all the documents of one run
+/// may hold: each file is bounded by its own limits, and this bounds their
+/// sum (measured: about 250 bytes of peak memory per node kept, so 2 M nodes stay near 500 MB; a 10,000-instruction Dockerfile is about 500,000 nodes). Files added
+/// once it is spent are reported and not checked.
+pub const MAX_RUN_MODEL_NODES: usize = 2_000_000;
+
+/// Nodes in the tree under `node` (itself included).
+pub fn count_nodes(node: &Node) -> usize {
+    let mut n = 0usize;
+    let mut stack = vec![node];
+    while let Some(x) = stack.pop() {
+        n += 1;
+        match &x.value {
+            Value::List(items) => stack.extend(items.iter()),
+            Value::Object(fields) => stack.extend(fields.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    n
+}
+
 /// Keeps the first [`MAX_PROBLEMS_PER_FILE`] problems of each file, in order,
 /// and replaces the rest of a file's problems with one entry that counts them
 /// (an error if any of them was one).
@@ -186,8 +207,15 @@ pub struct Project {
     nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
     /// What the nginx entries so far spliced in through includes (run budget).
     nginx_expanded: nginx::include::Size,
-    /// Bytes the Caddyfiles so far expanded to through imports (run budget).
-    caddy_expanded: usize,
+    /// What the Caddyfiles so far expanded to through imports (run budget).
+    caddy_expanded: caddyfile::RunUsed,
+    /// Model nodes of the documents kept so far (run budget).
+    model_nodes: usize,
+    /// The run's model budget, when not [`MAX_RUN_MODEL_NODES`] (tests).
+    model_limit: Option<usize>,
+    /// The first file refused once the model budget was spent (a file with
+    /// two documents is reported once).
+    model_refused: Option<FileId>,
 }
 
 impl Project {
@@ -221,6 +249,11 @@ impl Project {
         let Some((id, text)) = self.decode(&path, bytes) else {
             return self.sources.find(&path).unwrap_or_default();
         };
+        if self.model_refused.is_some() {
+            // Spent: not even parsed.
+            self.refuse_model(id);
+            return id;
+        }
         match kind {
             Kind::Compose => {
                 let (model, problems) = compose::parse(id, &text, &path);
@@ -263,7 +296,41 @@ impl Project {
             self.secrets.insert(value);
         }
         self.redactor = std::sync::OnceLock::new();
+        let limit = self.model_limit.unwrap_or(MAX_RUN_MODEL_NODES);
+        let nodes = self.model_nodes.saturating_add(count_nodes(&root));
+        if self.model_refused.is_some() || nodes > limit {
+            // Once spent, every later file is refused (not a smaller one that
+            // would still fit: the files checked do not depend on their sizes).
+            if self.model_refused.is_none() {
+                // The file's first document may have been kept (nginx, Caddy).
+                self.documents.retain(|d| d.file != file);
+            }
+            self.refuse_model(file);
+            return;
+        }
+        self.model_nodes = nodes;
         self.documents.push(Document { file, kind, root });
+    }
+
+    /// Reports (once per file) that the run's model budget is spent.
+    fn refuse_model(&mut self, file: FileId) {
+        let limit = self.model_limit.unwrap_or(MAX_RUN_MODEL_NODES);
+        if self.model_refused != Some(file) {
+            self.problems.push(InputProblem::error(
+                "run-model-budget",
+                Span::new(file, 0, 0),
+                format!(
+                    "the run's model budget is spent ({limit} values read from the files before this one); this file was not checked"
+                ),
+            ));
+        }
+        self.model_refused = Some(file);
+    }
+
+    /// Sets the run's model budget (tests of the mechanism with small inputs).
+    #[doc(hidden)]
+    pub fn set_model_limit(&mut self, nodes: usize) {
+        self.model_limit = Some(nodes);
     }
 
     /// Decodes and registers a file's text, reporting size and encoding problems.
@@ -1185,6 +1252,36 @@ fn authority_len(rest: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_run_model_budget_refuses_later_files() {
+        let doc = |i: usize| format!("FROM alpine:3\nRUN echo {i}\n").into_bytes();
+        let mut one = Project::default();
+        one.add_file("a/Dockerfile", doc(0), Kind::Dockerfile);
+        let per_file = one.model_nodes;
+        assert!(per_file > 10 && one.problems.is_empty());
+        let mut p = Project::default();
+        p.set_model_limit(per_file * 3 + per_file / 2);
+        for i in 0..6 {
+            p.add_file(&format!("d{i}/Dockerfile"), doc(i), Kind::Dockerfile);
+        }
+        // A Caddyfile brings two documents (its model and its routes): one error.
+        p.add_file(
+            "c/Caddyfile",
+            b"a.example.com {\n  respond 200\n}\n".to_vec(),
+            Kind::Caddyfile,
+        );
+        assert_eq!(p.documents.len(), 3);
+        let refused: Vec<_> = p
+            .problems
+            .iter()
+            .filter(|e| e.code == "run-model-budget")
+            .map(|e| p.sources.get(e.span.file).map(|f| f.path.to_string()))
+            .collect();
+        assert_eq!(refused.len(), 4, "{:?}", p.problems);
+        assert!(p.problems[0].message.contains("model budget is spent"));
+        assert!(p.model_nodes <= per_file * 3 + per_file / 2);
+    }
 
     #[test]
     fn secrets_are_collected_and_redacted() {

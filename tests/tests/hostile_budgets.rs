@@ -167,3 +167,36 @@ fn build_tool_installs_are_checked_linearly() {
         .count();
     assert_eq!(n, 800);
 }
+
+#[test]
+fn matching_a_large_string_in_loops_spends_the_eval_budget() {
+    // A 512 KiB constant matched 10,000 times (5 GB of regex scanning) used
+    // to cost only the 10,100 loop units: reads are now charged by size.
+    let d = tempfile::tempdir().unwrap();
+    let mut pol = String::from("package evil\nconst a0 = \"ab\"\n");
+    for i in 1..19 {
+        pol.push_str(&format!("const a{i} = a{} + a{}\n", i - 1, i - 1));
+    }
+    let l: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    pol.push_str(&format!("const L = [{}]\n", l.join(",")));
+    pol.push_str(
+        "/// x\npolicy burn {\n  title \"Burn\"\n  severity low\n  rationale \"r\"\n  remediation \"r\"\n  for service in compose.services\n  deny service when L.exists(i, L.exists(j, a18.matches(\"(a|b)[^ab]\")))\n    message \"m\"\n}\n",
+    );
+    write(d.path(), "pol/evil.rampart", pol.as_bytes());
+    write(d.path(), "rampart.yaml", b"policies: [pol/]\n");
+    write(d.path(), "docker-compose.yml", CANARY);
+    let (_, out, err) = rampart(d.path(), &["check", "--format", "json"]);
+    let v = json(&out);
+    assert!(
+        v["errors"].as_array().unwrap().iter().any(|e| e["message"]
+            .as_str()
+            .unwrap()
+            .contains("evaluation budget exceeded")),
+        "no budget error: {}; stderr: {err}",
+        v["errors"]
+    );
+    // The standard policies still ran on the file.
+    assert!(findings(&v)
+        .iter()
+        .any(|(p, ..)| p == "compose.datastore-loopback-only"));
+}

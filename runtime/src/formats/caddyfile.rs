@@ -166,6 +166,8 @@ pub struct Parsed {
     pub imported_files: Vec<(FileId, std::path::PathBuf)>,
     /// Bytes of token text after import expansion.
     pub expanded_bytes: usize,
+    /// Tokens after import expansion.
+    pub expanded_tokens: usize,
 }
 
 /// Parses a Caddyfile held in memory with no file imports possible (they
@@ -177,6 +179,7 @@ pub fn parse_str(file: FileId, text: &str) -> Parsed {
         etc_caddy: None,
         files: Vec::new(),
         run_used: 0,
+        run_tokens: 0,
     };
     build(file, text, ctx)
 }
@@ -190,19 +193,27 @@ pub fn parse_file(
     root: &Path,
     source: &mut dyn FileSource,
 ) -> Parsed {
-    parse_file_within(file, path, text, root, source, &mut 0)
+    parse_file_within(file, path, text, root, source, &mut RunUsed::default())
 }
 
-/// [`parse_file`] for one Caddyfile of a run: `run_used` is the expanded
-/// bytes of the run's earlier Caddyfiles ([`parser::MAX_RUN_EXPANDED_BYTES`]
-/// bounds the sum), and grows by this one's.
+/// What the Caddyfiles of a run expanded to so far.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunUsed {
+    /// Bytes of token text ([`parser::MAX_RUN_EXPANDED_BYTES`] bounds the sum).
+    pub bytes: usize,
+    /// Tokens ([`parser::MAX_RUN_TOKENS`] bounds the sum).
+    pub tokens: usize,
+}
+
+/// [`parse_file`] for one Caddyfile of a run: `run_used` is what the run's
+/// earlier Caddyfiles expanded to, and grows by this one's.
 pub fn parse_file_within(
     file: FileId,
     path: &Path,
     text: &str,
     root: &Path,
     source: &mut dyn FileSource,
-    run_used: &mut usize,
+    run_used: &mut RunUsed,
 ) -> Parsed {
     let path = source::normalize(path);
     let ctx = ImportCtx {
@@ -210,10 +221,12 @@ pub fn parse_file_within(
         root: source::normalize(root),
         etc_caddy: path.parent().map(Path::to_path_buf),
         files: vec![(file, path)],
-        run_used: *run_used,
+        run_used: run_used.bytes,
+        run_tokens: run_used.tokens,
     };
     let parsed = build(file, text, ctx);
-    *run_used = run_used.saturating_add(parsed.expanded_bytes);
+    run_used.bytes = run_used.bytes.saturating_add(parsed.expanded_bytes);
+    run_used.tokens = run_used.tokens.saturating_add(parsed.expanded_tokens);
     parsed
 }
 
@@ -728,6 +741,7 @@ fn build(file: FileId, text: &str, ctx: ImportCtx<'_>) -> Parsed {
         model,
         problems: crate::project::cap_problems(problems),
         expanded_bytes: parsed.expanded_bytes,
+        expanded_tokens: parsed.expanded_tokens,
         imported_files: parsed
             .files
             .into_iter()

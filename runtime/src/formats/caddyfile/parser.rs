@@ -34,6 +34,10 @@ pub const MAX_EXPANDED_BYTES: usize = 16 * 1024 * 1024;
 /// Most bytes of token text all the Caddyfiles of one run may expand to
 /// (many small Caddyfiles importing one large tree).
 pub const MAX_RUN_EXPANDED_BYTES: usize = 32 * 1024 * 1024;
+/// Most tokens all the Caddyfiles of one run may expand to (many Caddyfiles
+/// importing a snippet of short lines stay under the byte budget, but each
+/// token becomes a model value).
+pub const MAX_RUN_TOKENS: usize = 1_000_000;
 
 /// A directive line and its nested block.
 #[derive(Clone, Debug)]
@@ -74,6 +78,8 @@ pub(crate) struct Parsed {
     pub files: Vec<(FileId, PathBuf)>,
     /// Bytes of token text after import expansion.
     pub expanded_bytes: usize,
+    /// Tokens after import expansion.
+    pub expanded_tokens: usize,
 }
 
 /// How file imports are resolved.
@@ -87,6 +93,8 @@ pub(crate) struct ImportCtx<'a> {
     pub files: Vec<(FileId, PathBuf)>,
     /// Bytes of token text the run's earlier Caddyfiles expanded to.
     pub run_used: usize,
+    /// Tokens the run's earlier Caddyfiles expanded to.
+    pub run_tokens: usize,
 }
 
 struct Parser<'a, 'p> {
@@ -147,6 +155,7 @@ pub(crate) fn parse(
     }
     p.out.files = p.ctx.files.clone();
     p.out.expanded_bytes = p.bytes;
+    p.out.expanded_tokens = p.toks.len();
     p.out
 }
 
@@ -709,7 +718,11 @@ impl Parser<'_, '_> {
         }
         let removed = self.toks.get(at..j).map_or(0, text_bytes);
         let bytes = (self.bytes + text_bytes(&spliced)).saturating_sub(removed);
-        if self.toks.len() - (j - at) + spliced.len() > MAX_TOKENS || self.over_bytes(bytes) {
+        let tokens = self.toks.len() - (j - at) + spliced.len();
+        if tokens > MAX_TOKENS
+            || tokens.saturating_add(self.ctx.run_tokens) > MAX_RUN_TOKENS
+            || self.over_bytes(bytes)
+        {
             self.limit(line_span);
             self.toks.drain(at..j);
             return;
@@ -732,7 +745,7 @@ impl Parser<'_, '_> {
                 "caddy-import-limit",
                 line_span,
                 format!(
-                    "imports expand to more than {MAX_TOKENS} tokens or {} MiB ({} MiB for all Caddyfiles of the run); this import and any later one over the limit are not expanded",
+                    "imports expand to more than {MAX_TOKENS} tokens or {} MiB ({MAX_RUN_TOKENS} tokens or {} MiB for all Caddyfiles of the run); this import and any later one over the limit are not expanded",
                     MAX_EXPANDED_BYTES >> 20,
                     MAX_RUN_EXPANDED_BYTES >> 20
                 ),

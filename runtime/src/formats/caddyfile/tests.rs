@@ -761,7 +761,7 @@ fn the_run_budget_counts_earlier_caddyfiles() {
     let mut m = MemSource::new();
     m.insert("/r/big", FileId(1), "header X-Big \"0123456789\"\n");
     let src = "example.com {\n\timport big\n}\n";
-    let parse = |m: &mut MemSource, used: &mut usize| {
+    let parse = |m: &mut MemSource, used: &mut RunUsed| {
         parse_file_within(
             FileId(0),
             Path::new("/r/Caddyfile"),
@@ -771,17 +771,31 @@ fn the_run_budget_counts_earlier_caddyfiles() {
             used,
         )
     };
-    let mut used = 0;
+    let limits = |p: &Parsed| {
+        p.problems
+            .iter()
+            .filter(|x| x.code == "caddy-import-limit")
+            .map(|x| x.message.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut used = RunUsed::default();
     let p = parse(&mut m, &mut used);
     assert!(errors(&p).is_empty(), "{:?}", p.problems);
-    assert!(used > 0 && used == p.expanded_bytes);
-    let mut used = parser::MAX_RUN_EXPANDED_BYTES - 20;
-    let p = parse(&mut m, &mut used);
-    let limits: Vec<_> = p
-        .problems
-        .iter()
-        .filter(|x| x.code == "caddy-import-limit")
-        .collect();
-    assert_eq!(limits.len(), 1, "{:?}", p.problems);
-    assert!(limits[0].message.contains("all Caddyfiles of the run"));
+    assert!(used.bytes > 0 && used.bytes == p.expanded_bytes);
+    assert!(used.tokens > 0 && used.tokens == p.expanded_tokens);
+    // Bytes of the run almost spent.
+    let mut used = RunUsed {
+        bytes: parser::MAX_RUN_EXPANDED_BYTES - 20,
+        tokens: 0,
+    };
+    let l = limits(&parse(&mut m, &mut used));
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert!(l[0].contains("all Caddyfiles of the run"));
+    // Tokens of the run almost spent (short tokens, few bytes).
+    let mut used = RunUsed {
+        bytes: 0,
+        tokens: parser::MAX_RUN_TOKENS - 5,
+    };
+    let l = limits(&parse(&mut m, &mut used));
+    assert_eq!(l.len(), 1, "{l:?}");
 }
