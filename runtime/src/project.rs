@@ -26,10 +26,18 @@ pub const MAX_INPUT_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_PROBLEMS_PER_FILE: usize = 100;
 
 /// Model nodes (values of the document trees) all the documents of one run
-/// may hold: each file is bounded by its own limits, and this bounds their
-/// sum (measured: about 250 bytes of peak memory per node kept, so 2 M nodes stay near 500 MB; a 10,000-instruction Dockerfile is about 500,000 nodes). Files added
-/// once it is spent are reported and not checked.
-pub const MAX_RUN_MODEL_NODES: usize = 2_000_000;
+/// may hold before [`MODEL_NODES_PER_INPUT_BYTE`] adds to it: each file is
+/// bounded by its own limits, and this bounds their sum (measured: about 250
+/// bytes of peak memory per node kept; a 10,000-instruction Dockerfile of
+/// `RUN a&&b` lines is about 500,000 nodes). Files added once it is spent are
+/// reported and not checked.
+pub const MAX_RUN_MODEL_NODES: usize = 1_000_000;
+
+/// The run's model budget grows by this many nodes per byte of input read:
+/// real files make about 0.4 nodes per byte (10,000 files of the benchmark
+/// set: 9.4 MB, about 4 M nodes), so a large monorepo is never refused, while
+/// inputs written to multiply the model (5 nodes per byte and more) are.
+pub const MODEL_NODES_PER_INPUT_BYTE: usize = 1;
 
 /// Nodes in the tree under `node` (itself included).
 pub fn count_nodes(node: &Node) -> usize {
@@ -211,6 +219,8 @@ pub struct Project {
     caddy_expanded: caddyfile::RunUsed,
     /// Model nodes of the documents kept so far (run budget).
     model_nodes: usize,
+    /// Bytes of input files read (the model budget grows with them).
+    input_bytes: usize,
     /// The run's model budget, when not [`MAX_RUN_MODEL_NODES`] (tests).
     model_limit: Option<usize>,
     /// The first file refused once the model budget was spent (a file with
@@ -296,7 +306,7 @@ impl Project {
             self.secrets.insert(value);
         }
         self.redactor = std::sync::OnceLock::new();
-        let limit = self.model_limit.unwrap_or(MAX_RUN_MODEL_NODES);
+        let limit = self.model_budget();
         let nodes = self.model_nodes.saturating_add(count_nodes(&root));
         if self.model_refused.is_some() || nodes > limit {
             // Once spent, every later file is refused (not a smaller one that
@@ -312,9 +322,19 @@ impl Project {
         self.documents.push(Document { file, kind, root });
     }
 
+    /// The run's model budget: [`MAX_RUN_MODEL_NODES`] plus
+    /// [`MODEL_NODES_PER_INPUT_BYTE`] per byte of input read so far.
+    fn model_budget(&self) -> usize {
+        match self.model_limit {
+            Some(fixed) => fixed,
+            None => MAX_RUN_MODEL_NODES
+                .saturating_add(self.input_bytes.saturating_mul(MODEL_NODES_PER_INPUT_BYTE)),
+        }
+    }
+
     /// Reports (once per file) that the run's model budget is spent.
     fn refuse_model(&mut self, file: FileId) {
-        let limit = self.model_limit.unwrap_or(MAX_RUN_MODEL_NODES);
+        let limit = self.model_budget();
         if self.model_refused != Some(file) {
             self.problems.push(InputProblem::error(
                 "run-model-budget",
@@ -327,7 +347,8 @@ impl Project {
         self.model_refused = Some(file);
     }
 
-    /// Sets the run's model budget (tests of the mechanism with small inputs).
+    /// Sets the run's model budget to a fixed number of nodes (tests of the
+    /// mechanism with small inputs).
     #[doc(hidden)]
     pub fn set_model_limit(&mut self, nodes: usize) {
         self.model_limit = Some(nodes);
@@ -338,6 +359,9 @@ impl Project {
         // Already read as an include or import: one file, one id, the same text.
         if let Some(id) = self.sources.find(path) {
             return self.sources.get(id).map(|f| (id, f.text.to_string()));
+        }
+        if bytes.len() <= MAX_INPUT_BYTES {
+            self.input_bytes = self.input_bytes.saturating_add(bytes.len());
         }
         if bytes.len() > MAX_INPUT_BYTES {
             let id = self.sources.add(path, "");
