@@ -18,7 +18,6 @@ use crate::discover::{discover, display_path, kind_by_name};
 use crate::report::{self, Finding, InputError, Outcome};
 
 mod fmt;
-mod settings;
 
 /// Exit code: nothing at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;
@@ -336,7 +335,7 @@ fn compile_configured(
 }
 
 /// The `policies:` paths of the config, as written (for messages).
-fn extra_shown(loaded: &Option<settings::Loaded>) -> Vec<String> {
+fn extra_shown(loaded: &Option<crate::config::load::Loaded>) -> Vec<String> {
     loaded
         .as_ref()
         .map(|l| l.config.policies.iter().map(|p| p.value.clone()).collect())
@@ -388,7 +387,8 @@ fn selected(p: &CompiledPolicy, profile: ProfileArg) -> bool {
 
 fn check(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     let today = crate::config::Date::today_utc();
-    let Ok(loaded) = settings::load(a.config.as_deref(), &a.paths, cwd, today, err) else {
+    let Ok(loaded) = crate::config::load::load(a.config.as_deref(), &a.paths, cwd, today, err)
+    else {
         return EXIT_ERROR;
     };
     // Every problem of the config is reported in one run, after compiling

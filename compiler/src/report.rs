@@ -1,5 +1,7 @@
 //! Reporters: one result model, rendered as text (codespan) or JSON.
 
+pub mod suppress;
+
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
 use std::collections::HashMap;
 

@@ -11,7 +11,7 @@ use crate::report::{self, InputError};
 use rampart_runtime::fs::{Confined, FsError};
 
 /// A config file that was read.
-pub(super) struct Loaded {
+pub struct Loaded {
     /// Its settings.
     pub config: Config,
     /// Display path.
@@ -172,7 +172,7 @@ fn scan_root(paths: &[PathBuf], cwd: &Path) -> PathBuf {
 /// scan root when there is one. Its problems (expired waivers included) are
 /// kept for the caller to report with the rest; `Err` (printed) when the file
 /// cannot be read.
-pub(super) fn load(
+pub fn load(
     explicit: Option<&Path>,
     paths: &[PathBuf],
     cwd: &Path,
