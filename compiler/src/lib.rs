@@ -4,14 +4,15 @@
 //! checking against the runtime schemas, lowering) → `rampart_runtime`
 //! engine over the discovered inputs → reporters. Only [`cli`] prints or exits.
 
-pub mod ci_formats;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod discover;
 pub mod policy;
+pub mod render;
 pub mod report;
 pub mod schema_doc;
+pub mod session;
 
 // The stages of policy compilation keep their short paths (`crate::compile`…).
 pub use policy::{check, compile, inline, template};

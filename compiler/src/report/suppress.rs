@@ -121,6 +121,7 @@ pub fn apply(
                 column: loc.as_ref().map_or(0, |l| l.column),
                 message,
                 span: Some(span),
+                code: String::new(),
             };
             if s.ids.is_empty() {
                 outcome
