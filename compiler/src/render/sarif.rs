@@ -1,11 +1,137 @@
-//! The SARIF 2.1.0 renderer, for code scanning.
+//! The SARIF 2.1.0 renderer, for code scanning: typed serde structs of the
+//! parts of the format rampart writes (fields in alphabetical order, as the
+//! output has always listed them).
 
 use std::collections::HashMap;
 
-use serde_json::json;
+use serde::Serialize;
 
 use crate::compile::Severity;
-use crate::report::Report;
+use crate::report::{InputError, Report, Rule};
+
+/// The SARIF schema the output follows.
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: Vec<Run<'a>>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    invocations: Vec<Invocation<'a>>,
+    results: Vec<SarifResult<'a>>,
+    tool: Tool<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification<'a>>,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<Vec<Location<'a>>>,
+    message: Message<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: Vec<Location<'a>>,
+    message: Message<'a>,
+    rule_id: &'a str,
+    rule_index: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    physical_location: PhysicalLocation<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation<'a> {
+    artifact_location: ArtifactLocation<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation<'a> {
+    uri: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<usize>,
+    start_column: usize,
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    information_uri: &'static str,
+    name: &'static str,
+    rules: Vec<ReportingDescriptor<'a>>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportingDescriptor<'a> {
+    default_configuration: Configuration,
+    full_description: Message<'a>,
+    help: Help<'a>,
+    id: &'a str,
+    name: &'a str,
+    properties: Properties<'a>,
+    short_description: Message<'a>,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Help<'a> {
+    markdown: String,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    precision: &'static str,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    sources: &'a [String],
+    tags: Vec<&'a str>,
+}
 
 fn sarif_level(s: Severity) -> &'static str {
     match s {
@@ -26,95 +152,106 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
+fn rule(r: &Rule) -> ReportingDescriptor<'_> {
+    ReportingDescriptor {
+        default_configuration: Configuration {
+            level: sarif_level(r.severity),
+        },
+        full_description: Message { text: &r.rationale },
+        help: Help {
+            markdown: format!("```\n{}\n```", r.remediation),
+            text: &r.remediation,
+        },
+        id: &r.id,
+        name: &r.id,
+        properties: Properties {
+            precision: "high",
+            security_severity: security_severity(r.severity),
+            sources: &r.sources,
+            tags: r
+                .tags
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::once("security"))
+                .collect(),
+        },
+        short_description: Message { text: &r.title },
+    }
+}
+
+fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> {
+    let locations = (!e.file.is_empty()).then(|| {
+        vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri: &e.file },
+                region: (e.line > 0).then(|| Region {
+                    end_column: None,
+                    end_line: None,
+                    start_column: e.column.max(1),
+                    start_line: e.line,
+                }),
+            },
+        }]
+    });
+    Notification {
+        level,
+        locations,
+        message: Message { text: &e.message },
+    }
+}
+
 /// SARIF 2.1.0: one run, a rule per policy run, a result per finding, input
 /// errors as tool execution notifications.
 pub fn render(report: &Report) -> String {
-    let policies = &report.rules;
-    let rules: Vec<_> = policies
-        .iter()
-        .map(|p| {
-            json!({
-                "id": p.id,
-                "name": p.id,
-                "shortDescription": { "text": p.title },
-                "fullDescription": { "text": p.rationale },
-                "help": { "text": p.remediation, "markdown": format!("```\n{}\n```", p.remediation) },
-                "defaultConfiguration": { "level": sarif_level(p.severity) },
-                "properties": {
-                    "tags": p.tags.iter().cloned().chain(std::iter::once("security".to_string())).collect::<Vec<_>>(),
-                    "precision": "high",
-                    "security-severity": security_severity(p.severity),
-                    "sources": p.sources,
-                },
-            })
-        })
-        .collect();
     // Rule indexes by id: one lookup per finding (linear in the findings).
     let mut index_of: HashMap<&str, usize> = HashMap::new();
-    for (i, p) in policies.iter().enumerate() {
-        index_of.entry(p.id.as_str()).or_insert(i);
+    for (i, r) in report.rules.iter().enumerate() {
+        index_of.entry(r.id.as_str()).or_insert(i);
     }
-    let results: Vec<_> = report
+    let results = report
         .findings
         .iter()
-        .map(|f| {
-            let index = index_of.get(f.policy.as_str());
-            json!({
-                "ruleId": f.policy,
-                "ruleIndex": index,
-                "level": sarif_level(f.severity),
-                "message": { "text": f.message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.file },
-                        "region": {
-                            "startLine": f.line, "startColumn": f.column,
-                            "endLine": f.end_line, "endColumn": f.end_column,
-                        },
-                    },
-                }],
-            })
+        .map(|f| SarifResult {
+            level: sarif_level(f.severity),
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri: &f.file },
+                    region: Some(Region {
+                        end_column: Some(f.end_column),
+                        end_line: Some(f.end_line),
+                        start_column: f.column,
+                        start_line: f.line,
+                    }),
+                },
+            }],
+            message: Message { text: &f.message },
+            rule_id: &f.policy,
+            rule_index: index_of.get(f.policy.as_str()).copied(),
         })
         .collect();
-    let notifications: Vec<_> = report
+    let notifications = report
         .errors
         .iter()
-        .map(|e| {
-            let mut n = json!({ "level": "error", "message": { "text": e.message } });
-            if !e.file.is_empty() {
-                let mut physical = json!({ "artifactLocation": { "uri": e.file } });
-                if let (true, Some(p)) = (e.line > 0, physical.as_object_mut()) {
-                    p.insert(
-                        "region".into(),
-                        json!({ "startLine": e.line, "startColumn": e.column.max(1) }),
-                    );
-                }
-                if let Some(obj) = n.as_object_mut() {
-                    obj.insert(
-                        "locations".into(),
-                        json!([{ "physicalLocation": physical }]),
-                    );
-                }
-            }
-            n
-        })
+        .map(|e| notification("error", e))
         .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "rampart",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/rampart",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
+    let log = Log {
+        schema: SCHEMA,
+        runs: vec![Run {
+            invocations: vec![Invocation {
+                execution_successful: report.errors.is_empty(),
+                tool_execution_notifications: notifications,
             }],
-            "results": results,
+            results,
+            tool: Tool {
+                driver: Driver {
+                    information_uri: "https://example.invalid/rampart",
+                    name: "rampart",
+                    rules: report.rules.iter().map(rule).collect(),
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            },
         }],
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+        version: "2.1.0",
+    };
+    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
 }
