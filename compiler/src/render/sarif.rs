@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::Level;
 use crate::compile::Severity;
 use crate::report::{InputError, Report, Rule};
 
@@ -133,11 +134,12 @@ struct Properties<'a> {
     tags: Vec<&'a str>,
 }
 
+/// The SARIF level of a severity ([`super::level`], as in every format).
 fn sarif_level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Info => "note",
+    match super::level(s) {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
     }
 }
 
