@@ -15,7 +15,8 @@ fn gh_prop(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-/// GitHub Actions workflow commands: an annotation per finding and error.
+/// GitHub Actions workflow commands: an annotation per finding, error and
+/// warning (the config's included).
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for e in &report.errors {
@@ -25,6 +26,15 @@ pub fn render(report: &Report) -> String {
             e.line.max(1),
             e.column.max(1),
             gh_data(&e.message)
+        ));
+    }
+    for w in report.warnings.iter().chain(&report.config_warnings) {
+        out.push_str(&format!(
+            "::warning file={},line={},col={},title=rampart::{}\n",
+            gh_prop(&w.file),
+            w.line.max(1),
+            w.column.max(1),
+            gh_data(&w.message)
         ));
     }
     for f in &report.findings {

@@ -202,8 +202,8 @@ fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> 
     }
 }
 
-/// SARIF 2.1.0: one run, a rule per policy run, a result per finding, input
-/// errors as tool execution notifications.
+/// SARIF 2.1.0: one run, a rule per policy run, a result per finding, errors
+/// and warnings (the config's included) as tool execution notifications.
 pub fn render(report: &Report) -> String {
     // Rule indexes by id: one lookup per finding (linear in the findings).
     let mut index_of: HashMap<&str, usize> = HashMap::new();
@@ -235,6 +235,13 @@ pub fn render(report: &Report) -> String {
         .errors
         .iter()
         .map(|e| notification("error", e))
+        .chain(
+            report
+                .warnings
+                .iter()
+                .chain(&report.config_warnings)
+                .map(|w| notification("warning", w)),
+        )
         .collect();
     let log = Log {
         schema: SCHEMA,
