@@ -10,6 +10,7 @@ pub mod sarif;
 pub mod text;
 
 use crate::compile::Severity;
+use crate::report::WaivedBy;
 
 /// How loudly a finding is shown, whatever the format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,5 +55,19 @@ pub fn render(report: &crate::report::Report, format: Format) -> String {
         Format::Sarif => sarif::render(report),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report),
+    }
+}
+
+/// What hid a waived finding, in one line (`waived by rampart.yaml (owner
+/// alice, expires 2025-12-31): reason`).
+pub fn waived_by(by: &WaivedBy) -> String {
+    match by {
+        WaivedBy::Config {
+            reason,
+            owner,
+            expires,
+        } => format!("waived by rampart.yaml (owner {owner}, expires {expires}): {reason}"),
+        WaivedBy::Inline { reason: Some(r) } => format!("waived by `rampart:ignore`: {r}"),
+        WaivedBy::Inline { reason: None } => "waived by `rampart:ignore` (no reason)".to_string(),
     }
 }

@@ -22,7 +22,8 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// JUnit XML: a test suite per policy run, a failing test case per finding
-/// (a passing case when the policy found nothing); input errors in a
+/// (a passing case when the policy found nothing); waived findings as
+/// skipped cases of a `rampart.waived` suite; input errors in a
 /// `rampart.errors` suite.
 pub fn render(report: &Report) -> String {
     let policies = &report.rules;
@@ -61,6 +62,25 @@ pub fn render(report: &Report) -> String {
                 sev = f.severity.as_str(),
                 msg = xml_escape(&f.message),
                 title = xml_escape(&f.title),
+            ));
+        }
+        suites.push_str("  </testsuite>\n");
+    }
+    if !report.waived.is_empty() {
+        let n = report.waived.len();
+        total += n;
+        suites.push_str(&format!(
+            "  <testsuite name=\"rampart.waived\" tests=\"{n}\" failures=\"0\" errors=\"0\" skipped=\"{n}\">\n"
+        ));
+        for w in &report.waived {
+            let f = &w.finding;
+            suites.push_str(&format!(
+                "    <testcase classname=\"{id}\" name=\"{file}:{line}:{col}\" file=\"{file}\" line=\"{line}\">\n      <skipped message=\"{why}\"/>\n    </testcase>\n",
+                id = xml_escape(&f.policy),
+                file = xml_escape(&f.file),
+                line = f.line,
+                col = f.column,
+                why = xml_escape(&super::waived_by(&w.by)),
             ));
         }
         suites.push_str("  </testsuite>\n");

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::Level;
 use crate::compile::Severity;
-use crate::report::{InputError, Report, Rule};
+use crate::report::{Finding, InputError, Report, Rule, WaivedBy};
 
 /// The SARIF schema the output follows.
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -51,6 +51,18 @@ struct SarifResult<'a> {
     message: Message<'a>,
     rule_id: &'a str,
     rule_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<Vec<Suppression>>,
+}
+
+/// Why a result is not shown as open: a waiver (`external`) or a
+/// `rampart:ignore` comment (`inSource`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Suppression {
+    justification: String,
+    kind: &'static str,
+    status: &'static str,
 }
 
 #[derive(Serialize)]
@@ -202,34 +214,51 @@ fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> 
     }
 }
 
-/// SARIF 2.1.0: one run, a rule per policy run, a result per finding, errors
+/// SARIF 2.1.0: one run, a rule per policy run, a result per finding (waived
+/// ones with a suppression), errors
 /// and warnings (the config's included) as tool execution notifications.
-pub fn render(report: &Report) -> String {
+pub fn render<'a>(report: &'a Report) -> String {
     // Rule indexes by id: one lookup per finding (linear in the findings).
     let mut index_of: HashMap<&str, usize> = HashMap::new();
     for (i, r) in report.rules.iter().enumerate() {
         index_of.entry(r.id.as_str()).or_insert(i);
     }
+    let result = |f: &'a Finding, suppressions: Option<Vec<Suppression>>| SarifResult {
+        level: sarif_level(f.severity),
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri: &f.file },
+                region: Some(Region {
+                    end_column: Some(f.end_column),
+                    end_line: Some(f.end_line),
+                    start_column: f.column,
+                    start_line: f.line,
+                }),
+            },
+        }],
+        message: Message { text: &f.message },
+        rule_id: &f.policy,
+        rule_index: index_of.get(f.policy.as_str()).copied(),
+        suppressions,
+    };
+    // Waived findings are results too, marked suppressed (code scanning
+    // shows them as dismissed, with the justification).
     let results = report
         .findings
         .iter()
-        .map(|f| SarifResult {
-            level: sarif_level(f.severity),
-            locations: vec![Location {
-                physical_location: PhysicalLocation {
-                    artifact_location: ArtifactLocation { uri: &f.file },
-                    region: Some(Region {
-                        end_column: Some(f.end_column),
-                        end_line: Some(f.end_line),
-                        start_column: f.column,
-                        start_line: f.line,
-                    }),
-                },
-            }],
-            message: Message { text: &f.message },
-            rule_id: &f.policy,
-            rule_index: index_of.get(f.policy.as_str()).copied(),
-        })
+        .map(|f| result(f, None))
+        .chain(report.waived.iter().map(|w| {
+            let kind = match w.by {
+                WaivedBy::Config { .. } => "external",
+                WaivedBy::Inline { .. } => "inSource",
+            };
+            let s = Suppression {
+                justification: super::waived_by(&w.by),
+                kind,
+                status: "accepted",
+            };
+            result(&w.finding, Some(vec![s]))
+        }))
         .collect();
     let notifications = report
         .errors
