@@ -2,7 +2,13 @@
 
 use serde_json::json;
 
-use crate::report::{Finding, Report, WaivedBy};
+use crate::report::{Finding, InputError, Report, WaivedBy};
+
+/// A problem: its location, message and code (`null` when it has none).
+fn problem(e: &InputError) -> serde_json::Value {
+    let code = (!e.code.is_empty()).then_some(e.code.as_str());
+    json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message, "code": code})
+}
 
 /// Renders the report as the stable JSON contract (DESIGN.md § CLI).
 pub fn render(report: &Report) -> String {
@@ -11,6 +17,7 @@ pub fn render(report: &Report) -> String {
             "policy": f.policy, "severity": f.severity.as_str(), "title": f.title,
             "message": f.message, "file": f.file, "line": f.line, "column": f.column,
             "end_line": f.end_line, "end_column": f.end_column,
+            "fingerprint": f.fingerprint,
         })
     };
     let findings: Vec<_> = report.findings.iter().map(finding).collect();
@@ -33,16 +40,12 @@ pub fn render(report: &Report) -> String {
             v
         })
         .collect();
-    let errors: Vec<_> = report
-        .errors
-        .iter()
-        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
-        .collect();
+    let errors: Vec<_> = report.errors.iter().map(problem).collect();
     let warnings: Vec<_> = report
         .warnings
         .iter()
         .chain(&report.config_warnings)
-        .map(|e| json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message}))
+        .map(problem)
         .collect();
     let doc = json!({
         "version": 1,

@@ -93,11 +93,12 @@ pub fn render(report: &Report) -> String {
         ));
         for e in &report.errors {
             suites.push_str(&format!(
-                "    <testcase classname=\"rampart.errors\" name=\"{file}:{line}\">\n      <error message=\"{msg}\">{file}:{line}:{col}: {msg}</error>\n    </testcase>\n",
+                "    <testcase classname=\"rampart.errors\" name=\"{file}:{line}\">\n      <error type=\"{code}\" message=\"{msg}\">{file}:{line}:{col}: {msg}</error>\n    </testcase>\n",
                 file = xml_escape(&e.file),
                 line = e.line,
                 col = e.column,
                 msg = xml_escape(&e.message),
+                code = xml_escape(&e.code),
             ));
         }
         suites.push_str("  </testsuite>\n");

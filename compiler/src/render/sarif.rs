@@ -37,10 +37,25 @@ struct Invocation<'a> {
 
 #[derive(Serialize)]
 struct Notification<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    descriptor: Option<DescriptorReference<'a>>,
     level: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     locations: Option<Vec<Location<'a>>>,
     message: Message<'a>,
+}
+
+/// The code of a notification.
+#[derive(Serialize)]
+struct DescriptorReference<'a> {
+    id: &'a str,
+}
+
+/// A result's fingerprint ([`crate::report::fingerprint`]).
+#[derive(Serialize)]
+struct PartialFingerprints<'a> {
+    #[serde(rename = "rampart/v1")]
+    rampart_v1: &'a str,
 }
 
 #[derive(Serialize)]
@@ -49,6 +64,7 @@ struct SarifResult<'a> {
     level: &'static str,
     locations: Vec<Location<'a>>,
     message: Message<'a>,
+    partial_fingerprints: PartialFingerprints<'a>,
     rule_id: &'a str,
     rule_index: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,6 +224,7 @@ fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> 
         }]
     });
     Notification {
+        descriptor: (!e.code.is_empty()).then_some(DescriptorReference { id: &e.code }),
         level,
         locations,
         message: Message { text: &e.message },
@@ -237,6 +254,9 @@ pub fn render<'a>(report: &'a Report) -> String {
             },
         }],
         message: Message { text: &f.message },
+        partial_fingerprints: PartialFingerprints {
+            rampart_v1: &f.fingerprint,
+        },
         rule_id: &f.policy,
         rule_index: index_of.get(f.policy.as_str()).copied(),
         suppressions,

@@ -33,7 +33,7 @@ pub fn render(report: &Report) -> String {
     let config = Config::default();
     let mut out = String::new();
     for e in &report.errors {
-        let mut d = CsDiagnostic::error().with_message(&e.message);
+        let mut d = with_code(CsDiagnostic::error().with_message(&e.message), e);
         let shown = e.span.and_then(|s| snippet(s, e.column));
         match &shown {
             Some((sn, range)) => d = with_snippet(d, sn, range.clone()),
@@ -45,7 +45,7 @@ pub fn render(report: &Report) -> String {
         );
     }
     for w in &report.warnings {
-        let mut d = CsDiagnostic::warning().with_message(&w.message);
+        let mut d = with_code(CsDiagnostic::warning().with_message(&w.message), w);
         let shown = w.span.and_then(|s| snippet(s, w.column));
         match &shown {
             Some((sn, range)) => d = with_snippet(d, sn, range.clone()),
@@ -332,6 +332,15 @@ fn emit(config: &Config, sn: Option<&Snippet>, d: &CsDiagnostic<()>) -> Option<S
             };
             emit_into_string(config, &empty, d).ok()
         }
+    }
+}
+
+/// `d` with the problem's code, when it has one.
+fn with_code(d: CsDiagnostic<()>, e: &InputError) -> CsDiagnostic<()> {
+    if e.code.is_empty() {
+        d
+    } else {
+        d.with_code(&e.code)
     }
 }
 
