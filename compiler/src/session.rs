@@ -13,7 +13,7 @@ use rampart_runtime::project::Project;
 use crate::compile::{compile, CompileOptions, Compiled, CompiledPolicy, Profile};
 use crate::config::load::{load, Loaded};
 use crate::diagnostics::Level;
-use crate::discover::discover;
+use crate::discover::{discover, Discovered};
 use crate::policy::sources::{load_policy_sources, stdlib_sources};
 use crate::report::{Finding, InputError, Outcome, Report, Rule};
 
@@ -178,53 +178,8 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     let Ok(loaded) = load(a.config.as_deref(), &a.paths, cwd, today, err) else {
         return None;
     };
-    // Every problem of the config is reported in one run, after compiling
-    // (ids and params are checked against the policies).
-    let mut problems = Vec::new();
-    let mut extra = None;
-    let mut options = CompileOptions::default();
-    if let Some(l) = &loaded {
-        problems.extend(l.problems.iter().cloned());
-        let (paths, missing) = l.policy_paths();
-        extra = Some((paths, &l.policy_fs));
-        problems.extend(missing);
-        options.params = l.config.param_values();
-    }
-    let compiled = compile_configured(&a.policies, cwd, extra, &options, err);
-    let owned_ids: Vec<String> = compiled
-        .iter()
-        .flat_map(|c| c.policies.iter().map(|p| p.id.clone()))
-        .collect();
-    let ids: Vec<&str> = owned_ids.iter().map(String::as_str).collect();
-    if let (Some(l), Some(c)) = (&loaded, &compiled) {
-        problems.extend(l.param_problems(&c.param_errors));
-        problems.extend(l.config.check_ids(&ids));
-    }
-    let config_failed = loaded.as_ref().is_some_and(|l| l.report(&problems, err));
-    let compiled = compiled.filter(|_| !config_failed)?;
-    let profile = a.profile.unwrap_or(
-        match loaded.as_ref().and_then(|l| l.config.profile.as_ref()) {
-            Some(p) if p.value == crate::config::ConfigProfile::Strict => Profile::Strict,
-            _ => Profile::Recommended,
-        },
-    );
-    let chosen: Vec<CompiledPolicy> = compiled
-        .policies
-        .iter()
-        .filter(|p| {
-            let by_profile = selected(p, profile);
-            loaded
-                .as_ref()
-                .map_or(by_profile, |l| l.config.selects(&p.id, by_profile))
-        })
-        .map(|p| {
-            let mut p = p.clone();
-            if let Some(s) = loaded.as_ref().and_then(|l| l.config.severity_of(&p.id)) {
-                p.severity = s;
-            }
-            p
-        })
-        .collect();
+    let compiled = compile_with_config(a, cwd, loaded.as_ref(), err)?;
+    let chosen = select(&compiled, a.profile, loaded.as_ref());
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
     if policies.is_empty() {
         // Checking with no policy passes whatever the input: a silent pass.
@@ -241,6 +196,91 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
             .inputs
             .retain(|i| i.explicit || l.config.includes(&l.rel(&i.display)));
     }
+    let (project, read_errors) = read_inputs(&found, cwd);
+    let mut outcome = evaluate(&project, &policies, &compiled);
+    outcome.errors.extend(read_errors);
+    outcome
+        .errors
+        .extend(found.errors.into_iter().map(|w| InputError {
+            file: w.path,
+            line: 0,
+            column: 0,
+            message: w.message,
+            span: None,
+            code: "input-unreadable".into(),
+        }));
+    outcome.errors.sort();
+    outcome.files = found.inputs.len();
+    let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
+    hide_accepted(&mut outcome, &project, loaded.as_ref(), &ids, err);
+    outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();
+    outcome.skipped = found.notes.iter().map(|n| project.redact(n)).collect();
+    outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
+    outcome.keep_sources(&project);
+    crate::report::fingerprint::assign(&mut outcome);
+    Some(outcome)
+}
+
+/// Compiles the policies with the config's params and `policies:`, then
+/// reports every problem of the config in one go (ids and params are checked
+/// against the policies). `None` when the policies or the config have errors.
+fn compile_with_config(
+    a: &CheckRequest,
+    cwd: &Path,
+    loaded: Option<&Loaded>,
+    err: &mut dyn Write,
+) -> Option<Compiled> {
+    let mut problems = Vec::new();
+    let mut extra = None;
+    let mut options = CompileOptions::default();
+    if let Some(l) = loaded {
+        problems.extend(l.problems.iter().cloned());
+        let (paths, missing) = l.policy_paths();
+        extra = Some((paths, &l.policy_fs));
+        problems.extend(missing);
+        options.params = l.config.param_values();
+    }
+    let compiled = compile_configured(&a.policies, cwd, extra, &options, err);
+    if let (Some(l), Some(c)) = (loaded, &compiled) {
+        let ids: Vec<&str> = c.policies.iter().map(|p| p.id.as_str()).collect();
+        problems.extend(l.param_problems(&c.param_errors));
+        problems.extend(l.config.check_ids(&ids));
+    }
+    let config_failed = loaded.is_some_and(|l| l.report(&problems, err));
+    compiled.filter(|_| !config_failed)
+}
+
+/// The policies that run: chosen by the profile (the request's, else the
+/// config's) and the config's `enable`/`disable`, with its severity overrides.
+fn select(
+    compiled: &Compiled,
+    profile: Option<Profile>,
+    loaded: Option<&Loaded>,
+) -> Vec<CompiledPolicy> {
+    let profile = profile.unwrap_or(match loaded.and_then(|l| l.config.profile.as_ref()) {
+        Some(p) if p.value == crate::config::ConfigProfile::Strict => Profile::Strict,
+        _ => Profile::Recommended,
+    });
+    compiled
+        .policies
+        .iter()
+        .filter(|p| {
+            let by_profile = selected(p, profile);
+            loaded.map_or(by_profile, |l| l.config.selects(&p.id, by_profile))
+        })
+        .map(|p| {
+            let mut p = p.clone();
+            if let Some(s) = loaded.and_then(|l| l.config.severity_of(&p.id)) {
+                p.severity = s;
+            }
+            p
+        })
+        .collect()
+}
+
+/// Reads the discovered inputs into a linked project; a file that cannot be
+/// read is an error naming it.
+fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>) {
     let mut project = Project::on_disk(cwd, found.roots.clone());
     let fs = project.fs().clone();
     let mut read_errors = Vec::new();
@@ -272,42 +312,25 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         }
     }
     project.link();
-    let inputs = found.inputs;
-    let walk_errors = found.errors;
-    let discovered_notes = found.notes;
-    let mut outcome = evaluate(&project, &policies, &compiled);
-    outcome.errors.extend(read_errors);
-    outcome
-        .errors
-        .extend(walk_errors.into_iter().map(|w| InputError {
-            file: w.path,
-            line: 0,
-            column: 0,
-            message: w.message,
-            span: None,
-            code: "input-unreadable".into(),
-        }));
-    outcome.errors.sort();
-    outcome.files = inputs.len();
-    let rel = |f: &str| loaded.as_ref().map_or_else(|| f.to_string(), |l| l.rel(f));
-    let unused = crate::suppress::apply(
-        &mut outcome,
-        &project,
-        loaded.as_ref().map(|l| &l.config),
-        &rel,
-        &ids,
-    );
+    (project, read_errors)
+}
+
+/// Hides suppressed and waived findings ([`crate::suppress`]); the config's
+/// waivers that hid nothing are printed on `err` and kept as warnings.
+fn hide_accepted(
+    outcome: &mut Report,
+    project: &Project,
+    loaded: Option<&Loaded>,
+    ids: &[&str],
+    err: &mut dyn Write,
+) {
+    let rel = |f: &str| loaded.map_or_else(|| f.to_string(), |l| l.rel(f));
+    let unused = crate::suppress::apply(outcome, project, loaded.map(|l| &l.config), &rel, ids);
     outcome.waived.sort();
-    if let Some(l) = &loaded {
+    if let Some(l) = loaded {
         l.report(&unused, err);
         outcome.config_warnings = unused.iter().map(|p| l.as_input_warning(p)).collect();
     }
-    outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();
-    outcome.skipped = discovered_notes.iter().map(|n| project.redact(n)).collect();
-    outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
-    outcome.keep_sources(&project);
-    crate::report::fingerprint::assign(&mut outcome);
-    Some(outcome)
 }
 
 /// Evaluates policies on a project, producing the located outcome.
