@@ -2,19 +2,15 @@
 
 use std::path::{Path, PathBuf};
 
-/// `../shared/corpus` beside the repository (relative to this crate), when
-/// present; corpus tests skip without it.
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let found = ["../../shared/corpus", "../shared/corpus"]
-        .into_iter()
-        .map(|rel| dir.join(rel))
-        .find(|p| p.is_dir())
-        .map(|p| p.canonicalize().unwrap_or(p));
-    if found.is_none() {
-        eprintln!("corpus not found; skipping");
-    }
-    found
+/// The one locator of `../shared`, shared with the tests crate.
+#[path = "../../tests/src/shared_dir.rs"]
+mod shared_dir;
+
+/// `../shared/corpus` beside the repository, for the test `test`; without
+/// it, a visible skip line and `None` (or a failure when
+/// `RAMPART_REQUIRE_SHARED=1`, see `tests/src/shared_dir.rs`).
+pub(crate) fn corpus(test: &str) -> Option<PathBuf> {
+    shared_dir::shared_or_skip(test).map(|s| s.join("corpus"))
 }
 
 /// Every file below `dir`, in sorted order.

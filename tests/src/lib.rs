@@ -3,13 +3,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-/// `../shared` beside the repository, when present (it is on CI and on
-/// developer machines; the corpus and seed tests skip without it).
-pub fn shared() -> Option<PathBuf> {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let p = here.join("..").join("..").join("shared");
-    p.is_dir().then_some(p)
-}
+mod shared_dir;
+
+pub use shared_dir::{shared, shared_or_skip, REQUIRE_SHARED_VAR, SHARED_DIR_VAR};
 
 /// Runs the CLI in-process in `cwd`, on a thread with the binary's stack
 /// size (64 MiB); returns (exit code, stdout, stderr).

@@ -7,12 +7,11 @@ use rampart::compile::{compile, CompileOptions, CompiledPolicy};
 use rampart::policy::sources::stdlib_sources;
 use rampart::session::evaluate;
 use rampart_runtime::project::{Kind, Project};
-use rampart_tests::shared;
+use rampart_tests::shared_or_skip;
 
 #[test]
 fn real_corpus_every_format() {
-    let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared not found");
+    let Some(shared) = shared_or_skip("real_corpus_every_format") else {
         return;
     };
     let compiled = compile(stdlib_sources(), &CompileOptions::default());

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
-use rampart_tests::{findings, json, rampart, shared};
+use rampart_tests::{findings, json, rampart, shared_or_skip};
 
 const POLICY: &str = "nginx.add-header-inheritance";
 
@@ -63,8 +63,7 @@ fn check_fixture(path: &Path) -> (usize, usize) {
 
 #[test]
 fn gixy_add_header_redefinition_parity() {
-    let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared not found");
+    let Some(shared) = shared_or_skip("gixy_add_header_redefinition_parity") else {
         return;
     };
     let dir = shared.join("corpus/peers/gixy/add_header_redefinition");

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rampart_tests::{json, rampart, shared};
+use rampart_tests::{json, rampart, shared_or_skip};
 
 /// KICS query folder → (our policy, a phrase our message must contain for the
 /// finding to count as the same issue — for policies that cover several KICS queries).
@@ -88,8 +88,7 @@ fn expected_lines(dir: &std::path::Path, file: &str) -> BTreeSet<u64> {
 
 #[test]
 fn kics_dockerfile_parity() {
-    let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared not found");
+    let Some(shared) = shared_or_skip("kics_dockerfile_parity") else {
         return;
     };
     let root = shared.join("corpus/peers/kics/dockerfile");

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use rampart_tests::{findings, json, rampart, shared};
+use rampart_tests::{findings, json, rampart, shared_or_skip};
 
 /// KICS query folder → (our policy, a word our message must contain for the
 /// finding to count as the same issue — for policies that cover several KICS queries).
@@ -96,8 +96,7 @@ const KNOWN: &[&str] = &[
 
 #[test]
 fn kics_compose_parity() {
-    let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared not found");
+    let Some(shared) = shared_or_skip("kics_compose_parity") else {
         return;
     };
     let root = shared.join("corpus/peers/kics/dockerCompose");

@@ -5,7 +5,8 @@
 //! paths in the output are relative and stable.
 //!
 //! Redaction (post-processing in [`snap`], not insta filters): the temporary
-//! directory's path becomes `[TMP]` and the crate version `[VERSION]`. The
+//! directory's path becomes `[TMP]` and the crate version (SARIF's
+//! `tool.driver.version`) `[VERSION]`. The
 //! outputs hold no dates of their own (the waivers' `expires` are fixed) and
 //! no durations.
 //!
@@ -68,10 +69,12 @@ fn redact(text: &str, dir: &Path) -> String {
     for p in [canonical.as_path(), dir] {
         text = text.replace(&*p.to_string_lossy(), "[TMP]");
     }
-    text.replace(
-        &format!("rampart {}", env!("CARGO_PKG_VERSION")),
-        "rampart [VERSION]",
-    )
+    let version = env!("CARGO_PKG_VERSION");
+    text.replace(&format!("rampart {version}"), "rampart [VERSION]")
+        .replace(
+            &format!("\"version\": \"{version}\""),
+            "\"version\": \"[VERSION]\"",
+        )
 }
 
 fn check_every_format(fixture_name: &str, extra: &[&str]) {
@@ -87,7 +90,8 @@ fn check_every_format(fixture_name: &str, extra: &[&str]) {
 }
 
 /// Findings in every input format, a waiver that hides one and one that
-/// matches nothing, `rampart:ignore` in compose and nginx, a warning (a
+/// matches nothing, `rampart:ignore` in compose and nginx (and one without a
+/// reason in the Dockerfile: a warning that still suppresses), a warning (a
 /// missing `env_file`) and an input error (broken YAML).
 #[test]
 fn check_mixed() {

@@ -96,8 +96,7 @@ fn stdlib_is_formatted() {
 /// exists with its exact id, severity and profile.
 #[test]
 fn stdlib_md_rows_exist() {
-    let Some(shared) = rampart_tests::shared() else {
-        eprintln!("skipped: ../shared not found");
+    let Some(shared) = rampart_tests::shared_or_skip("stdlib_md_rows_exist") else {
         return;
     };
     let md = std::fs::read_to_string(shared.join("STDLIB.md")).unwrap();

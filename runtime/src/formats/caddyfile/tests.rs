@@ -470,7 +470,9 @@ const ORACLE_EXCEPTIONS: &[(&str, &str)] = &[(
 
 #[test]
 fn oracle_caddy_adapt_fixtures() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("caddyfile::oracle_caddy_adapt_fixtures") else {
+        return;
+    };
     let repo = c.join("repos/caddyserver__caddy");
     let mut files: Vec<PathBuf> = std::fs::read_dir(c.join("peers/caddy_adapt"))
         .unwrap()
@@ -547,7 +549,9 @@ fn oracle_caddy_adapt_fixtures() {
 
 #[test]
 fn corpus_real_and_repos() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("caddyfile::corpus_real_and_repos") else {
+        return;
+    };
     let mut files = Vec::new();
     walk(&c.join("real/caddy"), &mut files);
     for repo in [

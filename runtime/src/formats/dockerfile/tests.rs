@@ -453,8 +453,7 @@ proptest! {
 
 #[test]
 fn corpus_dockerfiles_parse() {
-    let Some(root) = corpus() else {
-        eprintln!("corpus not found: skipped");
+    let Some(root) = corpus("dockerfile::corpus_dockerfiles_parse") else {
         return;
     };
     let mut files = Vec::new();

@@ -236,8 +236,7 @@ proptest! {
 
 #[test]
 fn corpus_env_files_parse() {
-    let Some(root) = corpus() else {
-        eprintln!("corpus not found: skipped");
+    let Some(root) = corpus("dotenv::corpus_env_files_parse") else {
         return;
     };
     let mut files = Vec::new();

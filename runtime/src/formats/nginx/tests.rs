@@ -196,7 +196,9 @@ fn gixy_positive(l: &Loaded) -> usize {
 /// every `_fp` fixture none.
 #[test]
 fn gixy_add_header_redefinition_parity() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("nginx::gixy_add_header_redefinition_parity") else {
+        return;
+    };
     let dir = c.join("peers/gixy/add_header_redefinition");
     let mut checked = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
@@ -418,7 +420,9 @@ proptest::proptest! {
 /// validates against the schema.
 #[test]
 fn corpus_real_nginx() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("nginx::corpus_real_nginx") else {
+        return;
+    };
     let dir = c.join("real/nginx");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -496,7 +500,9 @@ fn rel(repo: &Path, p: &Path) -> String {
 
 #[test]
 fn corpus_repo_h5bp() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("nginx::corpus_repo_h5bp") else {
+        return;
+    };
     let repo = c.join("repos/h5bp__server-configs-nginx");
     let loaded = load_repo(&repo);
     let names: Vec<String> = loaded.iter().map(|(e, _)| rel(&repo, e)).collect();
@@ -564,7 +570,9 @@ fn corpus_repo_h5bp() {
 
 #[test]
 fn corpus_repo_swag_and_sentry() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("nginx::corpus_repo_swag_and_sentry") else {
+        return;
+    };
     let repo = c.join("repos/linuxserver__docker-swag");
     let loaded = load_repo(&repo);
     for (e, l) in &loaded {
@@ -628,7 +636,9 @@ fn corpus_repo_swag_and_sentry() {
 /// Every repo tree of the corpus: entries load, models validate, spans hold.
 #[test]
 fn corpus_all_repos() {
-    let Some(c) = corpus() else { return };
+    let Some(c) = corpus("nginx::corpus_all_repos") else {
+        return;
+    };
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(c.join("repos"))
         .unwrap()
         .map(|e| e.unwrap().path())
