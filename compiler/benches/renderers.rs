@@ -12,13 +12,14 @@
 use std::time::Instant;
 
 use rampart::compile::{compile, CompileOptions, CompiledPolicy};
-use rampart::report::{Finding, InputError, Outcome};
+use rampart::render::{self, Format};
+use rampart::report::{Finding, InputError, Report, Rule};
 use rampart_runtime::model::Span;
 use rampart_runtime::project::{Kind, Project};
 
 /// A project with one compose file of `services` services (each with a
 /// secret) and the findings of `n` hits spread over them.
-fn outcome(n: usize, policies: &[&CompiledPolicy]) -> (Outcome, Project) {
+fn outcome(n: usize, policies: &[&CompiledPolicy]) -> Report {
     let services = n / 8 + 1;
     let mut text = String::from("services:\n");
     for i in 0..services {
@@ -52,6 +53,7 @@ fn outcome(n: usize, policies: &[&CompiledPolicy]) -> (Outcome, Project) {
             message: format!("finding {i} of `{}`", p.id),
             remediation: p.remediation.clone(),
             span,
+            fingerprint: String::new(),
         });
     }
     findings.sort();
@@ -62,16 +64,20 @@ fn outcome(n: usize, policies: &[&CompiledPolicy]) -> (Outcome, Project) {
             column: 1,
             message: format!("error {i}"),
             span: Some(Span::new(file, 0, 8)),
+            code: String::new(),
         })
         .collect();
-    let outcome = Outcome {
+    let mut report = Report {
         files: 1,
         policies: policies.len(),
+        rules: policies.iter().map(|p| Rule::of(p)).collect(),
         findings,
         errors,
-        ..Outcome::default()
+        ..Report::default()
     };
-    (outcome, project)
+    report.keep_sources(&project);
+    rampart::report::fingerprint::assign(&mut report);
+    report
 }
 
 /// One renderer, bound to its inputs.
@@ -93,26 +99,23 @@ fn main() {
     } else {
         sizes
     };
-    let compiled = compile(rampart::cli::stdlib_sources(), &CompileOptions::default());
+    let compiled = compile(
+        rampart::policy::sources::stdlib_sources(),
+        &CompileOptions::default(),
+    );
     let policies: Vec<&CompiledPolicy> = compiled.policies.iter().collect();
     println!("{} policies", policies.len());
     for n in sizes {
-        let (outcome, project) = outcome(n, &policies);
+        let report = outcome(n, &policies);
         let formats: [(&str, Render); 5] = [
+            ("text", Box::new(|| render::render(&report, Format::Text))),
+            ("json", Box::new(|| render::render(&report, Format::Json))),
+            ("sarif", Box::new(|| render::render(&report, Format::Sarif))),
+            ("junit", Box::new(|| render::render(&report, Format::Junit))),
             (
-                "text",
-                Box::new(|| rampart::report::text(&outcome, &project)),
+                "github",
+                Box::new(|| render::render(&report, Format::Github)),
             ),
-            ("json", Box::new(|| rampart::report::json(&outcome))),
-            (
-                "sarif",
-                Box::new(|| rampart::ci_formats::sarif(&outcome, &policies)),
-            ),
-            (
-                "junit",
-                Box::new(|| rampart::ci_formats::junit(&outcome, &policies)),
-            ),
-            ("github", Box::new(|| rampart::ci_formats::github(&outcome))),
         ];
         for (name, render) in formats {
             let (out, ms) = time(render);

@@ -18,6 +18,8 @@ use rampart_runtime::model::FileId;
 use crate::compile::Severity;
 use crate::diagnostics::{did_you_mean, Diagnostic, Level};
 
+pub mod load;
+
 /// The file name looked for at the scan root.
 pub const CONFIG_FILE: &str = "rampart.yaml";
 

@@ -3,8 +3,9 @@
 //! (every profile) or yields located errors; none panics, and no policy fails
 //! at run time on real input.
 
-use rampart::cli::{evaluate, stdlib_sources};
 use rampart::compile::{compile, CompileOptions, CompiledPolicy};
+use rampart::policy::sources::stdlib_sources;
+use rampart::session::evaluate;
 use rampart_runtime::project::{Kind, Project};
 use rampart_tests::shared_or_skip;
 

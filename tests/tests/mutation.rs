@@ -15,8 +15,9 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rampart::cli::{evaluate, stdlib_sources};
 use rampart::compile::{compile, CompileOptions, Compiled, CompiledPolicy};
+use rampart::policy::sources::stdlib_sources;
+use rampart::session::evaluate;
 use rampart_runtime::project::{Kind, Project};
 use rampart_tests::shared_or_skip;
 

@@ -1,8 +1,9 @@
 //! Catalog meta-tests: the stdlib compiles without a diagnostic, every policy
 //! has metadata and passing deny/allow cases, and every STDLIB.md id exists.
 
-use rampart::cli::{run_tests, stdlib_sources};
 use rampart::compile::{compile, CompileOptions, Profile};
+use rampart::policy::sources::stdlib_sources;
+use rampart::policy::testing::run_tests;
 
 #[test]
 fn stdlib_compiles_cleanly() {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::compile::syntax_diagnostic;
 use crate::discover::display_path;
-use crate::report;
+use crate::render::diagnostics::file_diagnostics;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 
@@ -92,7 +92,7 @@ pub(super) fn run(
             Ok(t) => t,
             Err(e) => {
                 let d = syntax_diagnostic(0, &e);
-                let _ = err.write_all(report::file_diagnostics(&shown, &text, &[d]).as_bytes());
+                let _ = err.write_all(file_diagnostics(&shown, &text, &[d]).as_bytes());
                 errors += 1;
                 continue;
             }

@@ -115,32 +115,38 @@ pub fn apply(
         for s in &sups {
             let span = Span::new(id, s.start, s.end);
             let loc = project.sources.location(span);
-            let warn = |message: String| InputError {
+            let warn = |code: &str, message: String| InputError {
                 file: f.path.clone(),
                 line: loc.as_ref().map_or(s.line, |l| l.line),
                 column: loc.as_ref().map_or(0, |l| l.column),
                 message,
                 span: Some(span),
+                code: code.to_string(),
             };
             if s.ids.is_empty() {
-                outcome
-                    .warnings
-                    .push(warn(format!("`{MARKER}` names no policy")));
+                outcome.warnings.push(warn(
+                    "ignore-no-policy",
+                    format!("`{MARKER}` names no policy"),
+                ));
             }
             for pid in &s.ids {
                 if !policy_ids.contains(&pid.as_str()) {
                     let hint = did_you_mean(pid, policy_ids.iter().copied())
                         .map(|d| format!("; did you mean `{d}`?"))
                         .unwrap_or_default();
-                    outcome.warnings.push(warn(format!(
-                        "`{MARKER}` names unknown policy `{pid}`{hint}"
-                    )));
+                    outcome.warnings.push(warn(
+                        "ignore-unknown-policy",
+                        format!("`{MARKER}` names unknown policy `{pid}`{hint}"),
+                    ));
                 }
             }
             if s.reason.is_none() {
-                outcome.warnings.push(warn(format!(
-                    "`{MARKER}` without a reason; write `{MARKER} <policy-id> -- <reason>`"
-                )));
+                outcome.warnings.push(warn(
+                    "ignore-no-reason",
+                    format!(
+                        "`{MARKER}` without a reason; write `{MARKER} <policy-id> -- <reason>`"
+                    ),
+                ));
             }
         }
         by_file.insert(id, (sups, f.text.lines().collect()));

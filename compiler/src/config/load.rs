@@ -7,11 +7,12 @@ use crate::compile::ParamError;
 use crate::config::{self, Config, ConfigError, ConfigProblem, Date, CONFIG_FILE};
 use crate::diagnostics::Level;
 use crate::discover::display_path;
-use crate::report::{self, InputError};
+use crate::render::diagnostics::file_diagnostics;
+use crate::report::InputError;
 use rampart_runtime::fs::{Confined, FsError};
 
 /// A config file that was read.
-pub(super) struct Loaded {
+pub struct Loaded {
     /// Its settings.
     pub config: Config,
     /// Display path.
@@ -44,7 +45,7 @@ impl Loaded {
     /// Problems rendered with snippets of the config file.
     pub fn render(&self, problems: &[ConfigProblem]) -> String {
         let diags: Vec<_> = problems.iter().map(|p| p.to_diagnostic(0)).collect();
-        report::file_diagnostics(&self.path, &self.text, &diags)
+        file_diagnostics(&self.path, &self.text, &diags)
     }
 
     /// A config problem as a located warning for the JSON report.
@@ -58,6 +59,7 @@ impl Loaded {
             column,
             message: p.message(),
             span: None,
+            code: p.code().to_string(),
         }
     }
 
@@ -172,7 +174,8 @@ fn scan_root(paths: &[PathBuf], cwd: &Path) -> PathBuf {
 /// scan root when there is one. Its problems (expired waivers included) are
 /// kept for the caller to report with the rest; `Err` (printed) when the file
 /// cannot be read.
-pub(super) fn load(
+#[allow(clippy::result_unit_err)]
+pub fn load(
     explicit: Option<&Path>,
     paths: &[PathBuf],
     cwd: &Path,

@@ -1,0 +1,315 @@
+//! The SARIF 2.1.0 renderer, for code scanning: typed serde structs of the
+//! parts of the format rampart writes (fields in alphabetical order, as the
+//! output has always listed them).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::Level;
+use crate::compile::Severity;
+use crate::report::{Finding, InputError, Report, Rule, WaivedBy};
+
+/// The SARIF schema the output follows.
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: Vec<Run<'a>>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    invocations: Vec<Invocation<'a>>,
+    results: Vec<SarifResult<'a>>,
+    tool: Tool<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation<'a> {
+    execution_successful: bool,
+    tool_execution_notifications: Vec<Notification<'a>>,
+}
+
+#[derive(Serialize)]
+struct Notification<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    descriptor: Option<DescriptorReference<'a>>,
+    level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<Vec<Location<'a>>>,
+    message: Message<'a>,
+}
+
+/// The code of a notification.
+#[derive(Serialize)]
+struct DescriptorReference<'a> {
+    id: &'a str,
+}
+
+/// A result's fingerprint ([`crate::report::fingerprint`]).
+#[derive(Serialize)]
+struct PartialFingerprints<'a> {
+    #[serde(rename = "rampart/v1")]
+    rampart_v1: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: Vec<Location<'a>>,
+    message: Message<'a>,
+    partial_fingerprints: PartialFingerprints<'a>,
+    rule_id: &'a str,
+    rule_index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressions: Option<Vec<Suppression>>,
+}
+
+/// Why a result is not shown as open: a waiver (`external`) or a
+/// `rampart:ignore` comment (`inSource`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Suppression {
+    justification: String,
+    kind: &'static str,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Location<'a> {
+    physical_location: PhysicalLocation<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation<'a> {
+    artifact_location: ArtifactLocation<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation<'a> {
+    uri: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<usize>,
+    start_column: usize,
+    start_line: usize,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    driver: Driver<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Driver<'a> {
+    information_uri: &'static str,
+    name: &'static str,
+    rules: Vec<ReportingDescriptor<'a>>,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportingDescriptor<'a> {
+    default_configuration: Configuration,
+    full_description: Message<'a>,
+    help: Help<'a>,
+    id: &'a str,
+    name: &'a str,
+    properties: Properties<'a>,
+    short_description: Message<'a>,
+}
+
+#[derive(Serialize)]
+struct Configuration {
+    level: &'static str,
+}
+
+#[derive(Serialize)]
+struct Help<'a> {
+    markdown: String,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    precision: &'static str,
+    #[serde(rename = "security-severity")]
+    security_severity: &'static str,
+    sources: &'a [String],
+    tags: Vec<&'a str>,
+}
+
+/// The SARIF level of a severity ([`super::level`], as in every format).
+fn sarif_level(s: Severity) -> &'static str {
+    match super::level(s) {
+        Level::Error => "error",
+        Level::Warning => "warning",
+        Level::Note => "note",
+    }
+}
+
+/// GitHub code scanning's `security-severity` (CVSS-like, 0–10).
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+fn rule(r: &Rule) -> ReportingDescriptor<'_> {
+    ReportingDescriptor {
+        default_configuration: Configuration {
+            level: sarif_level(r.severity),
+        },
+        full_description: Message { text: &r.rationale },
+        help: Help {
+            markdown: format!("```\n{}\n```", r.remediation),
+            text: &r.remediation,
+        },
+        id: &r.id,
+        name: &r.id,
+        properties: Properties {
+            precision: "high",
+            security_severity: security_severity(r.severity),
+            sources: &r.sources,
+            tags: r
+                .tags
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::once("security"))
+                .collect(),
+        },
+        short_description: Message { text: &r.title },
+    }
+}
+
+fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> {
+    let locations = (!e.file.is_empty()).then(|| {
+        vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri: &e.file },
+                region: (e.line > 0).then(|| Region {
+                    end_column: None,
+                    end_line: None,
+                    start_column: e.column.max(1),
+                    start_line: e.line,
+                }),
+            },
+        }]
+    });
+    Notification {
+        descriptor: (!e.code.is_empty()).then_some(DescriptorReference { id: &e.code }),
+        level,
+        locations,
+        message: Message { text: &e.message },
+    }
+}
+
+/// SARIF 2.1.0: one run, a rule per policy run, a result per finding (waived
+/// ones with a suppression), errors
+/// and warnings (the config's included) as tool execution notifications.
+pub fn render<'a>(report: &'a Report) -> String {
+    // Rule indexes by id: one lookup per finding (linear in the findings).
+    let mut index_of: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in report.rules.iter().enumerate() {
+        index_of.entry(r.id.as_str()).or_insert(i);
+    }
+    let result = |f: &'a Finding, suppressions: Option<Vec<Suppression>>| SarifResult {
+        level: sarif_level(f.severity),
+        locations: vec![Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation { uri: &f.file },
+                region: Some(Region {
+                    end_column: Some(f.end_column),
+                    end_line: Some(f.end_line),
+                    start_column: f.column,
+                    start_line: f.line,
+                }),
+            },
+        }],
+        message: Message { text: &f.message },
+        partial_fingerprints: PartialFingerprints {
+            rampart_v1: &f.fingerprint,
+        },
+        rule_id: &f.policy,
+        rule_index: index_of.get(f.policy.as_str()).copied(),
+        suppressions,
+    };
+    // Waived findings are results too, marked suppressed (code scanning
+    // shows them as dismissed, with the justification).
+    let results = report
+        .findings
+        .iter()
+        .map(|f| result(f, None))
+        .chain(report.waived.iter().map(|w| {
+            let kind = match w.by {
+                WaivedBy::Config { .. } => "external",
+                WaivedBy::Inline { .. } => "inSource",
+            };
+            let s = Suppression {
+                justification: super::waived_by(&w.by),
+                kind,
+                status: "accepted",
+            };
+            result(&w.finding, Some(vec![s]))
+        }))
+        .collect();
+    let notifications = report
+        .errors
+        .iter()
+        .map(|e| notification("error", e))
+        .chain(
+            report
+                .warnings
+                .iter()
+                .chain(&report.config_warnings)
+                .map(|w| notification("warning", w)),
+        )
+        .collect();
+    let log = Log {
+        schema: SCHEMA,
+        runs: vec![Run {
+            invocations: vec![Invocation {
+                execution_successful: report.errors.is_empty(),
+                tool_execution_notifications: notifications,
+            }],
+            results,
+            tool: Tool {
+                driver: Driver {
+                    information_uri: "https://example.invalid/rampart",
+                    name: "rampart",
+                    rules: report.rules.iter().map(rule).collect(),
+                    version: env!("CARGO_PKG_VERSION"),
+                },
+            },
+        }],
+        version: "2.1.0",
+    };
+    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+}

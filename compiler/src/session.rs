@@ -1,0 +1,461 @@
+//! One run of `rampart check`, from the request to the [`Report`]: config,
+//! policy compilation and selection, discovery, reading, evaluation,
+//! suppressions. Nothing here renders a report or chooses an exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rampart_runtime::engine::{Engine, Hit};
+use rampart_runtime::fs::{Confined, FsError};
+use rampart_runtime::model::Level as InputLevel;
+use rampart_runtime::project::Project;
+
+use crate::compile::{compile, CompileOptions, Compiled, CompiledPolicy, Profile};
+use crate::config::load::{load, Loaded};
+use crate::diagnostics::Level;
+use crate::discover::{discover, Discovered};
+use crate::policy::sources::{load_policy_sources, stdlib_sources};
+use crate::report::{Finding, InputError, Outcome, Report, Rule};
+
+/// Which policies to load.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyRequest {
+    /// Extra policy files or directories.
+    pub policy: Vec<PathBuf>,
+    /// Do not load the embedded standard library.
+    pub no_stdlib: bool,
+}
+
+/// What `rampart check` was asked.
+#[derive(Clone, Debug, Default)]
+pub struct CheckRequest {
+    /// Files or directories to check.
+    pub paths: Vec<PathBuf>,
+    /// Policies to load.
+    pub policies: PolicyRequest,
+    /// The profile chosen on the command line (else the config's).
+    pub profile: Option<Profile>,
+    /// An explicit config file.
+    pub config: Option<PathBuf>,
+    /// Check files ignore files would skip.
+    pub no_ignore: bool,
+}
+
+/// Prints policy diagnostics. A file that is not a policy file (its name does
+/// not end in `.rampart`) is never echoed as a snippet: one plain line instead.
+pub fn print_policy_diagnostics(compiled: &Compiled, err: &mut dyn Write) {
+    let not_policy = |source: u32| {
+        compiled
+            .sources
+            .get(source as usize)
+            .is_some_and(|s| !s.stdlib && !s.path.ends_with(".rampart"))
+    };
+    let (hidden, shown): (Vec<_>, Vec<_>) = compiled
+        .diagnostics
+        .iter()
+        .cloned()
+        .partition(|d| not_policy(d.source));
+    if !shown.is_empty() {
+        let text = crate::render::diagnostics::policy_diagnostics(compiled, &shown);
+        let _ = err.write_all(text.as_bytes());
+    }
+    let mut named = std::collections::BTreeSet::new();
+    for d in hidden.iter().filter(|d| d.level == Level::Error) {
+        if named.insert(d.source) {
+            let path = compiled
+                .sources
+                .get(d.source as usize)
+                .map_or("", |s| s.path.as_str());
+            let _ = writeln!(
+                err,
+                "error: `{path}` is not a policy file (policies end in .rampart)"
+            );
+        }
+    }
+}
+
+/// Compiles the stdlib (unless disabled) plus extra policies; prints diagnostics.
+pub fn compile_policies(args: &PolicyRequest, cwd: &Path, err: &mut dyn Write) -> Option<Compiled> {
+    compile_configured(args, cwd, None, &CompileOptions::default(), err)
+}
+
+/// Compiles the stdlib (unless disabled), `--policy` files and `extra`
+/// policy paths (a config's, read inside its layer) with `options`; prints policy diagnostics. `None` when a
+/// policy file cannot be read or does not compile (param problems are left
+/// in [`Compiled::param_errors`] for the caller to locate).
+pub fn compile_configured(
+    args: &PolicyRequest,
+    cwd: &Path,
+    extra: Option<(Vec<PathBuf>, &Confined)>,
+    options: &CompileOptions,
+    err: &mut dyn Write,
+) -> Option<Compiled> {
+    let mut sources = if args.no_stdlib {
+        Vec::new()
+    } else {
+        stdlib_sources()
+    };
+    sources.extend(load_policy_sources(&args.policy, cwd, None, err)?);
+    if let Some((paths, within)) = extra {
+        sources.extend(load_policy_sources(&paths, cwd, Some(within), err)?);
+    }
+    let compiled = compile(sources, options);
+    print_policy_diagnostics(&compiled, err);
+    let n = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Error)
+        .count();
+    if n > 0 {
+        let _ = writeln!(
+            err,
+            "error: {n} error{} in policies; nothing was checked",
+            if n == 1 { "" } else { "s" }
+        );
+        return None;
+    }
+    Some(compiled)
+}
+
+/// The `policies:` paths of the config, as written (for messages).
+fn extra_shown(loaded: &Option<Loaded>) -> Vec<String> {
+    loaded
+        .as_ref()
+        .map(|l| l.config.policies.iter().map(|p| p.value.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// Why `check` has no policy to run, saying what was given.
+fn no_policies(a: &CheckRequest, compiled: &Compiled, configured: &[String]) -> String {
+    if !compiled.policies.is_empty() {
+        let n = compiled.policies.len();
+        return format!(
+            "all {n} loaded polic{} are turned off by the profile or by `enable`/`disable` in the config",
+            if n == 1 { "y is" } else { "ies" }
+        );
+    }
+    let mut given: Vec<String> = a
+        .policies
+        .policy
+        .iter()
+        .map(|p| format!("`--policy {}`", p.display()))
+        .collect();
+    given.extend(
+        configured
+            .iter()
+            .map(|p| format!("`policies: {p}` in the config")),
+    );
+    let stdlib = if a.policies.no_stdlib {
+        "the standard library is off (`--no-stdlib`)"
+    } else {
+        "the standard library has none"
+    };
+    if given.is_empty() {
+        format!("no policies to check with: {stdlib} and no policy file was given")
+    } else {
+        format!(
+            "no policies to check with: {stdlib} and {} hold{} no policy",
+            given.join(", "),
+            if given.len() == 1 { "s" } else { "" }
+        )
+    }
+}
+
+fn selected(p: &CompiledPolicy, profile: Profile) -> bool {
+    matches!(
+        (p.profile, profile),
+        (Profile::Recommended, _) | (Profile::Strict, Profile::Strict)
+    )
+}
+
+/// Runs `rampart check`: reads the config, compiles the policies, discovers
+/// and reads the inputs, evaluates, hides waived findings and returns the
+/// [`Report`]. Problems of the policies and of the config are written to
+/// `err` with snippets as they are found; `None` when they stop the run
+/// before anything is checked (the exit code is then an error).
+pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report> {
+    let today = crate::config::Date::today_utc();
+    let Ok(loaded) = load(a.config.as_deref(), &a.paths, cwd, today, err) else {
+        return None;
+    };
+    let compiled = compile_with_config(a, cwd, loaded.as_ref(), err)?;
+    let chosen = select(&compiled, a.profile, loaded.as_ref());
+    let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
+    if policies.is_empty() {
+        // Checking with no policy passes whatever the input: a silent pass.
+        let _ = writeln!(
+            err,
+            "error: {}; nothing was checked",
+            no_policies(a, &compiled, &extra_shown(&loaded))
+        );
+        return None;
+    }
+    let mut found = discover(&a.paths, cwd, a.no_ignore);
+    // A config of the repository can narrow what is checked; it never does so
+    // silently (a pull request could otherwise switch the gate off).
+    let mut excluded_warning = None;
+    if let Some(l) = &loaded {
+        let before = found.inputs.len();
+        found
+            .inputs
+            .retain(|i| i.explicit || l.config.includes(&l.rel(&i.display)));
+        let excluded = before - found.inputs.len();
+        if excluded > 0 {
+            excluded_warning =
+                Some(InputError {
+                    file: l.path.clone(),
+                    line: 0,
+                    column: 0,
+                    message: format!(
+                    "{excluded} of {before} input file{} excluded by `include`/`exclude` in `{}`{}",
+                    if before == 1 { "" } else { "s" },
+                    l.path,
+                    if found.inputs.is_empty() { "; nothing is checked" } else { "" }
+                ),
+                    span: None,
+                    code: "inputs-excluded".into(),
+                });
+        }
+    }
+    let (project, read_errors) = read_inputs(&found, cwd);
+    let mut outcome = evaluate(&project, &policies, &compiled);
+    outcome.errors.extend(read_errors);
+    outcome
+        .errors
+        .extend(found.errors.into_iter().map(|w| InputError {
+            file: w.path,
+            line: 0,
+            column: 0,
+            message: w.message,
+            span: None,
+            code: "input-unreadable".into(),
+        }));
+    outcome.errors.sort();
+    outcome.warnings.extend(excluded_warning);
+    outcome.files = found.inputs.len();
+    let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
+    hide_accepted(&mut outcome, &project, loaded.as_ref(), &ids, err);
+    outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();
+    outcome.skipped = found.notes.iter().map(|n| project.redact(n)).collect();
+    outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
+    outcome.keep_sources(&project);
+    crate::report::fingerprint::assign(&mut outcome);
+    Some(outcome)
+}
+
+/// Compiles the policies with the config's params and `policies:`, then
+/// reports every problem of the config in one go (ids and params are checked
+/// against the policies). `None` when the policies or the config have errors.
+fn compile_with_config(
+    a: &CheckRequest,
+    cwd: &Path,
+    loaded: Option<&Loaded>,
+    err: &mut dyn Write,
+) -> Option<Compiled> {
+    let mut problems = Vec::new();
+    let mut extra = None;
+    let mut options = CompileOptions::default();
+    if let Some(l) = loaded {
+        problems.extend(l.problems.iter().cloned());
+        let (paths, missing) = l.policy_paths();
+        extra = Some((paths, &l.policy_fs));
+        problems.extend(missing);
+        options.params = l.config.param_values();
+    }
+    let compiled = compile_configured(&a.policies, cwd, extra, &options, err);
+    if let (Some(l), Some(c)) = (loaded, &compiled) {
+        let ids: Vec<&str> = c.policies.iter().map(|p| p.id.as_str()).collect();
+        problems.extend(l.param_problems(&c.param_errors));
+        problems.extend(l.config.check_ids(&ids));
+    }
+    let config_failed = loaded.is_some_and(|l| l.report(&problems, err));
+    compiled.filter(|_| !config_failed)
+}
+
+/// The policies that run: chosen by the profile (the request's, else the
+/// config's) and the config's `enable`/`disable`, with its severity overrides.
+fn select(
+    compiled: &Compiled,
+    profile: Option<Profile>,
+    loaded: Option<&Loaded>,
+) -> Vec<CompiledPolicy> {
+    let profile = profile.unwrap_or(match loaded.and_then(|l| l.config.profile.as_ref()) {
+        Some(p) if p.value == crate::config::ConfigProfile::Strict => Profile::Strict,
+        _ => Profile::Recommended,
+    });
+    compiled
+        .policies
+        .iter()
+        .filter(|p| {
+            let by_profile = selected(p, profile);
+            loaded.map_or(by_profile, |l| l.config.selects(&p.id, by_profile))
+        })
+        .map(|p| {
+            let mut p = p.clone();
+            if let Some(s) = loaded.and_then(|l| l.config.severity_of(&p.id)) {
+                p.severity = s;
+            }
+            p
+        })
+        .collect()
+}
+
+/// Reads the discovered inputs into a linked project; a file that cannot be
+/// read is an error naming it.
+fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>) {
+    let mut project = Project::on_disk(cwd, found.roots.clone());
+    let fs = project.fs().clone();
+    let mut read_errors = Vec::new();
+    for input in &found.inputs {
+        // A file is checked as what it is, even when an nginx entry or a
+        // Caddyfile already read it as an include (it keeps its one FileId).
+        // Through the confined layer: a link out of the scan root, a special
+        // file or an oversized file is an error naming it; nothing is opened.
+        match fs.read(&input.path) {
+            Ok(bytes) => {
+                project.add_file(&input.display, bytes, input.kind);
+            }
+            Err(FsError::TooLarge { limit }) => read_errors.push(InputError {
+                file: input.display.clone(),
+                line: 0,
+                column: 0,
+                message: format!("file is larger than {limit} bytes; not read"),
+                span: None,
+                code: "input-too-large".into(),
+            }),
+            Err(e) => read_errors.push(InputError {
+                file: input.display.clone(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {e}"),
+                span: None,
+                code: "input-unreadable".into(),
+            }),
+        }
+    }
+    project.link();
+    (project, read_errors)
+}
+
+/// Hides suppressed and waived findings ([`crate::suppress`]); the config's
+/// waivers that hid nothing are printed on `err` and kept as warnings.
+fn hide_accepted(
+    outcome: &mut Report,
+    project: &Project,
+    loaded: Option<&Loaded>,
+    ids: &[&str],
+    err: &mut dyn Write,
+) {
+    let rel = |f: &str| loaded.map_or_else(|| f.to_string(), |l| l.rel(f));
+    let unused = crate::suppress::apply(outcome, project, loaded.map(|l| &l.config), &rel, ids);
+    outcome.waived.sort();
+    if let Some(l) = loaded {
+        l.report(&unused, err);
+        outcome.config_warnings = unused.iter().map(|p| l.as_input_warning(p)).collect();
+    }
+}
+
+/// Evaluates policies on a project, producing the located outcome.
+pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Compiled) -> Outcome {
+    let engine = match Engine::new() {
+        Ok(e) => e,
+        Err(e) => {
+            return Outcome {
+                errors: vec![InputError {
+                    file: String::new(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot set up the CEL engine: {e}"),
+                    span: None,
+                    code: "engine-setup".into(),
+                }],
+                ..Outcome::default()
+            }
+        }
+    };
+    let rules: Vec<_> = policies.iter().map(|p| p.rule.clone()).collect();
+    let (hits, eval_errors) = engine.run(&rules, project);
+    let mut outcome = Outcome {
+        files: project.sources.len(),
+        policies: policies.len(),
+        ..Outcome::default()
+    };
+    for Hit {
+        rule,
+        span,
+        message,
+        ..
+    } in hits
+    {
+        let Some(p) = policies.get(rule) else {
+            continue;
+        };
+        let Some(loc) = project.sources.location(span) else {
+            continue;
+        };
+        outcome.findings.push(Finding {
+            file: loc.path,
+            line: loc.line,
+            column: loc.column,
+            end_line: loc.end_line,
+            end_column: loc.end_column,
+            policy: p.id.clone(),
+            severity: p.severity,
+            title: p.title.clone(),
+            message,
+            remediation: p.remediation.clone(),
+            span,
+            fingerprint: String::new(),
+        });
+    }
+    for e in eval_errors {
+        let pid = policies.get(e.rule).map_or("?", |p| p.id.as_str());
+        let at = compiled
+            .sources
+            .get(e.origin.source as usize)
+            .map(|s| {
+                let line = s
+                    .text
+                    .get(..e.origin.start.min(s.text.len()))
+                    .map_or(0, |t| t.matches('\n').count())
+                    + 1;
+                format!("{}:{line}", s.path)
+            })
+            .unwrap_or_default();
+        let loc = project.sources.location(e.span);
+        outcome.errors.push(InputError {
+            file: loc.as_ref().map_or_else(String::new, |l| l.path.clone()),
+            line: loc.as_ref().map_or(0, |l| l.line),
+            column: loc.as_ref().map_or(0, |l| l.column),
+            message: format!(
+                "policy `{pid}` failed here: {} (expression at {at})",
+                e.message
+            ),
+            span: Some(e.span),
+            code: "policy-failed".into(),
+        });
+    }
+    for p in &project.problems {
+        let loc = project.sources.location(p.span);
+        let e = InputError {
+            file: loc.as_ref().map_or_else(String::new, |l| l.path.clone()),
+            line: loc.as_ref().map_or(0, |l| l.line),
+            column: loc.as_ref().map_or(0, |l| l.column),
+            message: project.redact(&p.message),
+            span: Some(p.span),
+            code: p.code.to_string(),
+        };
+        match p.level {
+            InputLevel::Error => outcome.errors.push(e),
+            InputLevel::Warning => outcome.warnings.push(e),
+        }
+    }
+    outcome.findings.sort();
+    outcome.findings.dedup();
+    // A file included by several entries reports its problems once.
+    outcome.errors.sort();
+    outcome.errors.dedup();
+    outcome.warnings.sort();
+    outcome.warnings.dedup();
+    outcome
+}
