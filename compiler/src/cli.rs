@@ -63,9 +63,18 @@ enum Command {
     },
     /// Print the fields policies can read, per target, with types and docs.
     Schema {
-        /// One target (`compose`, `dockerfile`, `dotenv`, `nginx`, `caddyfile`, `http`).
+        /// One target (see `target_help`).
+        #[arg(help = target_help())]
         target: Option<String>,
     },
+}
+
+/// The `schema` command's target help, from the format registry.
+fn target_help() -> String {
+    format!(
+        "One target ({})",
+        rampart_runtime::project::Target::name_list()
+    )
 }
 
 #[derive(clap::Args, Debug)]
@@ -807,7 +816,7 @@ fn run_case(
         }
         CaseInput::File(p) => {
             let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
-            let kind = kind_by_name(&p.value).unwrap_or(Kind::Compose);
+            let kind = kind_by_name(&p.value).unwrap_or(Kind::COMPOSE);
             // The operator's own fixture, read anywhere, but only a regular file.
             match Confined::anywhere(Path::new("")).read(&path) {
                 Ok(bytes) => first = Some(project.add_file(&p.value, bytes, kind)),

@@ -389,7 +389,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                             format.span.end,
                             format!("unknown input format `{}`", format.name),
                         )
-                        .with_help("use `compose`, `dockerfile`, `dotenv`, `nginx` or `caddyfile`"),
+                        .with_help(format!(
+                            "use {}",
+                            rampart_runtime::project::Kind::keyword_list()
+                        )),
                     );
                 }
             }
