@@ -196,6 +196,13 @@ impl Schema {
         self.targets.push(Target { name, root, doc });
     }
 
+    /// Orders the targets by `rank` of their names (unranked ones last,
+    /// each group in registration order).
+    pub fn sort_targets(&mut self, rank: impl Fn(&str) -> Option<usize>) {
+        self.targets
+            .sort_by_key(|t| rank(t.name).unwrap_or(usize::MAX));
+    }
+
     /// The object type `name`.
     pub fn get(&self, name: &str) -> Option<&ObjectType> {
         self.types.get(name)
