@@ -376,32 +376,10 @@ pub fn display_of(cwd: &Path, path: &Path) -> String {
 }
 
 /// Lexical normalisation of a `/`-separated path: drops `.` and empty parts,
-/// resolves `..` against earlier parts (a leading `..` is kept).
+/// resolves `..` against earlier parts (a leading `..` is kept); see
+/// [`crate::fs::normalize_display`].
 pub fn normalize(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&"..") | None => {
-                    if !absolute {
-                        parts.push("..");
-                    }
-                }
-                Some(_) => {
-                    parts.pop();
-                }
-            },
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
+    crate::fs::normalize_display(path)
 }
 
 /// The directory part of a display path (`.` for a bare name).

@@ -71,7 +71,7 @@ use crate::model::{FileId, InputProblem, Node, Span};
 use crate::schema::Schema;
 
 pub use routes::routes;
-pub use source::{FileSource, FsSource, MemSource, ReadError};
+pub use source::{read_error, FileSource, FsSource, MemSource, ReadError};
 
 use lexer::Token;
 use parser::{BlockKind, Directive, ImportCtx, ServerBlock};
@@ -1015,17 +1015,6 @@ pub fn is_caddyfile_name(name: &str) -> bool {
 
 /// Imports read through the loading context (confined, registered once).
 struct CxSource<'a, 'b>(&'a mut crate::formats::registry::LoadCx<'b>);
-
-/// A confined-read failure as the import resolver sees it.
-fn read_error(e: crate::fs::FsError) -> ReadError {
-    use crate::fs::FsError;
-    match e {
-        FsError::NotFound => ReadError::NotFound,
-        FsError::IsDir => ReadError::IsDir,
-        FsError::OutsideRoot { .. } => ReadError::Refused(e.to_string()),
-        e => ReadError::Other(e.to_string()),
-    }
-}
 
 impl FileSource for CxSource<'_, '_> {
     fn read(&mut self, path: &Path) -> Result<(FileId, String), ReadError> {

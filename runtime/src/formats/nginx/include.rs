@@ -141,26 +141,8 @@ impl SourceTree {
     }
 }
 
-/// Lexical normalisation: drops `.`, resolves `..` against earlier components.
-/// A `..` that would climb above the start is kept (so the result no longer
-/// lies under the root it came from).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
-        }
-    }
-    out.iter().collect()
-}
+/// Lexical normalisation (see [`crate::fs::normalize_path`]).
+pub use crate::fs::normalize_path as normalize;
 
 /// An include that could not be resolved inside the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
