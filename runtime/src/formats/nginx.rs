@@ -109,7 +109,7 @@ pub struct SourceText {
     pub text: String,
 }
 
-/// The real-filesystem adapter: scans `scan_root`, reads `entry` and its
+/// The real-filesystem adapter (reads through [`crate::fs::Confined`]): scans `scan_root`, reads `entry` and its
 /// includes from disk, numbering files from `first_id`. Returns the loaded
 /// entry and every file read, entry first.
 pub fn load_from_disk(
@@ -118,7 +118,11 @@ pub fn load_from_disk(
     first_id: u32,
 ) -> std::io::Result<(Loaded, Vec<SourceText>)> {
     let tree = SourceTree::scan(scan_root)?;
-    let src = std::fs::read_to_string(entry)?;
+    // Reads go through the confined layer (regular files only, bounded).
+    let fs = crate::fs::Confined::anywhere(Path::new(""));
+    let src = fs
+        .read_text(entry)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut sources = vec![SourceText {
         id: FileId(first_id),
         path: entry.to_path_buf(),
@@ -126,7 +130,7 @@ pub fn load_from_disk(
     }];
     let mut next = first_id;
     let mut read = |p: &Path| {
-        let text = std::fs::read_to_string(p).ok()?;
+        let text = fs.read_text(p).ok()?;
         next = next.saturating_add(1);
         sources.push(SourceText {
             id: FileId(next),

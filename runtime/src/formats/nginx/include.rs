@@ -3,7 +3,7 @@
 //! The core never touches the filesystem: it sees the scan root as a
 //! [`SourceTree`] (the set of file paths under the scan root) and reads file
 //! text through a callback, so tests use an in-memory map and the CLI uses
-//! [`SourceTree::scan`] plus `std::fs::read_to_string`.
+//! [`SourceTree::scan`] plus reads through [`crate::fs::Confined`].
 //!
 //! Resolution of `include ARG` (first hit wins):
 //! 1. Candidate *suffixes*: a relative `ARG` as written; an absolute `ARG`
