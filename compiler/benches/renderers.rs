@@ -28,7 +28,7 @@ fn outcome(n: usize, policies: &[&CompiledPolicy]) -> Report {
         ));
     }
     let mut project = Project::default();
-    let file = project.add_file("docker-compose.yml", text.into_bytes(), Kind::Compose);
+    let file = project.add_file("docker-compose.yml", text.into_bytes(), Kind::COMPOSE);
     project.link();
     let mut findings = Vec::with_capacity(n);
     let len = project.sources.get(file).map_or(0, |f| f.text.len());
@@ -132,7 +132,7 @@ fn main() {
             .map(|i| format!("K{i}_PASSWORD=\"v\\$Zq7x{i:08}\"\n"))
             .collect();
         let mut project = Project::default();
-        let file = project.add_file(".env", text.into_bytes(), Kind::Dotenv);
+        let file = project.add_file(".env", text.into_bytes(), Kind::DOTENV);
         let (masked, ms) = time(|| project.masked_text(file));
         println!(
             " mask  {secrets:>6} env secrets  {ms:>9.1} ms  {:>11} bytes",

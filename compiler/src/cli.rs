@@ -69,9 +69,18 @@ enum Command {
     },
     /// Print the fields policies can read, per target, with types and docs.
     Schema {
-        /// One target (`compose`, `dockerfile`, `dotenv`, `nginx`, `caddyfile`, `http`).
+        /// One target (see `target_help`).
+        #[arg(help = target_help())]
         target: Option<String>,
     },
+}
+
+/// The `schema` command's target help, from the format registry.
+fn target_help() -> String {
+    format!(
+        "One target ({})",
+        rampart_runtime::project::Target::name_list()
+    )
 }
 
 #[derive(clap::Args, Debug)]

@@ -40,24 +40,14 @@ pub fn kind_by_name(name: &str) -> Option<Kind> {
     Kind::by_name(name)
 }
 
-/// The kind of a file named explicitly: by name, by content for nginx, and any
-/// YAML file is compose.
+/// The kind of a file named explicitly: by name (any YAML file is compose,
+/// an nginx candidate name is nginx), else by content.
 fn kind_explicit(path: &Path, fs: &Confined) -> Option<Kind> {
-    let name = path.file_name()?.to_string_lossy().to_string();
-    if let Some(k) = kind_by_name(&name) {
+    if let Some(k) = Kind::by_explicit_name(path) {
         return Some(k);
     }
-    let lower = name.to_ascii_lowercase();
-    if lower.ends_with(".yml") || lower.ends_with(".yaml") {
-        return Some(Kind::Compose);
-    }
-    // Named on purpose: an nginx candidate name (`*.conf`, `sites-*/*`) is read
-    // as nginx even when it is a fragment (a server body) rather than an entry.
-    if nginx::is_candidate_name(path) {
-        return Some(Kind::Nginx);
-    }
     let text = sniff_text(fs, path).ok()?;
-    nginx::is_entry(&text).then_some(Kind::Nginx)
+    Kind::sniff(&text)
 }
 
 /// A path for reports: relative to `cwd` when below it, with `/` separators.
@@ -85,7 +75,7 @@ fn looks_like_input(path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    kind_by_name(&name).is_some() || nginx::is_candidate_name(path)
+    kind_by_name(&name).is_some() || Kind::candidate(path).is_some()
 }
 
 /// Finds every input under `paths` (relative ones resolved against `cwd`).
@@ -121,7 +111,10 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 }),
                 None => d.errors.push(DiscoverError {
                     path: shown,
-                    message: "cannot tell the format of this file (compose, Dockerfile, .env, nginx or Caddyfile)".into(),
+                    message: format!(
+                        "cannot tell the format of this file ({})",
+                        Kind::label_list()
+                    ),
                 }),
             }
             continue;
@@ -190,7 +183,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                             kind,
                             explicit: false,
                         });
-                    } else if nginx::is_candidate_name(e.path()) {
+                    } else if Kind::candidate(e.path()) == Some(Kind::NGINX) {
                         nginx_candidates.push(e.path().to_path_buf());
                     }
                 }
@@ -222,7 +215,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 d.inputs.push(Input {
                     display: display_path(&entry, cwd),
                     path: entry,
-                    kind: Kind::Nginx,
+                    kind: Kind::NGINX,
                     explicit: false,
                 });
             }

@@ -275,7 +275,7 @@ pub struct Case {
 pub enum CaseInput {
     /// `compose """…"""`: one file of a format.
     Inline {
-        /// Format keyword (`compose`, `dockerfile`, `dotenv`, `nginx`, `caddyfile`).
+        /// Format keyword (a format name of the runtime registry: `compose`, `dockerfile`, `dotenv`, `nginx`, `caddy`).
         format: Ident,
         /// Content.
         text: Str,

@@ -220,7 +220,7 @@ impl Engine {
         };
         let doc_val = to_val(&doc.root);
         for (i, rule) in rules.iter().enumerate() {
-            if rule.target != doc.kind.target() {
+            if rule.target != doc.target.name() {
                 continue;
             }
             crate::budget::start(crate::budget::MAX_EVAL_UNITS);

@@ -20,7 +20,7 @@ use std::fmt;
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The largest file read through the layer, in bytes (the same as the
 /// largest input file).
@@ -322,12 +322,44 @@ fn io_error(e: &std::io::Error) -> FsError {
     }
 }
 
+/// Lexical normalisation, the one copy: drops `.`, resolves `..` against
+/// earlier components; a `..` that would climb above a relative start is
+/// kept (so the result no longer lies under the root it came from), one
+/// above `/` is dropped. No file system access.
+pub fn normalize_path(path: &Path) -> PathBuf {
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    out.iter().collect()
+}
+
+/// [`normalize_path`] for a display path (`/`-separated text); `.` when
+/// nothing is left.
+pub fn normalize_display(path: &str) -> String {
+    let p = normalize_path(Path::new(path));
+    match p.to_string_lossy() {
+        s if s.is_empty() => ".".to_string(),
+        s => s.into_owned(),
+    }
+}
+
 /// A path for reports: relative to `base` when below it, `/`-separated,
 /// lexically normalised, each byte that is not UTF-8 shown as `\xNN` and a
 /// backslash as `\\` (injective: see [`undisplay`]).
 pub fn display(base: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(base).unwrap_or(path);
-    crate::project::normalize(&escape(rel.as_os_str()))
+    normalize_display(&escape(rel.as_os_str()))
 }
 
 /// The escaped form of a path's bytes (see [`display`]).

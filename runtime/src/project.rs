@@ -12,7 +12,7 @@ mod link;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::formats::{caddyfile, compose, dockerfile, dotenv, http, nginx};
+use crate::formats::registry::{Input, LoadCx, RunState};
 use crate::fs::{Confined, FsError};
 use crate::functions::secrets::is_secret_name;
 use crate::model::{FileId, InputProblem, Node, Span, Value};
@@ -95,98 +95,24 @@ pub fn cap_problems(problems: Vec<InputProblem>) -> Vec<InputProblem> {
     out
 }
 
-/// The kinds of input rampart reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    /// A docker-compose file.
-    Compose,
-    /// A Dockerfile.
-    Dockerfile,
-    /// A `.env` file.
-    Dotenv,
-    /// An nginx entry file (with its includes).
-    Nginx,
-    /// A Caddyfile (with its imports).
-    Caddyfile,
-    /// The HTTP routes derived from an nginx entry or a Caddyfile.
-    Http,
-}
+pub use crate::formats::registry::{InputKind, Target};
 
-impl Kind {
-    /// The target name policies use for this kind.
-    pub fn target(self) -> &'static str {
-        match self {
-            Kind::Compose => "compose",
-            Kind::Dockerfile => "dockerfile",
-            Kind::Dotenv => "dotenv",
-            Kind::Nginx => "nginx",
-            Kind::Caddyfile => "caddy",
-            Kind::Http => "http",
-        }
-    }
-
-    /// The kind for a test-input keyword (`compose`, `dockerfile`, `dotenv`, `nginx`, `caddyfile`).
-    pub fn from_keyword(k: &str) -> Option<Kind> {
-        match k {
-            "compose" => Some(Kind::Compose),
-            "dockerfile" => Some(Kind::Dockerfile),
-            "dotenv" | "env" => Some(Kind::Dotenv),
-            "nginx" => Some(Kind::Nginx),
-            "caddyfile" | "caddy" => Some(Kind::Caddyfile),
-            _ => None,
-        }
-    }
-
-    /// The file name used for an inline test input of this kind.
-    pub fn default_file_name(self) -> &'static str {
-        match self {
-            Kind::Compose => "docker-compose.yml",
-            Kind::Dockerfile => "Dockerfile",
-            Kind::Dotenv => ".env",
-            Kind::Nginx => "nginx.conf",
-            Kind::Caddyfile | Kind::Http => "Caddyfile",
-        }
-    }
-
-    /// The kind of a file by its name alone (nginx needs its content too: see
-    /// [`nginx::is_candidate_name`] and [`nginx::is_entry`]).
-    pub fn by_name(name: &str) -> Option<Kind> {
-        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-        if compose::is_compose_name(base) {
-            Some(Kind::Compose)
-        } else if dockerfile::is_dockerfile_name(base) {
-            Some(Kind::Dockerfile)
-        } else if dotenv::is_env_file_name(base) {
-            Some(Kind::Dotenv)
-        } else if is_caddyfile_name(base) {
-            Some(Kind::Caddyfile)
-        } else {
-            None
-        }
-    }
-}
-
-/// `Caddyfile`, `Caddyfile.*`, `*.caddyfile` (case-insensitive).
-pub fn is_caddyfile_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    n == "caddyfile"
-        || n.starts_with("caddyfile.")
-        || (n.ends_with(".caddyfile") && n.len() > ".caddyfile".len())
-}
+/// The format a file is read as (see [`crate::formats::registry`]).
+pub type Kind = InputKind;
 
 /// One parsed input.
 #[derive(Clone, Debug)]
 pub struct Document {
     /// The file.
     pub file: FileId,
-    /// Its kind.
-    pub kind: Kind,
-    /// Its model (following the schema of `kind.target()`).
+    /// The target it feeds.
+    pub target: Target,
+    /// Its model (following the schema of `target`).
     pub root: Node,
 }
 
 /// All inputs of a run.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Project {
     /// File texts.
     pub sources: SourceMap,
@@ -211,12 +137,8 @@ pub struct Project {
     pub notes: Vec<String>,
     /// The replacer for `secrets`, built on first use (reset when secrets change).
     redactor: std::sync::OnceLock<Redactor>,
-    /// nginx include trees by scan root, scanned once.
-    nginx_trees: BTreeMap<String, std::sync::Arc<nginx::SourceTree>>,
-    /// What the nginx entries so far spliced in through includes (run budget).
-    nginx_expanded: nginx::include::Size,
-    /// What the Caddyfiles so far expanded to through imports (run budget).
-    caddy_expanded: caddyfile::RunUsed,
+    /// What formats keep across the files of the run (caches, run budgets).
+    run: RunState,
     /// Model nodes of the documents kept so far (run budget).
     model_nodes: usize,
     /// Bytes of input files read (the model budget grows with them).
@@ -264,34 +186,27 @@ impl Project {
             self.refuse_model(id);
             return id;
         }
-        match kind {
-            Kind::Compose => {
-                let (model, problems) = compose::parse(id, &text, &path);
-                self.problems.extend(cap_problems(problems));
-                if let Some(root) = model {
-                    self.push(id, kind, root);
-                }
-            }
-            Kind::Dockerfile => {
-                let (mut root, problems) = dockerfile::parse(id, &text);
-                root.set("path", Node::str(Span::new(id, 0, 0), path.clone()));
-                self.problems.extend(cap_problems(problems));
-                self.push(id, kind, root);
-            }
-            Kind::Dotenv => {
-                let (mut root, problems) = dotenv::parse(id, &text, dotenv::is_example_name(&path));
-                root.set("path", Node::str(Span::new(id, 0, 0), path.clone()));
-                self.problems.extend(cap_problems(problems));
-                self.push(id, kind, root);
-            }
-            Kind::Nginx => self.load_nginx(id, &path, &text),
-            Kind::Caddyfile => self.load_caddyfile(id, &path, &text),
-            Kind::Http => {}
+        let root = self.root_of(&path);
+        let mut cx = LoadCx {
+            sources: &mut self.sources,
+            fs: &self.fs,
+            disk: self.disk.clone().zip(root),
+            state: &mut self.run,
+        };
+        let input = Input {
+            file: id,
+            path: &path,
+            text: &text,
+        };
+        let loaded = kind.format().load(&input, &mut cx);
+        self.problems.extend(cap_problems(loaded.problems));
+        for (target, root) in loaded.documents {
+            self.push(id, target, root);
         }
         id
     }
 
-    fn push(&mut self, file: FileId, kind: Kind, root: Node) {
+    fn push(&mut self, file: FileId, target: Target, root: Node) {
         let mut sites = Vec::new();
         secret_sites(&root, &mut sites);
         for (value, span) in sites {
@@ -319,7 +234,7 @@ impl Project {
             return;
         }
         self.model_nodes = nodes;
-        self.documents.push(Document { file, kind, root });
+        self.documents.push(Document { file, target, root });
     }
 
     /// The run's model budget: [`MAX_RUN_MODEL_NODES`] plus
@@ -394,98 +309,6 @@ impl Project {
                 None
             }
         }
-    }
-
-    fn load_nginx(&mut self, id: FileId, path: &str, text: &str) {
-        let loaded = match (&self.disk, self.root_of(path)) {
-            (Some(cwd), Some(root)) => {
-                let cwd = cwd.clone();
-                let root_disk = cwd.join(crate::fs::undisplay(&root));
-                // One scan per root, shared by every entry file under it.
-                let tree = self
-                    .nginx_trees
-                    .entry(root.clone())
-                    .or_insert_with(|| {
-                        std::sync::Arc::new(
-                            nginx::SourceTree::scan(&root_disk)
-                                .unwrap_or_else(|_| nginx::SourceTree::new(&root_disk, Vec::new())),
-                        )
-                    })
-                    .clone();
-                let mut refused: Vec<(String, FsError)> = Vec::new();
-                let mut read = |p: &Path| -> Option<(FileId, String)> {
-                    let display = display_of(&cwd, p);
-                    if let Some(existing) = self.sources.find(&display) {
-                        return self
-                            .sources
-                            .get(existing)
-                            .map(|f| (existing, f.text.to_string()));
-                    }
-                    match self.fs.read_text(p) {
-                        Ok(t) => {
-                            let fid = self.sources.add(display, t.clone());
-                            Some((fid, t))
-                        }
-                        Err(FsError::NotFound) => None,
-                        Err(e) => {
-                            refused.push((display, e));
-                            None
-                        }
-                    }
-                };
-                let mut used = self.nginx_expanded;
-                let loaded = nginx::load_within(
-                    id,
-                    &cwd.join(crate::fs::undisplay(path)),
-                    text,
-                    &tree,
-                    &mut read,
-                    &mut used,
-                );
-                self.nginx_expanded = used;
-                for (shown, e) in refused {
-                    self.problems.push(InputProblem::warning(
-                        "link-refused",
-                        Span::new(id, 0, 0),
-                        format!("include `{shown}` was not read: {e}"),
-                    ));
-                }
-                loaded
-            }
-            _ => nginx::load_str(id, text),
-        };
-        self.problems.extend(cap_problems(loaded.problems));
-        let routes = loaded.routes;
-        let span = Span::new(id, 0, 0);
-        self.push(id, Kind::Nginx, loaded.model);
-        self.push(id, Kind::Http, http::document(span, "nginx", path, routes));
-    }
-
-    fn load_caddyfile(&mut self, id: FileId, path: &str, text: &str) {
-        let parsed = match (&self.disk, self.root_of(path)) {
-            (Some(cwd), Some(root)) => {
-                let cwd = cwd.clone();
-                let mut src = SourceMapFs {
-                    sources: &mut self.sources,
-                    cwd: cwd.clone(),
-                    fs: &self.fs,
-                };
-                caddyfile::parse_file_within(
-                    id,
-                    &cwd.join(crate::fs::undisplay(path)),
-                    text,
-                    &cwd.join(crate::fs::undisplay(&root)),
-                    &mut src,
-                    &mut self.caddy_expanded,
-                )
-            }
-            _ => caddyfile::parse_str(id, text),
-        };
-        self.problems.extend(cap_problems(parsed.problems));
-        let routes = caddyfile::routes(&parsed.model);
-        let span = Span::new(id, 0, 0);
-        self.push(id, Kind::Caddyfile, parsed.model);
-        self.push(id, Kind::Http, http::document(span, "caddy", path, routes));
     }
 
     /// The scan root (display path) a file lies in: the longest matching root,
@@ -636,44 +459,6 @@ impl Project {
     }
 }
 
-/// A caddyfile [`caddyfile::FileSource`] that registers what it reads in the source map.
-struct SourceMapFs<'a> {
-    sources: &'a mut SourceMap,
-    cwd: PathBuf,
-    fs: &'a Confined,
-}
-
-impl caddyfile::FileSource for SourceMapFs<'_> {
-    fn read(&mut self, path: &Path) -> Result<(FileId, String), caddyfile::ReadError> {
-        let display = display_of(&self.cwd, path);
-        if let Some(id) = self.sources.find(&display) {
-            if let Some(f) = self.sources.get(id) {
-                return Ok((id, f.text.to_string()));
-            }
-        }
-        let text = self.fs.read_text(path).map_err(|e| match e {
-            FsError::NotFound => caddyfile::ReadError::NotFound,
-            FsError::IsDir => caddyfile::ReadError::IsDir,
-            FsError::OutsideRoot { .. } => caddyfile::ReadError::Refused(e.to_string()),
-            e => caddyfile::ReadError::Other(e.to_string()),
-        })?;
-        let id = self.sources.add(display, text.clone());
-        Ok((id, text))
-    }
-
-    fn list(&mut self, dir: &Path) -> Result<Vec<String>, caddyfile::ReadError> {
-        let names = self.fs.list(dir).map_err(|e| match e {
-            FsError::NotFound => caddyfile::ReadError::NotFound,
-            FsError::OutsideRoot { .. } => caddyfile::ReadError::Refused(e.to_string()),
-            e => caddyfile::ReadError::Other(e.to_string()),
-        })?;
-        Ok(names
-            .into_iter()
-            .filter_map(|n| n.to_str().map(str::to_string))
-            .collect())
-    }
-}
-
 /// A path for reports: relative to `cwd` when below it, `/`-separated.
 /// Bytes that are not UTF-8 are shown as `\xNN` and a backslash as `\\`, so
 /// distinct paths have distinct display paths (see [`crate::fs::display`]).
@@ -682,32 +467,10 @@ pub fn display_of(cwd: &Path, path: &Path) -> String {
 }
 
 /// Lexical normalisation of a `/`-separated path: drops `.` and empty parts,
-/// resolves `..` against earlier parts (a leading `..` is kept).
+/// resolves `..` against earlier parts (a leading `..` is kept); see
+/// [`crate::fs::normalize_display`].
 pub fn normalize(path: &str) -> String {
-    let absolute = path.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for p in path.split('/') {
-        match p {
-            "" | "." => {}
-            ".." => match parts.last() {
-                Some(&"..") | None => {
-                    if !absolute {
-                        parts.push("..");
-                    }
-                }
-                Some(_) => {
-                    parts.pop();
-                }
-            },
-            p => parts.push(p),
-        }
-    }
-    let joined = parts.join("/");
-    match (absolute, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
+    crate::fs::normalize_display(path)
 }
 
 /// The directory part of a display path (`.` for a bare name).
@@ -1281,19 +1044,19 @@ mod tests {
     fn the_run_model_budget_refuses_later_files() {
         let doc = |i: usize| format!("FROM alpine:3\nRUN echo {i}\n").into_bytes();
         let mut one = Project::default();
-        one.add_file("a/Dockerfile", doc(0), Kind::Dockerfile);
+        one.add_file("a/Dockerfile", doc(0), Kind::DOCKERFILE);
         let per_file = one.model_nodes;
         assert!(per_file > 10 && one.problems.is_empty());
         let mut p = Project::default();
         p.set_model_limit(per_file * 3 + per_file / 2);
         for i in 0..6 {
-            p.add_file(&format!("d{i}/Dockerfile"), doc(i), Kind::Dockerfile);
+            p.add_file(&format!("d{i}/Dockerfile"), doc(i), Kind::DOCKERFILE);
         }
         // A Caddyfile brings two documents (its model and its routes): one error.
         p.add_file(
             "c/Caddyfile",
             b"a.example.com {\n  respond 200\n}\n".to_vec(),
-            Kind::Caddyfile,
+            Kind::CADDY,
         );
         assert_eq!(p.documents.len(), 3);
         let refused: Vec<_> = p
@@ -1313,7 +1076,7 @@ mod tests {
         p.add_file(
             "docker-compose.yml",
             b"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-cdb_secure_password}\n      API_TOKEN: abcdefghijkl\n      POSTGRES_USER: admin\n".to_vec(),
-            Kind::Compose,
+            Kind::COMPOSE,
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert!(p.secrets.contains("cdb_secure_password"));
@@ -1352,10 +1115,10 @@ mod tests {
         let dotenv = "DB_PASSWORD=\"Tg5\\$Yh6Uj7Ik8\"\nREDIS_PASSWORD=\"Ol9\\\"Pk8Ij7Uh\"\n";
         let example = "API_KEY=abc\nGH_TOKEN=ghp_x\n";
         let out = masked(&[
-            ("docker-compose.yml", compose, Kind::Compose),
-            ("Dockerfile", dockerfile, Kind::Dockerfile),
-            (".env", dotenv, Kind::Dotenv),
-            (".env.example", example, Kind::Dotenv),
+            ("docker-compose.yml", compose, Kind::COMPOSE),
+            ("Dockerfile", dockerfile, Kind::DOCKERFILE),
+            (".env", dotenv, Kind::DOTENV),
+            (".env.example", example, Kind::DOTENV),
         ]);
         assert_masked(
             compose,
@@ -1389,8 +1152,8 @@ mod tests {
         let dotenv =
             "DB_PASSWORD=Tg5Yh6Uj7Ik8\n'broken\nexport AUTH_TOKEN = 'Mn4bV8cX1zQ'\nUSER=admin\n";
         let out = masked(&[
-            ("docker-compose.yml", compose, Kind::Compose),
-            (".env", dotenv, Kind::Dotenv),
+            ("docker-compose.yml", compose, Kind::COMPOSE),
+            (".env", dotenv, Kind::DOTENV),
         ]);
         assert_masked(compose, &out[0], &["Zq7xK2", "Ab3cd"]);
         assert_masked(dotenv, &out[1], &["Tg5Yh", "Mn4bV8"]);
@@ -1411,7 +1174,7 @@ mod tests {
         p.add_file(
             "docker-compose.yml",
             b"services:\n  x:\n    environment:\n      DB_PASSWORD: \"Br0Ken1Ya2Ml\" ]\n".to_vec(),
-            Kind::Compose,
+            Kind::COMPOSE,
         );
         assert!(!p.problems.is_empty());
         assert_eq!(p.redact("near `Br0Ken1Ya2Ml`"), "near `Br****Ml`");
@@ -1424,7 +1187,7 @@ mod tests {
         p.add_file(
             ".env",
             format!("PRIVATE_KEY={key}\n").into_bytes(),
-            Kind::Dotenv,
+            Kind::DOTENV,
         );
         let long = format!("x{key}y");
         let shown = p.shown(&long);
@@ -1485,7 +1248,7 @@ mod tests {
         p.add_file(
             "docker-compose.yml",
             b"services:\n  a:\n    image: x\n    environment:\n      DATABASE_URL: postgres://app:Hu7nT3r22Xy@db/app\n".to_vec(),
-            Kind::Compose,
+            Kind::COMPOSE,
         );
         assert!(p.secrets.contains("Hu7nT3r22Xy"));
         assert_eq!(p.redact("Hu7nT3r22Xy"), "Hu****Xy");
@@ -1526,8 +1289,8 @@ mod tests {
     fn problems_per_file_are_capped_with_a_count() {
         let mut p = Project::default();
         let stray = "}\n".repeat(50_000);
-        p.add_file("Dockerfile", stray.clone().into_bytes(), Kind::Dockerfile);
-        p.add_file("other/Dockerfile", stray.into_bytes(), Kind::Dockerfile);
+        p.add_file("Dockerfile", stray.clone().into_bytes(), Kind::DOCKERFILE);
+        p.add_file("other/Dockerfile", stray.into_bytes(), Kind::DOCKERFILE);
         assert_eq!(p.problems.len(), 2 * (MAX_PROBLEMS_PER_FILE + 1));
         let last = p.problems.last().unwrap();
         assert_eq!(last.code, "too-many-problems");
@@ -1546,7 +1309,7 @@ mod tests {
         p.add_file(
             "docker-compose.yml",
             vec![b's', b':', 0xff, 0xfe],
-            Kind::Compose,
+            Kind::COMPOSE,
         );
         assert_eq!(p.problems[0].code, "input-not-utf8");
     }
@@ -1571,9 +1334,9 @@ mod tests {
         assert!(!within("../y", "."));
         assert_eq!(
             Kind::by_name("deploy/Dockerfile.prod"),
-            Some(Kind::Dockerfile)
+            Some(Kind::DOCKERFILE)
         );
-        assert_eq!(Kind::by_name(".env.example"), Some(Kind::Dotenv));
-        assert_eq!(Kind::by_name("Caddyfile"), Some(Kind::Caddyfile));
+        assert_eq!(Kind::by_name(".env.example"), Some(Kind::DOTENV));
+        assert_eq!(Kind::by_name("Caddyfile"), Some(Kind::CADDY));
     }
 }

@@ -166,15 +166,10 @@ impl ObjectDef<'_> {
 
 impl Schema {
     /// The schema of every target this runtime knows.
+    /// (each format's schema, composed in the order of
+    /// [`crate::formats::registry::FORMATS`]).
     pub fn standard() -> Schema {
-        let mut s = Schema::default();
-        crate::formats::compose::schema(&mut s);
-        crate::formats::dockerfile::schema(&mut s);
-        crate::formats::dotenv::schema(&mut s);
-        crate::formats::nginx::schema(&mut s);
-        crate::formats::caddyfile::schema(&mut s);
-        crate::formats::http::schema(&mut s);
-        s
+        crate::formats::registry::schema()
     }
 
     /// Starts an object type definition.
@@ -190,9 +185,22 @@ impl Schema {
     }
 
     /// Registers a target (again: replaced).
-    pub fn target(&mut self, name: &'static str, root: &'static str, doc: &'static str) {
+    pub fn target(
+        &mut self,
+        target: crate::formats::registry::Target,
+        root: &'static str,
+        doc: &'static str,
+    ) {
+        let name = target.name();
         self.targets.retain(|t| t.name != name);
         self.targets.push(Target { name, root, doc });
+    }
+
+    /// Orders the targets by `rank` of their names (unranked ones last,
+    /// each group in registration order).
+    pub fn sort_targets(&mut self, rank: impl Fn(&str) -> Option<usize>) {
+        self.targets
+            .sort_by_key(|t| rank(t.name).unwrap_or(usize::MAX));
     }
 
     /// The object type `name`.

@@ -15,6 +15,25 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
 }
 
+/// The byte offset of 1-based `line` and `column` (in characters) in
+/// `text`, clamped to the text: the inverse of [`SourceFile::line_col`],
+/// for positions other libraries report (YAML, CEL). Column 0 counts as 1.
+pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0usize;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let within: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return offset + within;
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
 impl SourceFile {
     fn new(path: String, text: Arc<str>) -> Self {
         let mut line_starts = vec![0];
@@ -143,5 +162,10 @@ mod tests {
         assert_eq!(f.line_col(8), (3, 1));
         assert_eq!(f.line_range(2), Some((3, 7)));
         assert_eq!(m.find("a.yml"), Some(id));
+        for offset in [0, 3, 7, 8] {
+            let (l, c) = f.line_col(offset);
+            assert_eq!(offset_of(&f.text, l, c), offset);
+        }
+        assert_eq!(offset_of(&f.text, 9, 1), f.text.len());
     }
 }

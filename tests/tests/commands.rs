@@ -89,6 +89,27 @@ fn schema_prints_fields_with_types_and_docs() {
     assert!(err.contains("did you mean `compose`?"), "{err}");
 }
 
+/// `rampart schema --help` offers exactly the targets the command accepts
+/// (it once offered `caddyfile`, which the command rejected).
+#[test]
+fn schema_help_offers_the_accepted_targets() {
+    let d = tempfile::tempdir().unwrap();
+    let (_, out, err) = rampart(d.path(), &["schema", "--help"]);
+    let help = format!("{out}{err}");
+    let line = help.lines().find(|l| l.contains("One target")).unwrap();
+    let offered: Vec<&str> = line.split('`').skip(1).step_by(2).collect();
+    let targets: Vec<&str> = rampart_runtime::project::Target::all()
+        .into_iter()
+        .map(|t| t.name())
+        .collect();
+    assert_eq!(offered, targets, "{line}");
+    assert!(!offered.contains(&"caddyfile"), "{line}");
+    for t in offered {
+        let (code, _, err) = rampart(d.path(), &["schema", t]);
+        assert_eq!(code, 0, "{t}: {err}");
+    }
+}
+
 fn policy(dir: &Path, clauses: &str) -> (i32, String) {
     write(
         dir,

@@ -19,11 +19,11 @@ fn real_corpus_every_format() {
     let policies: Vec<&CompiledPolicy> = compiled.policies.iter().collect();
     let mut total_files = 0;
     for (dir, kind, min_clean) in [
-        ("compose", Kind::Compose, 0.95),
-        ("dockerfile", Kind::Dockerfile, 0.95),
-        ("dotenv", Kind::Dotenv, 0.95),
-        ("nginx", Kind::Nginx, 0.95),
-        ("caddy", Kind::Caddyfile, 0.85),
+        ("compose", Kind::COMPOSE, 0.95),
+        ("dockerfile", Kind::DOCKERFILE, 0.95),
+        ("dotenv", Kind::DOTENV, 0.95),
+        ("nginx", Kind::NGINX, 0.95),
+        ("caddy", Kind::CADDY, 0.85),
     ] {
         let root = shared.join("corpus").join("real").join(dir);
         let mut files: Vec<_> = std::fs::read_dir(&root)

@@ -272,21 +272,21 @@ fn a_caddy_snippet_doubling_tree_stops_at_the_budget() {
 
 #[test]
 fn a_file_read_as_an_import_and_as_an_input_has_one_id() {
-    use rampart_runtime::project::{Kind, Project};
+    use rampart_runtime::project::{Kind, Project, Target};
     let d = tempfile::tempdir().unwrap();
     let caddy: &[u8] = b"{\n\timport docker-compose.yml\n}\n:80 {\n\trespond ok\n}\n";
     write(d.path(), "Caddyfile", caddy);
     write(d.path(), "docker-compose.yml", COMPOSE);
     let mut p = Project::on_disk(d.path(), vec![".".into()]);
-    p.add_file("Caddyfile", caddy.to_vec(), Kind::Caddyfile);
+    p.add_file("Caddyfile", caddy.to_vec(), Kind::CADDY);
     let imported = p.sources.find("docker-compose.yml").unwrap();
-    let id = p.add_file("docker-compose.yml", COMPOSE.to_vec(), Kind::Compose);
+    let id = p.add_file("docker-compose.yml", COMPOSE.to_vec(), Kind::COMPOSE);
     assert_eq!(id, imported);
     assert_eq!(p.sources.len(), 2);
     assert!(p
         .documents
         .iter()
-        .any(|doc| doc.kind == Kind::Compose && doc.file == id));
+        .any(|doc| doc.target == Target::COMPOSE && doc.file == id));
 }
 
 #[test]

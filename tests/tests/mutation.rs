@@ -175,11 +175,11 @@ fn seeds() -> &'static [(PathBuf, Kind)] {
         };
         let mut out = Vec::new();
         for (dir, kind) in [
-            ("compose", Kind::Compose),
-            ("dockerfile", Kind::Dockerfile),
-            ("dotenv", Kind::Dotenv),
-            ("nginx", Kind::Nginx),
-            ("caddy", Kind::Caddyfile),
+            ("compose", Kind::COMPOSE),
+            ("dockerfile", Kind::DOCKERFILE),
+            ("dotenv", Kind::DOTENV),
+            ("nginx", Kind::NGINX),
+            ("caddy", Kind::CADDY),
         ] {
             let root = shared.join("corpus").join("real").join(dir);
             let Ok(rd) = std::fs::read_dir(&root) else {
@@ -241,11 +241,11 @@ proptest! {
         };
         let link = b"services:\n  app:\n    build: {context: ., dockerfile: Dockerfile}\n    env_file: [.env]\n    image: app:1\n".to_vec();
         let mut files = vec![
-            ("docker-compose.yml", by_kind(Kind::Compose, picks[0])),
-            ("Dockerfile", by_kind(Kind::Dockerfile, picks[1])),
-            (".env", by_kind(Kind::Dotenv, picks[2])),
-            ("nginx/nginx.conf", by_kind(Kind::Nginx, picks[3])),
-            ("Caddyfile", by_kind(Kind::Caddyfile, picks[4])),
+            ("docker-compose.yml", by_kind(Kind::COMPOSE, picks[0])),
+            ("Dockerfile", by_kind(Kind::DOCKERFILE, picks[1])),
+            (".env", by_kind(Kind::DOTENV, picks[2])),
+            ("nginx/nginx.conf", by_kind(Kind::NGINX, picks[3])),
+            ("Caddyfile", by_kind(Kind::CADDY, picks[4])),
             ("app/docker-compose.yml", link),
         ];
         files[victim].1 = apply(std::mem::take(&mut files[victim].1), &edits);

@@ -394,7 +394,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                             format.span.end,
                             format!("unknown input format `{}`", format.name),
                         )
-                        .with_help("use `compose`, `dockerfile`, `dotenv`, `nginx` or `caddyfile`"),
+                        .with_help(format!(
+                            "use {}",
+                            rampart_runtime::project::Kind::keyword_list()
+                        )),
                     );
                 }
             }
@@ -760,15 +763,8 @@ fn cel_message(msg: &str) -> String {
 }
 
 fn line_col_offset(text: &str, line: isize, col: isize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i as isize + 1 == line {
-            let c = usize::try_from(col.max(1) - 1).unwrap_or(0);
-            return offset + l.chars().take(c).map(char::len_utf8).sum::<usize>();
-        }
-        offset += l.len();
-    }
-    text.len()
+    let line = usize::try_from(line).unwrap_or(0);
+    rampart_runtime::source::offset_of(text, line, usize::try_from(col).unwrap_or(0))
 }
 
 struct PolicyCtx<'a> {

@@ -83,7 +83,7 @@ fn run_case(
         }
         CaseInput::File(p) => {
             let path = base.map_or_else(|| PathBuf::from(&p.value), |b| b.join(&p.value));
-            let kind = kind_by_name(&p.value).unwrap_or(Kind::Compose);
+            let kind = kind_by_name(&p.value).unwrap_or(Kind::COMPOSE);
             // A fixture lies under its policy file's directory (policies may come
             // from the repository under test): no link out, nothing in `.git`.
             let fs = base.map_or_else(

@@ -64,13 +64,14 @@ mod validate;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::formats::registry::Target;
 #[cfg(test)]
 use crate::model::Value;
 use crate::model::{FileId, InputProblem, Node, Span};
 use crate::schema::Schema;
 
 pub use routes::routes;
-pub use source::{FileSource, FsSource, MemSource, ReadError};
+pub use source::{read_error, FileSource, FsSource, MemSource, ReadError};
 
 use lexer::Token;
 use parser::{BlockKind, Directive, ImportCtx, ServerBlock};
@@ -955,8 +956,92 @@ pub fn schema(s: &mut Schema) {
         .field("name", "string", "variable name")
         .opt("default", "string", "default after `:`")
         .done();
-    s.target("caddy", "Caddyfile", "a Caddyfile with its imports");
+    s.target(Target::CADDY, "Caddyfile", "a Caddyfile with its imports");
     routes::schema(s);
+}
+
+/// The Caddyfile format, named `caddy` (see [`crate::formats::registry`]):
+/// a Caddyfile with its imports; feeds `caddy` and the derived `http` routes.
+pub struct Caddy;
+
+impl crate::formats::registry::Format for Caddy {
+    fn name(&self) -> &'static str {
+        "caddy"
+    }
+    /// The keyword test cases used before the format had one name.
+    fn aliases(&self) -> &'static [&'static str] {
+        &["caddyfile"]
+    }
+    fn label(&self) -> &'static str {
+        "Caddyfile"
+    }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::CADDY, Target::HTTP]
+    }
+    fn default_file_name(&self) -> &'static str {
+        "Caddyfile"
+    }
+    fn matches_name(&self, base: &str) -> bool {
+        is_caddyfile_name(base)
+    }
+    fn schema(&self, s: &mut Schema) {
+        schema(s);
+        crate::formats::http::schema(s);
+    }
+    fn load(
+        &self,
+        input: &crate::formats::registry::Input<'_>,
+        cx: &mut crate::formats::registry::LoadCx<'_>,
+    ) -> crate::formats::registry::Loaded {
+        let parsed = match cx.disk.clone() {
+            Some((cwd, root)) => {
+                let mut used: RunUsed = cx.state.take(self.name());
+                let parsed = parse_file_within(
+                    input.file,
+                    &cwd.join(crate::fs::undisplay(input.path)),
+                    input.text,
+                    &cwd.join(crate::fs::undisplay(&root)),
+                    &mut CxSource(cx),
+                    &mut used,
+                );
+                cx.state.put(self.name(), used);
+                parsed
+            }
+            None => parse_str(input.file, input.text),
+        };
+        let routes = routes(&parsed.model);
+        let span = Span::new(input.file, 0, 0);
+        let http = crate::formats::http::document(span, "caddy", input.path, routes);
+        crate::formats::registry::Loaded {
+            documents: vec![(Target::CADDY, parsed.model), (Target::HTTP, http)],
+            problems: parsed.problems,
+        }
+    }
+}
+
+/// `Caddyfile`, `Caddyfile.*`, `*.caddyfile` (case-insensitive).
+pub fn is_caddyfile_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "caddyfile"
+        || n.starts_with("caddyfile.")
+        || (n.ends_with(".caddyfile") && n.len() > ".caddyfile".len())
+}
+
+/// Imports read through the loading context (confined, registered once).
+struct CxSource<'a, 'b>(&'a mut crate::formats::registry::LoadCx<'b>);
+
+impl FileSource for CxSource<'_, '_> {
+    fn read(&mut self, path: &Path) -> Result<(FileId, String), ReadError> {
+        self.0.read(path).map_err(read_error)
+    }
+
+    fn list(&mut self, dir: &Path) -> Result<Vec<String>, ReadError> {
+        let names = self.0.list(dir).map_err(read_error)?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.to_str().map(str::to_string))
+            .collect())
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod interpolation;
 pub mod ports;
 
 use crate::formats::image;
+use crate::formats::registry::Target;
 use crate::formats::yaml::{self, YKind, YNode, YamlLimits};
 use crate::model::{FileId, InputProblem, Node, Span};
 use crate::schema::Schema;
@@ -1132,7 +1133,7 @@ fn is_host_path(s: &str) -> bool {
 
 /// Registers the `compose` target and its types.
 pub fn schema(s: &mut Schema) {
-    s.target("compose", "ComposeFile", "one docker-compose file");
+    s.target(Target::COMPOSE, "ComposeFile", "one docker-compose file");
     s.object("ComposeFile", "a docker-compose file")
         .field(
             "path",
@@ -1403,6 +1404,46 @@ fn at<'a>(n: &'a Node, path: &str) -> &'a Node {
         };
     }
     cur
+}
+
+/// The compose format (see [`crate::formats::registry`]).
+pub struct Compose;
+
+impl crate::formats::registry::Format for Compose {
+    fn name(&self) -> &'static str {
+        "compose"
+    }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::COMPOSE]
+    }
+    fn default_file_name(&self) -> &'static str {
+        "docker-compose.yml"
+    }
+    fn matches_name(&self, base: &str) -> bool {
+        is_compose_name(base)
+    }
+    /// Any YAML file named on the command line is read as compose.
+    fn matches_explicit_name(&self, path: &std::path::Path) -> bool {
+        let lower = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        lower.ends_with(".yml") || lower.ends_with(".yaml")
+    }
+    fn schema(&self, s: &mut Schema) {
+        schema(s);
+    }
+    fn load(
+        &self,
+        input: &crate::formats::registry::Input<'_>,
+        _cx: &mut crate::formats::registry::LoadCx<'_>,
+    ) -> crate::formats::registry::Loaded {
+        let (model, problems) = parse(input.file, input.text, input.path);
+        crate::formats::registry::Loaded {
+            documents: model.map(|m| (Target::COMPOSE, m)).into_iter().collect(),
+            problems,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,8 @@ mod model;
 mod shell;
 mod text;
 
-use crate::model::{FileId, InputProblem, Node};
+use crate::formats::registry::Target;
+use crate::model::{FileId, InputProblem, Node, Span};
 use crate::schema::Schema;
 
 /// Parses a Dockerfile into a `Dockerfile` node (see [`schema`]) and every
@@ -84,7 +85,7 @@ pub fn schema(s: &mut Schema) {
         )
         .done();
     s.target(
-        "dockerfile",
+        Target::DOCKERFILE,
         "Dockerfile",
         "A Dockerfile: its build stages and instructions",
     );
@@ -371,6 +372,45 @@ pub fn schema(s: &mut Schema) {
     )
     .field("raw", "string", "As written")
     .done();
+}
+
+/// The Dockerfile format (see [`crate::formats::registry`]).
+pub struct Dockerfile;
+
+impl crate::formats::registry::Format for Dockerfile {
+    fn name(&self) -> &'static str {
+        "dockerfile"
+    }
+    fn label(&self) -> &'static str {
+        "Dockerfile"
+    }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::DOCKERFILE]
+    }
+    fn default_file_name(&self) -> &'static str {
+        "Dockerfile"
+    }
+    fn matches_name(&self, base: &str) -> bool {
+        is_dockerfile_name(base)
+    }
+    fn schema(&self, s: &mut Schema) {
+        schema(s);
+    }
+    fn load(
+        &self,
+        input: &crate::formats::registry::Input<'_>,
+        _cx: &mut crate::formats::registry::LoadCx<'_>,
+    ) -> crate::formats::registry::Loaded {
+        let (mut root, problems) = parse(input.file, input.text);
+        root.set(
+            "path",
+            Node::str(Span::new(input.file, 0, 0), input.path.to_string()),
+        );
+        crate::formats::registry::Loaded {
+            documents: vec![(Target::DOCKERFILE, root)],
+            problems,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! A malformed line is an error at its location and the next lines are still
 //! read.
 
+use crate::formats::registry::Target;
 use crate::model::{FileId, InputProblem, Node, Span};
 use crate::schema::Schema;
 
@@ -58,7 +59,7 @@ pub fn is_example_name(name: &str) -> bool {
 /// Registers the `dotenv` target and its types.
 pub fn schema(s: &mut Schema) {
     s.target(
-        "dotenv",
+        Target::DOTENV,
         "DotenvFile",
         "An environment file (`.env`, `.env.*`, `*.env`)",
     );
@@ -517,6 +518,48 @@ fn refs(text: &str, backslash: bool) -> Vec<String> {
         i = end.max(i + 1);
     }
     out
+}
+
+/// The `.env` format (see [`crate::formats::registry`]).
+pub struct Dotenv;
+
+impl crate::formats::registry::Format for Dotenv {
+    fn name(&self) -> &'static str {
+        "dotenv"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["env"]
+    }
+    fn label(&self) -> &'static str {
+        ".env"
+    }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::DOTENV]
+    }
+    fn default_file_name(&self) -> &'static str {
+        ".env"
+    }
+    fn matches_name(&self, base: &str) -> bool {
+        is_env_file_name(base)
+    }
+    fn schema(&self, s: &mut Schema) {
+        schema(s);
+    }
+    fn load(
+        &self,
+        input: &crate::formats::registry::Input<'_>,
+        _cx: &mut crate::formats::registry::LoadCx<'_>,
+    ) -> crate::formats::registry::Loaded {
+        let (mut root, problems) = parse(input.file, input.text, is_example_name(input.path));
+        root.set(
+            "path",
+            Node::str(Span::new(input.file, 0, 0), input.path.to_string()),
+        );
+        crate::formats::registry::Loaded {
+            documents: vec![(Target::DOTENV, root)],
+            problems,
+        }
+    }
 }
 
 #[cfg(test)]

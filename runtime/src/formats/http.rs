@@ -3,6 +3,7 @@
 //! effective response headers, TLS, redirects, proxying, restrictions and
 //! limits. `http.*` policies are written once against it.
 
+use crate::formats::registry::Target;
 use crate::model::{Node, Span};
 use crate::schema::Schema;
 
@@ -18,7 +19,7 @@ pub fn document(span: Span, server: &str, path: &str, routes: Vec<Node>) -> Node
 /// Registers the `http` target and the shared route types (idempotent).
 pub fn schema(s: &mut Schema) {
     s.target(
-        "http",
+        Target::HTTP,
         "HttpConfig",
         "the HTTP routes of one nginx entry file or one Caddyfile",
     );

@@ -8,4 +8,5 @@ pub mod dotenv;
 pub mod http;
 pub mod image;
 pub mod nginx;
+pub mod registry;
 pub mod yaml;

@@ -21,6 +21,7 @@ pub use include::{SourceTree, Unresolved};
 pub use parse::{Directive, Word};
 pub use route::routes;
 
+use crate::formats::registry::Target;
 use crate::model::{FileId, InputProblem, Node, Span};
 use crate::schema::Schema;
 
@@ -108,7 +109,7 @@ pub struct SourceText {
     pub text: String,
 }
 
-/// The real-filesystem adapter: scans `scan_root`, reads `entry` and its
+/// The real-filesystem adapter (reads through [`crate::fs::Confined`]): scans `scan_root`, reads `entry` and its
 /// includes from disk, numbering files from `first_id`. Returns the loaded
 /// entry and every file read, entry first.
 pub fn load_from_disk(
@@ -117,7 +118,11 @@ pub fn load_from_disk(
     first_id: u32,
 ) -> std::io::Result<(Loaded, Vec<SourceText>)> {
     let tree = SourceTree::scan(scan_root)?;
-    let src = std::fs::read_to_string(entry)?;
+    // Reads go through the confined layer (regular files only, bounded).
+    let fs = crate::fs::Confined::anywhere(Path::new(""));
+    let src = fs
+        .read_text(entry)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut sources = vec![SourceText {
         id: FileId(first_id),
         path: entry.to_path_buf(),
@@ -125,7 +130,7 @@ pub fn load_from_disk(
     }];
     let mut next = first_id;
     let mut read = |p: &Path| {
-        let text = std::fs::read_to_string(p).ok()?;
+        let text = fs.read_text(p).ok()?;
         next = next.saturating_add(1);
         sources.push(SourceText {
             id: FileId(next),
@@ -141,7 +146,7 @@ pub fn load_from_disk(
 /// Registers the `nginx` and `http` targets and their types.
 pub fn schema(s: &mut Schema) {
     s.target(
-        "nginx",
+        Target::NGINX,
         "NginxConfig",
         "one nginx entry file with its includes expanded",
     );
@@ -361,3 +366,104 @@ pub fn schema(s: &mut Schema) {
     reason = "tests may unwrap and index"
 )]
 mod tests;
+
+/// The nginx format (see [`crate::formats::registry`]): an entry file with
+/// its includes; feeds `nginx` and the derived `http` routes.
+pub struct Nginx;
+
+/// What the nginx format keeps across the files of a run.
+#[derive(Default)]
+struct RunNginx {
+    /// Include trees by scan root (display path), scanned once.
+    trees: std::collections::BTreeMap<String, std::sync::Arc<SourceTree>>,
+    /// What the entries so far spliced in through includes (run budget).
+    expanded: include::Size,
+}
+
+impl crate::formats::registry::Format for Nginx {
+    fn name(&self) -> &'static str {
+        "nginx"
+    }
+    fn targets(&self) -> &'static [Target] {
+        &[Target::NGINX, Target::HTTP]
+    }
+    fn default_file_name(&self) -> &'static str {
+        "nginx.conf"
+    }
+    fn matches_name(&self, _base: &str) -> bool {
+        false
+    }
+    /// Named on purpose: an nginx candidate name (`*.conf`, `sites-*/*`) is
+    /// read as nginx even when it is a fragment (a server body).
+    fn matches_explicit_name(&self, path: &Path) -> bool {
+        is_candidate_name(path)
+    }
+    fn candidate_name(&self, path: &Path) -> bool {
+        is_candidate_name(path)
+    }
+    fn sniff(&self, text: &str) -> bool {
+        is_entry(text)
+    }
+    fn schema(&self, s: &mut Schema) {
+        schema(s);
+        crate::formats::http::schema(s);
+    }
+    fn load(
+        &self,
+        input: &crate::formats::registry::Input<'_>,
+        cx: &mut crate::formats::registry::LoadCx<'_>,
+    ) -> crate::formats::registry::Loaded {
+        let mut problems = Vec::new();
+        let loaded = match cx.disk.clone() {
+            Some((cwd, root)) => {
+                let mut run: RunNginx = cx.state.take(self.name());
+                let root_disk = cwd.join(crate::fs::undisplay(&root));
+                // One scan per root, shared by every entry file under it.
+                let tree = run
+                    .trees
+                    .entry(root)
+                    .or_insert_with(|| {
+                        std::sync::Arc::new(
+                            SourceTree::scan(&root_disk)
+                                .unwrap_or_else(|_| SourceTree::new(&root_disk, Vec::new())),
+                        )
+                    })
+                    .clone();
+                let mut refused = Vec::new();
+                let mut read = |p: &Path| match cx.read(p) {
+                    Ok(read) => Some(read),
+                    Err(crate::fs::FsError::NotFound) => None,
+                    Err(e) => {
+                        refused.push((crate::fs::display(&cwd, p), e));
+                        None
+                    }
+                };
+                let loaded = load_within(
+                    input.file,
+                    &cwd.join(crate::fs::undisplay(input.path)),
+                    input.text,
+                    &tree,
+                    &mut read,
+                    &mut run.expanded,
+                );
+                cx.state.put(self.name(), run);
+                for (shown, e) in refused {
+                    problems.push(InputProblem::warning(
+                        "link-refused",
+                        Span::new(input.file, 0, 0),
+                        format!("include `{shown}` was not read: {e}"),
+                    ));
+                }
+                loaded
+            }
+            None => load_str(input.file, input.text),
+        };
+        problems.extend(loaded.problems);
+        let span = Span::new(input.file, 0, 0);
+        let http = crate::formats::http::document(span, "nginx", input.path, loaded.routes);
+        crate::formats::registry::Loaded {
+            documents: vec![(Target::NGINX, loaded.model), (Target::HTTP, http)],
+            problems,
+        }
+    }
+}

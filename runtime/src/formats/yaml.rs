@@ -254,18 +254,14 @@ fn next_char_boundary(s: &str, offset: usize) -> usize {
     end.max(offset)
 }
 
-/// 1-based line and column (in chars) to a byte offset, clamped to the text.
+/// 1-based line and column (in chars) to a byte offset, clamped to the text
+/// (see [`crate::source::offset_of`]).
 pub fn line_col_to_offset(source: &str, line: u64, column: u64) -> usize {
-    let mut offset = 0usize;
-    for (i, l) in source.split_inclusive('\n').enumerate() {
-        if (i as u64) + 1 == line {
-            let col = column.saturating_sub(1) as usize;
-            let within: usize = l.chars().take(col).map(char::len_utf8).sum();
-            return offset + within;
-        }
-        offset += l.len();
-    }
-    source.len()
+    crate::source::offset_of(
+        source,
+        usize::try_from(line).unwrap_or(usize::MAX),
+        usize::try_from(column).unwrap_or(usize::MAX),
+    )
 }
 
 // ---- raw deserialisation -------------------------------------------------

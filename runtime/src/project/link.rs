@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use ignore::gitignore::GitignoreBuilder;
 
-use super::{join, normalize, parent, Kind, Project};
+use super::{join, normalize, parent, Kind, Project, Target};
 use crate::formats::dotenv;
 use crate::fs::FsError;
 use crate::model::{InputProblem, Node, Span, Value};
@@ -68,7 +68,7 @@ fn link_dockerfile_contexts(p: &mut Project, refused: &mut Vec<InputProblem>) {
         let Some(doc) = p.documents.get(i) else {
             continue;
         };
-        if doc.kind != Kind::Dockerfile {
+        if doc.target != Target::DOCKERFILE {
             continue;
         }
         let path = doc_path(p, doc.file);
@@ -172,7 +172,7 @@ fn link_env_gitignore(p: &mut Project, refused: &mut Vec<InputProblem>) {
         let Some(doc) = p.documents.get(i) else {
             continue;
         };
-        if doc.kind != Kind::Dotenv {
+        if doc.target != Target::DOTENV {
             continue;
         }
         let path = doc_path(p, doc.file);
@@ -200,7 +200,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         .documents
         .iter()
         .enumerate()
-        .filter(|(_, d)| d.kind == Kind::Compose)
+        .filter(|(_, d)| d.target == Target::COMPOSE)
         .map(|(i, _)| i)
         .collect();
     // Dockerfiles referenced but not discovered (custom names): read them as inputs too.
@@ -220,7 +220,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
                 let known = p
                     .documents
                     .iter()
-                    .any(|d| d.kind == Kind::Dockerfile && doc_path(p, d.file) == df);
+                    .any(|d| d.target == Target::DOCKERFILE && doc_path(p, d.file) == df);
                 if !known && p.in_roots(&df) && !new_docs.iter().any(|(n, _)| *n == df) {
                     let bspan = svc.get("build").map_or(svc.span, |b| b.span);
                     let before = refused.len();
@@ -234,7 +234,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         }
     }
     for (path, text) in new_docs {
-        p.add_file(&path, text.into_bytes(), Kind::Dockerfile);
+        p.add_file(&path, text.into_bytes(), Kind::DOCKERFILE);
         if let Some(last) = p.documents.len().checked_sub(1) {
             let span = p
                 .documents
@@ -250,7 +250,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
     let dockerfiles: BTreeMap<String, Node> = p
         .documents
         .iter()
-        .filter(|d| d.kind == Kind::Dockerfile)
+        .filter(|d| d.target == Target::DOCKERFILE)
         .map(|d| (doc_path(p, d.file), d.root.clone()))
         .collect();
 
@@ -330,7 +330,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         let Some(doc) = p.documents.get(i) else {
             continue;
         };
-        if doc.kind != Kind::Dockerfile {
+        if doc.target != Target::DOCKERFILE {
             continue;
         }
         let path = doc_path(p, doc.file);
@@ -349,7 +349,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
     let docs: Vec<Node> = p
         .documents
         .iter()
-        .filter(|d| d.kind == Kind::Compose)
+        .filter(|d| d.target == Target::COMPOSE)
         .map(|d| d.root.clone())
         .collect();
     for d in &docs {

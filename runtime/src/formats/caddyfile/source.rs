@@ -6,9 +6,6 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::model::FileId;
 
-/// Largest file the file-system adapter reads (bytes).
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
 /// Why a file could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadError {
@@ -87,10 +84,13 @@ impl FileSource for MemSource {
     }
 }
 
-/// Reads the real file system; assigns file ids from `first_id` upwards.
+/// Reads the real file system through the confined layer (anywhere the
+/// operator points it, only regular files, bounded); assigns file ids from
+/// `first_id` upwards.
 #[derive(Debug)]
 pub struct FsSource {
     next: u32,
+    fs: crate::fs::Confined,
     /// Every file read, with its id (so the caller can build its source map).
     pub files: Vec<(FileId, PathBuf, String)>,
 }
@@ -100,6 +100,7 @@ impl FsSource {
     pub fn new(first_id: u32) -> Self {
         FsSource {
             next: first_id,
+            fs: crate::fs::Confined::anywhere(Path::new("")),
             files: Vec::new(),
         }
     }
@@ -110,59 +111,34 @@ impl FileSource for FsSource {
         if let Some((id, _, text)) = self.files.iter().find(|(_, p, _)| p == path) {
             return Ok((*id, text.clone()));
         }
-        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ReadError::NotFound,
-            _ => ReadError::Other(e.to_string()),
-        })?;
-        if meta.is_dir() {
-            return Err(ReadError::IsDir);
-        }
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(ReadError::Other(format!(
-                "file is larger than {MAX_FILE_BYTES} bytes"
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| ReadError::Other(e.to_string()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| ReadError::Other("file is not valid UTF-8".to_string()))?;
+        let text = self.fs.read_text(path).map_err(read_error)?;
         let id = FileId(self.next);
         self.next = self.next.saturating_add(1);
         self.files.push((id, path.to_path_buf(), text.clone()));
         Ok((id, text))
     }
     fn list(&mut self, dir: &Path) -> Result<Vec<String>, ReadError> {
-        let rd = std::fs::read_dir(dir).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ReadError::NotFound,
-            _ => ReadError::Other(e.to_string()),
-        })?;
-        let mut names: Vec<String> = rd
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .collect();
-        names.sort();
-        Ok(names)
+        let names = self.fs.list(dir).map_err(read_error)?;
+        Ok(names
+            .into_iter()
+            .filter_map(|n| n.to_str().map(str::to_string))
+            .collect())
     }
 }
 
-/// Lexical normalisation: drops `.`, resolves `..` against earlier parts
-/// (a leading `..` that cannot be resolved is kept).
-pub fn normalize(p: &Path) -> PathBuf {
-    let mut out: Vec<Component> = Vec::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            _ => out.push(c),
-        }
+/// A confined-read failure as the import resolver sees it.
+pub fn read_error(e: crate::fs::FsError) -> ReadError {
+    use crate::fs::FsError;
+    match e {
+        FsError::NotFound => ReadError::NotFound,
+        FsError::IsDir => ReadError::IsDir,
+        FsError::OutsideRoot { .. } => ReadError::Refused(e.to_string()),
+        e => ReadError::Other(e.to_string()),
     }
-    out.iter().map(|c| c.as_os_str()).collect()
 }
+
+/// Lexical normalisation (see [`crate::fs::normalize_path`]).
+pub use crate::fs::normalize_path as normalize;
 
 /// Matches one path component against a Go-`filepath.Match`-style pattern
 /// with `*` and `?` (Caddy rejects patterns with character classes).

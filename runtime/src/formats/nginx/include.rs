@@ -3,7 +3,7 @@
 //! The core never touches the filesystem: it sees the scan root as a
 //! [`SourceTree`] (the set of file paths under the scan root) and reads file
 //! text through a callback, so tests use an in-memory map and the CLI uses
-//! [`SourceTree::scan`] plus `std::fs::read_to_string`.
+//! [`SourceTree::scan`] plus reads through [`crate::fs::Confined`].
 //!
 //! Resolution of `include ARG` (first hit wins):
 //! 1. Candidate *suffixes*: a relative `ARG` as written; an absolute `ARG`
@@ -141,26 +141,8 @@ impl SourceTree {
     }
 }
 
-/// Lexical normalisation: drops `.`, resolves `..` against earlier components.
-/// A `..` that would climb above the start is kept (so the result no longer
-/// lies under the root it came from).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out: Vec<Component<'_>> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => match out.last() {
-                Some(Component::Normal(_)) => {
-                    out.pop();
-                }
-                Some(Component::RootDir | Component::Prefix(_)) => {}
-                _ => out.push(c),
-            },
-            other => out.push(other),
-        }
-    }
-    out.iter().collect()
-}
+/// Lexical normalisation (see [`crate::fs::normalize_path`]).
+pub use crate::fs::normalize_path as normalize;
 
 /// An include that could not be resolved inside the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,409 @@
+//! The format registry: every input format rampart reads, in one list
+//! ([`FORMATS`]), each behind one trait ([`Format`]).
+//!
+//! Discovery (by file name, by content), `Project::add_file`, the schema,
+//! test-case keywords, help texts and error hints all read this list; adding
+//! a format is a folder under `runtime/src/formats/` implementing [`Format`],
+//! one line in [`FORMATS`], and its stdlib folder.
+//!
+//! Two kinds of names are kept apart: an [`InputKind`] is a format a file is
+//! read as (`compose`, `caddy`…); a [`Target`] is a kind of document policies
+//! iterate. Most formats feed the target of their own name; nginx and Caddy
+//! also feed `http` (the routes derived from either).
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::formats::{caddyfile, compose, dockerfile, dotenv, nginx};
+use crate::fs::{Confined, FsError};
+use crate::model::{FileId, InputProblem, Node};
+use crate::schema::Schema;
+use crate::source::SourceMap;
+
+/// Every input format, in the order their targets are documented.
+pub static FORMATS: &[&dyn Format] = &[
+    &compose::Compose,
+    &dockerfile::Dockerfile,
+    &dotenv::Dotenv,
+    &nginx::Nginx,
+    &caddyfile::Caddy,
+];
+
+/// One input format.
+pub trait Format: Sync {
+    /// Its one name: the test-case keyword, and the target it feeds first.
+    fn name(&self) -> &'static str;
+    /// Older keywords still accepted in test cases (deprecated spellings).
+    fn aliases(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// How people call its files in messages (`Dockerfile`, `.env`).
+    fn label(&self) -> &'static str {
+        self.name()
+    }
+    /// The targets its documents feed, in the order they are produced.
+    fn targets(&self) -> &'static [Target];
+    /// The file name given to an inline test input of this format.
+    fn default_file_name(&self) -> &'static str;
+    /// Whether a file of this base name is of this format (by name alone).
+    fn matches_name(&self, base: &str) -> bool;
+    /// Whether a file named on the command line is read as this format on
+    /// its name, even when the walk would not pick it (any `*.yml` is compose).
+    fn matches_explicit_name(&self, _path: &Path) -> bool {
+        false
+    }
+    /// Whether a file's name makes it a candidate whose content decides
+    /// (see [`Format::sniff`]); none by default.
+    fn candidate_name(&self, _path: &Path) -> bool {
+        false
+    }
+    /// Whether a candidate's content is of this format; none by default.
+    fn sniff(&self, _text: &str) -> bool {
+        false
+    }
+    /// Registers the object types and targets of [`Format::targets`].
+    fn schema(&self, s: &mut Schema);
+    /// Reads one file into documents (each for one of its targets) and
+    /// problems. Other files (includes, imports) are read through `cx`.
+    fn load(&self, input: &Input<'_>, cx: &mut LoadCx<'_>) -> Loaded;
+}
+
+/// A format a file is read as: a handle on one entry of [`FORMATS`],
+/// compared by name.
+#[derive(Clone, Copy)]
+pub struct InputKind(&'static dyn Format);
+
+impl InputKind {
+    /// docker-compose files.
+    pub const COMPOSE: InputKind = InputKind(&compose::Compose);
+    /// Dockerfiles.
+    pub const DOCKERFILE: InputKind = InputKind(&dockerfile::Dockerfile);
+    /// `.env` files.
+    pub const DOTENV: InputKind = InputKind(&dotenv::Dotenv);
+    /// nginx entry files (with their includes).
+    pub const NGINX: InputKind = InputKind(&nginx::Nginx);
+    /// Caddyfiles (with their imports).
+    pub const CADDY: InputKind = InputKind(&caddyfile::Caddy);
+
+    /// Every input kind, in registry order.
+    pub fn all() -> impl Iterator<Item = InputKind> {
+        FORMATS.iter().map(|f| InputKind(*f))
+    }
+
+    /// Its format.
+    pub fn format(self) -> &'static dyn Format {
+        self.0
+    }
+
+    /// Its one name.
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The kind named `name` (its one name only).
+    pub fn named(name: &str) -> Option<InputKind> {
+        InputKind::all().find(|k| k.name() == name)
+    }
+
+    /// The kind for a test-input keyword: its name or a deprecated alias.
+    pub fn from_keyword(k: &str) -> Option<InputKind> {
+        InputKind::all().find(|f| f.name() == k || f.0.aliases().contains(&k))
+    }
+
+    /// The file name used for an inline test input of this kind.
+    pub fn default_file_name(self) -> &'static str {
+        self.0.default_file_name()
+    }
+
+    /// The kind of a file by its name alone (nginx needs its content too:
+    /// see [`InputKind::candidate`]). `name` may be a path.
+    pub fn by_name(name: &str) -> Option<InputKind> {
+        let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        InputKind::all().find(|k| k.0.matches_name(base))
+    }
+
+    /// The kind of a file named on the command line, by name alone: its
+    /// name, else a name that format claims when given explicitly.
+    pub fn by_explicit_name(path: &Path) -> Option<InputKind> {
+        let name = path.file_name()?.to_string_lossy().to_string();
+        InputKind::by_name(&name)
+            .or_else(|| InputKind::all().find(|k| k.0.matches_explicit_name(path)))
+    }
+
+    /// The kind whose content decides for a file of this name (a candidate).
+    pub fn candidate(path: &Path) -> Option<InputKind> {
+        InputKind::all().find(|k| k.0.candidate_name(path))
+    }
+
+    /// The kind a text's content says it is (content sniffing).
+    pub fn sniff(text: &str) -> Option<InputKind> {
+        InputKind::all().find(|k| k.0.sniff(text))
+    }
+
+    /// The targets its documents feed.
+    pub fn targets(self) -> &'static [Target] {
+        self.0.targets()
+    }
+
+    /// The keywords test cases accept, for hints: ``use `a`, `b` or `c` ``.
+    pub fn keyword_list() -> String {
+        or_list(InputKind::all().map(|k| format!("`{}`", k.name())))
+    }
+
+    /// The formats as people call them, for messages: `compose, Dockerfile … or Caddyfile`.
+    pub fn label_list() -> String {
+        or_list(InputKind::all().map(|k| k.0.label().to_string()))
+    }
+}
+
+/// `a, b or c`.
+fn or_list(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+impl PartialEq for InputKind {
+    fn eq(&self, other: &InputKind) -> bool {
+        self.name() == other.name()
+    }
+}
+impl Eq for InputKind {}
+impl PartialOrd for InputKind {
+    fn partial_cmp(&self, other: &InputKind) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for InputKind {
+    fn cmp(&self, other: &InputKind) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+impl std::hash::Hash for InputKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+impl fmt::Debug for InputKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "InputKind({})", self.name())
+    }
+}
+impl fmt::Display for InputKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A kind of document policies iterate (`target compose`), by its name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Target(&'static str);
+
+impl Target {
+    /// `compose`.
+    pub const COMPOSE: Target = Target("compose");
+    /// `dockerfile`.
+    pub const DOCKERFILE: Target = Target("dockerfile");
+    /// `dotenv`.
+    pub const DOTENV: Target = Target("dotenv");
+    /// `nginx`.
+    pub const NGINX: Target = Target("nginx");
+    /// `caddy`.
+    pub const CADDY: Target = Target("caddy");
+    /// `http`: the routes derived from an nginx entry or a Caddyfile.
+    pub const HTTP: Target = Target("http");
+
+    /// A target of this name (for a new format's own target).
+    pub const fn new(name: &'static str) -> Target {
+        Target(name)
+    }
+
+    /// The name policies use.
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// Every target some format feeds, once: each format's own target in
+    /// registry order, then the derived ones (`http`).
+    pub fn all() -> Vec<Target> {
+        let mut out: Vec<Target> = Vec::new();
+        let own = FORMATS.iter().filter_map(|f| f.targets().first());
+        let derived = FORMATS.iter().flat_map(|f| f.targets().iter().skip(1));
+        for t in own.chain(derived) {
+            if !out.contains(t) {
+                out.push(*t);
+            }
+        }
+        out
+    }
+
+    /// The target named `name`.
+    pub fn named(name: &str) -> Option<Target> {
+        Target::all().into_iter().find(|t| t.0 == name)
+    }
+
+    /// The target names, for help texts: `` `a`, `b` or `c` ``.
+    pub fn name_list() -> String {
+        or_list(Target::all().into_iter().map(|t| format!("`{}`", t.0)))
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// The schema of every format, composed in registry order.
+pub fn schema() -> Schema {
+    let mut s = Schema::default();
+    for f in FORMATS {
+        f.schema(&mut s);
+    }
+    let order = Target::all();
+    s.sort_targets(|name| order.iter().position(|t| t.name() == name));
+    s
+}
+
+/// One file to load.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// Its id.
+    pub file: FileId,
+    /// Its display path (normalised, `/`-separated).
+    pub path: &'a str,
+    /// Its text (decoded, without a byte-order mark).
+    pub text: &'a str,
+}
+
+/// What a format read from one file.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    /// Documents, each with the target it feeds.
+    pub documents: Vec<(Target, Node)>,
+    /// Problems found (the caller caps them per file).
+    pub problems: Vec<InputProblem>,
+}
+
+/// What a format may use while loading a file: confined reads of other
+/// files (registered in the source map once), and state kept across the
+/// files of a run (caches, run budgets).
+pub struct LoadCx<'a> {
+    /// The texts read so far.
+    pub sources: &'a mut SourceMap,
+    /// Every read from disk goes through this layer.
+    pub fs: &'a Confined,
+    /// On disk: the working directory and the scan root (display path) of
+    /// the file; `None` in memory (no other file can be read).
+    pub disk: Option<(PathBuf, String)>,
+    /// State kept across the files of a run, per format.
+    pub state: &'a mut RunState,
+}
+
+impl LoadCx<'_> {
+    /// Reads another file through the confined layer: its id and text, the
+    /// same id when it was read before (one file, one id).
+    pub fn read(&mut self, path: &Path) -> Result<(FileId, String), FsError> {
+        let cwd = self
+            .disk
+            .as_ref()
+            .map_or(Path::new("."), |(c, _)| c.as_path());
+        let display = crate::fs::display(cwd, path);
+        if let Some(id) = self.sources.find(&display) {
+            if let Some(f) = self.sources.get(id) {
+                return Ok((id, f.text.to_string()));
+            }
+        }
+        let text = self.fs.read_text(path)?;
+        let id = self.sources.add(display, text.clone());
+        Ok((id, text))
+    }
+
+    /// The entry names of a directory, through the confined layer.
+    pub fn list(&self, dir: &Path) -> Result<Vec<OsString>, FsError> {
+        self.fs.list(dir)
+    }
+}
+
+/// State formats keep across the files of one run, by format name.
+#[derive(Default)]
+pub struct RunState {
+    slots: BTreeMap<&'static str, Box<dyn Any + Send + Sync>>,
+}
+
+impl RunState {
+    /// Takes the state of `format` out (its default when none, or of another type).
+    pub fn take<T: Any + Default + Send + Sync>(&mut self, format: &'static str) -> T {
+        self.slots
+            .remove(format)
+            .and_then(|b| b.downcast::<T>().ok())
+            .map(|b| *b)
+            .unwrap_or_default()
+    }
+
+    /// Puts the state of `format` back.
+    pub fn put<T: Any + Send + Sync>(&mut self, format: &'static str, value: T) {
+        self.slots.insert(format, Box::new(value));
+    }
+}
+
+impl fmt::Debug for RunState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.slots.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_target_is_in_the_schema() {
+        let mut names: Vec<&str> = Vec::new();
+        for f in FORMATS {
+            for n in std::iter::once(f.name()).chain(f.aliases().iter().copied()) {
+                assert!(!names.contains(&n), "{n} named twice");
+                names.push(n);
+            }
+            assert_eq!(f.targets().first().map(|t| t.name()), Some(f.name()));
+        }
+        let s = schema();
+        let targets: Vec<&str> = s.targets().iter().map(|t| t.name).collect();
+        let all: Vec<&str> = Target::all().iter().map(|t| t.name()).collect();
+        assert_eq!(targets, all);
+    }
+
+    #[test]
+    fn detection() {
+        assert_eq!(
+            InputKind::by_name("deploy/Dockerfile.prod"),
+            Some(InputKind::DOCKERFILE)
+        );
+        assert_eq!(InputKind::by_name(".env.example"), Some(InputKind::DOTENV));
+        assert_eq!(InputKind::by_name("Caddyfile"), Some(InputKind::CADDY));
+        assert_eq!(InputKind::by_name("x.yml"), None);
+        assert_eq!(
+            InputKind::by_explicit_name(Path::new("x.yml")),
+            Some(InputKind::COMPOSE)
+        );
+        assert_eq!(
+            InputKind::candidate(Path::new("a/site.conf")),
+            Some(InputKind::NGINX)
+        );
+        assert_eq!(InputKind::sniff("http { }"), Some(InputKind::NGINX));
+        assert_eq!(InputKind::from_keyword("caddyfile"), Some(InputKind::CADDY));
+        assert_eq!(InputKind::from_keyword("env"), Some(InputKind::DOTENV));
+        assert_eq!(InputKind::named("caddyfile"), None);
+        assert!(InputKind::label_list().starts_with("compose, Dockerfile, .env, nginx"));
+        assert!(
+            Target::name_list().starts_with("`compose`, `dockerfile`, `dotenv`, `nginx`, `caddy`")
+        );
+        assert!(Target::name_list().ends_with(" or `http`"));
+    }
+}
