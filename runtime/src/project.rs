@@ -442,7 +442,15 @@ impl Project {
     /// a secret or derived from one ([`Project::is_secret_derived`]), else with
     /// its secrets redacted and cut to [`MAX_SHOWN_VALUE_CHARS`] characters.
     pub fn shown(&self, value: &str) -> String {
-        if self.is_secret_derived(value) {
+        // The name of a secret-like key (`GRAFANA_PASSWORD`) is what a finding
+        // is about, not a secret: it may share letters with a secret's value
+        // (`…password…`), so only exact (case-insensitive) redaction applies.
+        let is_key_name = !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && is_secret_name(value);
+        if !is_key_name && self.is_secret_derived(value) {
             return crate::functions::secrets::redact(value);
         }
         let redacted = self.redact(value);
@@ -1197,6 +1205,22 @@ mod tests {
         );
         let plain = "a".repeat(1000);
         assert_eq!(p.shown(&plain).chars().count(), MAX_SHOWN_VALUE_CHARS + 1);
+    }
+
+    #[test]
+    fn a_secret_key_name_is_shown_even_when_it_shares_letters_with_a_value() {
+        let mut p = Project::default();
+        p.add_file(
+            ".env",
+            b"GRAFANA_PASSWORD=admin123_CHANGE_ME\nPOSTGRES_PASSWORD=cdb_secure_password_CHANGE_ME\n".to_vec(),
+            Kind::DOTENV,
+        );
+        assert_eq!(p.shown("GRAFANA_PASSWORD"), "GRAFANA_PASSWORD");
+        assert_ne!(
+            p.shown("cdb_secure_password_CHANGE_ME"),
+            "cdb_secure_password_CHANGE_ME"
+        );
+        assert!(!p.shown("CDB_SECURE_PASSWORD_CHANGE_ME").contains("SECURE"));
     }
 
     #[test]
