@@ -52,7 +52,7 @@ fn kind_explicit(path: &Path, fs: &Confined) -> Option<Kind> {
 
 /// A path for reports: relative to `cwd` when below it, with `/` separators.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
-    rampart_runtime::project::display_of(cwd, path)
+    rampart_runtime::fs::display(cwd, path)
 }
 
 /// What discovery found.

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::syntax_diagnostic;
 use crate::discover::display_path;
+use crate::policy::compile::syntax_diagnostic;
 use crate::render::diagnostics::file_diagnostics;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};

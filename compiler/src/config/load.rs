@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::ParamError;
 use crate::config::{self, Config, ConfigError, ConfigProblem, Date, CONFIG_FILE};
 use crate::diagnostics::Level;
 use crate::discover::display_path;
+use crate::policy::compile::ParamError;
 use crate::render::diagnostics::file_diagnostics;
 use crate::report::InputError;
 use rampart_runtime::fs::{Confined, FsError};

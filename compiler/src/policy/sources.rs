@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use rampart_runtime::fs::Confined;
 
-use crate::compile::PolicySource;
 use crate::discover::display_path;
+use crate::policy::compile::PolicySource;
 
 /// The embedded standard library as policy sources.
 pub fn stdlib_sources() -> Vec<PolicySource> {
