@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use rampart::compile::{compile, CompileOptions, CompiledPolicy};
+use rampart::policy::compile::{compile, CompileOptions, CompiledPolicy};
 use rampart::render::{self, Format};
 use rampart::report::{Finding, InputError, Report, Rule};
 use rampart_runtime::model::Span;

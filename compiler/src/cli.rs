@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::compile::{Profile, Severity};
+use crate::policy::compile::{Profile, Severity};
 use crate::session::PolicyRequest;
 
 mod check;
@@ -17,14 +17,6 @@ mod fmt;
 mod list;
 mod schema;
 mod test;
-
-// Library functions once reached through `cli`, for branches still in flight.
-#[doc(hidden)]
-pub use crate::policy::sources::stdlib_sources;
-#[doc(hidden)]
-pub use crate::policy::testing::{run_tests, CaseResult};
-#[doc(hidden)]
-pub use crate::session::evaluate;
 
 /// Exit code: nothing at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;

@@ -15,8 +15,8 @@ use globset::{Glob, GlobBuilder, GlobMatcher};
 use rampart_runtime::formats::yaml::{self, YKind, YNode, YamlLimits};
 use rampart_runtime::model::FileId;
 
-use crate::compile::Severity;
 use crate::diagnostics::{did_you_mean, Diagnostic, Level};
+use crate::policy::compile::Severity;
 
 pub mod load;
 

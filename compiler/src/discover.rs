@@ -50,11 +50,6 @@ fn kind_explicit(path: &Path, fs: &Confined) -> Option<Kind> {
     Kind::sniff(&text)
 }
 
-/// A path for reports: relative to `cwd` when below it, with `/` separators.
-pub fn display_path(path: &Path, cwd: &Path) -> String {
-    rampart_runtime::project::display_of(cwd, path)
-}
-
 /// What discovery found.
 #[derive(Clone, Debug, Default)]
 pub struct Discovered {
@@ -87,7 +82,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         } else {
             cwd.join(p)
         };
-        let shown = display_path(&full, cwd);
+        let shown = rampart_runtime::fs::display(cwd, &full);
         let meta = match std::fs::metadata(&full) {
             Ok(m) => m,
             Err(e) => {
@@ -154,7 +149,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                             Err(FsError::IsDir) => {
                                 d.notes.push(format!(
                                     "{}: a link to a directory; not walked (its files are checked where they lie)",
-                                    display_path(e.path(), cwd)
+                                    rampart_runtime::fs::display(cwd, e.path())
                                 ));
                                 continue;
                             }
@@ -165,7 +160,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                                     "a special file (FIFO, socket or device); it is not read"
                                         .to_string()
                                 };
-                                let path = display_path(e.path(), cwd);
+                                let path = rampart_runtime::fs::display(cwd, e.path());
                                 if looks_like_input(e.path()) {
                                     d.errors.push(DiscoverError { path, message });
                                 } else {
@@ -178,7 +173,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     let name = e.file_name().to_string_lossy().to_string();
                     if let Some(kind) = kind_by_name(&name) {
                         d.inputs.push(Input {
-                            display: display_path(e.path(), cwd),
+                            display: rampart_runtime::fs::display(cwd, e.path()),
                             path: e.path().to_path_buf(),
                             kind,
                             explicit: false,
@@ -213,7 +208,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 nginx::entries_and_orphans(&nginx_candidates, &tree, &mut read);
             for entry in entries {
                 d.inputs.push(Input {
-                    display: display_path(&entry, cwd),
+                    display: rampart_runtime::fs::display(cwd, &entry),
                     path: entry,
                     kind: Kind::NGINX,
                     explicit: false,
@@ -224,13 +219,13 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 d.notes.push(format!(
                     "{}: not checked: no top-level `http`, `server` or `events` block, \
                      and no nginx file includes it",
-                    display_path(&p, cwd)
+                    rampart_runtime::fs::display(cwd, &p)
                 ));
             }
             // A candidate that could not be read is never silently dropped: an
             // error when it is named like nginx's own files, a note otherwise.
             for (p, why) in unread {
-                let path = display_path(&p, cwd);
+                let path = rampart_runtime::fs::display(cwd, &p);
                 let message = format!("not read, so not checked as nginx: {why}");
                 if path.to_ascii_lowercase().contains("nginx") {
                     d.errors.push(DiscoverError { path, message });
@@ -350,7 +345,7 @@ impl IgnoreRules {
                     if let Ok(mut n) = self.notes.lock() {
                         n.push(format!(
                             "{}: ignore rules not read: {why}",
-                            display_path(&file, &self.cwd)
+                            rampart_runtime::fs::display(&self.cwd, &file)
                         ));
                     }
                     continue;

@@ -13,7 +13,3 @@ pub mod render;
 pub mod report;
 pub mod schema_doc;
 pub mod session;
-
-// The stages of policy compilation keep their short paths (`crate::compile`…).
-pub use policy::{check, compile, inline, template};
-pub use report::suppress;

@@ -9,7 +9,7 @@ pub mod junit;
 pub mod sarif;
 pub mod text;
 
-use crate::compile::Severity;
+use crate::policy::compile::Severity;
 use crate::report::WaivedBy;
 
 /// How loudly a finding is shown, whatever the format.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use rampart_runtime::model::{FileId, Span};
 use rampart_runtime::project::Project;
 
-use crate::compile::{CompiledPolicy, Severity};
+use crate::policy::compile::{CompiledPolicy, Severity};
 
 pub mod fingerprint;
 pub mod suppress;
@@ -132,9 +132,6 @@ pub struct Report {
     /// The masked texts of the files a finding or a problem points into.
     pub sources: BTreeMap<FileId, SourceText>,
 }
-
-/// The historical name of [`Report`].
-pub type Outcome = Report;
 
 /// A finding hidden by a waiver or a `rampart:ignore` comment.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

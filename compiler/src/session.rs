@@ -10,12 +10,12 @@ use rampart_runtime::fs::{Confined, FsError};
 use rampart_runtime::model::Level as InputLevel;
 use rampart_runtime::project::Project;
 
-use crate::compile::{compile, CompileOptions, Compiled, CompiledPolicy, Profile};
 use crate::config::load::{load, Loaded};
 use crate::diagnostics::Level;
 use crate::discover::{discover, Discovered};
+use crate::policy::compile::{compile, CompileOptions, Compiled, CompiledPolicy, Profile};
 use crate::policy::sources::{load_policy_sources, stdlib_sources};
-use crate::report::{Finding, InputError, Outcome, Report, Rule};
+use crate::report::{Finding, InputError, Report, Rule};
 
 /// Which policies to load.
 #[derive(Clone, Debug, Default)]
@@ -337,7 +337,7 @@ fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>) {
     (project, read_errors)
 }
 
-/// Hides suppressed and waived findings ([`crate::suppress`]); the config's
+/// Hides suppressed and waived findings ([`crate::report::suppress`]); the config's
 /// waivers that hid nothing are printed on `err` and kept as warnings.
 fn hide_accepted(
     outcome: &mut Report,
@@ -347,7 +347,8 @@ fn hide_accepted(
     err: &mut dyn Write,
 ) {
     let rel = |f: &str| loaded.map_or_else(|| f.to_string(), |l| l.rel(f));
-    let unused = crate::suppress::apply(outcome, project, loaded.map(|l| &l.config), &rel, ids);
+    let unused =
+        crate::report::suppress::apply(outcome, project, loaded.map(|l| &l.config), &rel, ids);
     outcome.waived.sort();
     if let Some(l) = loaded {
         l.report(&unused, err);
@@ -356,11 +357,11 @@ fn hide_accepted(
 }
 
 /// Evaluates policies on a project, producing the located outcome.
-pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Compiled) -> Outcome {
+pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Compiled) -> Report {
     let engine = match Engine::new() {
         Ok(e) => e,
         Err(e) => {
-            return Outcome {
+            return Report {
                 errors: vec![InputError {
                     file: String::new(),
                     line: 0,
@@ -369,16 +370,16 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
                     span: None,
                     code: "engine-setup".into(),
                 }],
-                ..Outcome::default()
+                ..Report::default()
             }
         }
     };
     let rules: Vec<_> = policies.iter().map(|p| p.rule.clone()).collect();
     let (hits, eval_errors) = engine.run(&rules, project);
-    let mut outcome = Outcome {
+    let mut outcome = Report {
         files: project.sources.len(),
         policies: policies.len(),
-        ..Outcome::default()
+        ..Report::default()
     };
     for Hit {
         rule,

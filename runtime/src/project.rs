@@ -467,13 +467,6 @@ impl Project {
     }
 }
 
-/// A path for reports: relative to `cwd` when below it, `/`-separated.
-/// Bytes that are not UTF-8 are shown as `\xNN` and a backslash as `\\`, so
-/// distinct paths have distinct display paths (see [`crate::fs::display`]).
-pub fn display_of(cwd: &Path, path: &Path) -> String {
-    crate::fs::display(cwd, path)
-}
-
 /// Lexical normalisation of a `/`-separated path: drops `.` and empty parts,
 /// resolves `..` against earlier parts (a leading `..` is kept); see
 /// [`crate::fs::normalize_display`].

@@ -3,7 +3,7 @@
 //! (every profile) or yields located errors; none panics, and no policy fails
 //! at run time on real input.
 
-use rampart::compile::{compile, CompileOptions, CompiledPolicy};
+use rampart::policy::compile::{compile, CompileOptions, CompiledPolicy};
 use rampart::policy::sources::stdlib_sources;
 use rampart::session::evaluate;
 use rampart_runtime::project::{Kind, Project};

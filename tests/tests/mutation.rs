@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use rampart::compile::{compile, CompileOptions, Compiled, CompiledPolicy};
+use rampart::policy::compile::{compile, CompileOptions, Compiled, CompiledPolicy};
 use rampart::policy::sources::stdlib_sources;
 use rampart::session::evaluate;
 use rampart_runtime::project::{Kind, Project};
@@ -266,7 +266,7 @@ proptest! {
         let (path, text) = files[pick % files.len()];
         let bytes = apply(text.as_bytes().to_vec(), &edits);
         let text = String::from_utf8_lossy(&bytes).into_owned();
-        let source = rampart::compile::PolicySource { path: path.to_string(), text, stdlib: false };
+        let source = rampart::policy::compile::PolicySource { path: path.to_string(), text, stdlib: false };
         let _ = compile(vec![source], &CompileOptions::default());
     }
 }

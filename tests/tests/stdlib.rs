@@ -1,7 +1,7 @@
 //! Catalog meta-tests: the stdlib compiles without a diagnostic, every policy
 //! has metadata and passing deny/allow cases, and every STDLIB.md id exists.
 
-use rampart::compile::{compile, CompileOptions, Profile};
+use rampart::policy::compile::{compile, CompileOptions, Profile};
 use rampart::policy::sources::stdlib_sources;
 use rampart::policy::testing::run_tests;
 
@@ -61,7 +61,7 @@ test p {
 }
 "#;
     let c = compile(
-        vec![rampart::compile::PolicySource {
+        vec![rampart::policy::compile::PolicySource {
             path: "p.rampart".into(),
             text: src.into(),
             stdlib: false,

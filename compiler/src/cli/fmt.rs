@@ -3,8 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::syntax_diagnostic;
-use crate::discover::display_path;
+use crate::policy::compile::syntax_diagnostic;
 use crate::render::diagnostics::file_diagnostics;
 
 use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
@@ -75,7 +74,7 @@ pub(super) fn run(
     }
     let (mut changed, mut unchanged, mut errors) = (0usize, 0usize, 0usize);
     for f in &files {
-        let shown = display_path(f, cwd);
+        let shown = rampart_runtime::fs::display(cwd, f);
         let text = match std::fs::read_to_string(f) {
             Ok(t) => t,
             Err(e) => {

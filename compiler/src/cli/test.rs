@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{TestArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::compile::{compile, CompileOptions, PolicySource};
+use crate::policy::compile::{compile, CompileOptions, PolicySource};
 use crate::policy::sources::{load_policy_sources, stdlib_sources};
 use crate::session::print_policy_diagnostics;
 

@@ -3,10 +3,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::compile::ParamError;
 use crate::config::{self, Config, ConfigError, ConfigProblem, Date, CONFIG_FILE};
 use crate::diagnostics::Level;
-use crate::discover::display_path;
+use crate::policy::compile::ParamError;
 use crate::render::diagnostics::file_diagnostics;
 use crate::report::InputError;
 use rampart_runtime::fs::{Confined, FsError};
@@ -202,7 +201,7 @@ pub fn load(
             (candidate, Confined::new(cwd, [root.clone()]))
         }
     };
-    let path = display_path(&file, cwd);
+    let path = rampart_runtime::fs::display(cwd, &file);
     let text = match fs
         .with_limit(config::MAX_CONFIG_BYTES as u64)
         .read_text(&file)
@@ -230,7 +229,7 @@ pub fn load(
     let dir = file
         .parent()
         .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf);
-    let dir_display = display_path(&dir, cwd);
+    let dir_display = rampart_runtime::fs::display(cwd, &dir);
     let policy_fs = Confined::new(cwd, [dir.clone(), root]);
     Ok(Some(Loaded {
         policy_fs,

@@ -1305,8 +1305,8 @@ pub fn value_fits(v: &cel::Value, t: &Type) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::compile::{compile, CompileOptions, PolicySource};
     use crate::diagnostics::Level;
+    use crate::policy::compile::{compile, CompileOptions, PolicySource};
 
     /// Diagnostics (level, code, message, underlined text) of a policy whose
     /// clauses are `body`.

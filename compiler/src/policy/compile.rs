@@ -9,10 +9,12 @@ use rampart_runtime::engine::{Deny, Engine, Expr, MessagePart, Origin, Rule, Ste
 use rampart_runtime::functions::{self, Signature};
 use rampart_runtime::schema::{Schema, Type};
 
-use crate::check::{type_of_value, value_fits, Binding, Checker, DefAst};
 use crate::diagnostics::{did_you_mean, Diagnostic, Level};
-use crate::inline::{cel_shape, inline, DefBody, InlineError, MAX_CEL_BYTES, MAX_INLINED_BYTES};
-use crate::template::{parse_template, TemplatePart};
+use crate::policy::check::{type_of_value, value_fits, Binding, Checker, DefAst};
+use crate::policy::inline::{
+    cel_shape, inline, DefBody, InlineError, MAX_CEL_BYTES, MAX_INLINED_BYTES,
+};
+use crate::policy::template::{parse_template, TemplatePart};
 
 /// One policy file to compile.
 #[derive(Clone, Debug)]
@@ -1215,7 +1217,7 @@ impl PolicyCtx<'_> {
         let ty = checker.run(program.expression());
         let facts = checker.facts(program.expression(), true);
         st.used.extend(checker.used.iter().cloned());
-        let located = |e: &crate::check::CheckError, warning: bool| {
+        let located = |e: &crate::policy::check::CheckError, warning: bool| {
             // A problem in a def body is located in the def's file.
             let (source, start, end) = match e.source {
                 Some(source) => (source, e.start, e.end),

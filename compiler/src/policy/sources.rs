@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rampart_runtime::fs::Confined;
 
-use crate::compile::PolicySource;
-use crate::discover::display_path;
+use crate::policy::compile::PolicySource;
 
 /// The embedded standard library as policy sources.
 pub fn stdlib_sources() -> Vec<PolicySource> {
@@ -65,7 +64,7 @@ pub fn load_policy_sources(
         for f in files {
             match fs.read_text(&f) {
                 Ok(text) => out.push(PolicySource {
-                    path: display_path(&f, cwd),
+                    path: rampart_runtime::fs::display(cwd, &f),
                     text,
                     stdlib: false,
                 }),
@@ -73,7 +72,7 @@ pub fn load_policy_sources(
                     let _ = writeln!(
                         err,
                         "error: cannot read policy file `{}`: {e}",
-                        display_path(&f, cwd),
+                        rampart_runtime::fs::display(cwd, &f),
                     );
                     ok = false;
                 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use rampart_runtime::fs::Confined;
 use rampart_runtime::project::{Kind, Project};
 
-use crate::compile::{Compiled, CompiledPolicy};
 use crate::discover::kind_by_name;
+use crate::policy::compile::{Compiled, CompiledPolicy};
 
 /// The result of one test case.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,8 +4,8 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::{emit_into_string, Config};
 
-use crate::compile::Compiled;
 use crate::diagnostics::{Diagnostic, Level};
+use crate::policy::compile::Compiled;
 
 /// Renders policy diagnostics with their policy-file snippets.
 pub fn policy_diagnostics(compiled: &Compiled, diags: &[Diagnostic]) -> String {

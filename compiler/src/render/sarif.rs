@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::Level;
-use crate::compile::Severity;
+use crate::policy::compile::Severity;
 use crate::report::{Finding, InputError, Report, Rule, WaivedBy};
 
 /// The SARIF schema the output follows.

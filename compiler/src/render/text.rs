@@ -8,7 +8,7 @@ use codespan_reporting::term::{emit_into_string, Config};
 use rampart_runtime::model::Span;
 
 use super::{level, Level};
-use crate::compile::Severity;
+use crate::policy::compile::Severity;
 use crate::report::{InputError, Report, WaivedBy};
 
 /// Renders the report for a terminal: a snippet per finding with the node

@@ -89,7 +89,7 @@ pub fn assign(report: &mut Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compile::Severity;
+    use crate::policy::compile::Severity;
     use crate::report::SourceText;
     use rampart_runtime::model::{FileId, Span};
 

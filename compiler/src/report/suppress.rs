@@ -14,7 +14,7 @@ use rampart_runtime::project::Project;
 
 use crate::config::{Config, ConfigError, ConfigProblem};
 use crate::diagnostics::did_you_mean;
-use crate::report::{Finding, InputError, Outcome, Waived, WaivedBy};
+use crate::report::{Finding, InputError, Report, Waived, WaivedBy};
 
 /// The marker that starts an inline suppression.
 pub const MARKER: &str = "rampart:ignore";
@@ -99,7 +99,7 @@ fn is_comment_line(lines: &[&str], line: usize) -> bool {
 ///
 /// `rel` maps a finding's file to its path relative to the config directory.
 pub fn apply(
-    outcome: &mut Outcome,
+    outcome: &mut Report,
     project: &Project,
     config: Option<&Config>,
     rel: &dyn Fn(&str) -> String,
