@@ -219,3 +219,42 @@ fn tempfile_dir() -> PathBuf {
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
+
+/// Writes `rel` below `dir` (creating its directories) with `bytes`.
+pub fn write(dir: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("a parent directory")).expect("create directories");
+    std::fs::write(p, bytes).expect("write the file");
+}
+
+/// A valid compose file the hostile tests put beside a hostile one: its
+/// `compose.datastore-loopback-only` finding shows the other files were still checked.
+pub const CANARY: &str = "services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
+
+/// Checks `rel` (holding `bytes`) beside the canary in a fresh directory and
+/// returns the JSON report, asserting that there is one, that the canary was
+/// still checked and that every error names its file.
+pub fn check_beside_canary(rel: &str, bytes: &[u8]) -> serde_json::Value {
+    let d = tempfile::tempdir().expect("a temp dir");
+    write(d.path(), rel, bytes);
+    write(d.path(), "canary/docker-compose.yml", CANARY);
+    let (code, out, err) = rampart(d.path(), &["check", "--format", "json"]);
+    let v = json(&out);
+    assert_eq!(
+        v["version"], 1,
+        "{rel}: no report (exit {code}); stderr: {err}"
+    );
+    assert!(
+        findings(&v)
+            .iter()
+            .any(|(p, ..)| p == "compose.datastore-loopback-only"),
+        "{rel}: the canary beside it was not checked"
+    );
+    for e in v["errors"].as_array().into_iter().flatten() {
+        assert!(
+            !e["file"].as_str().unwrap_or("").is_empty(),
+            "{rel}: error without a file: {e}"
+        );
+    }
+    v
+}

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use rampart_tests::{bounded, child_entry, json, Bounded};
+use rampart_tests::{write, CANARY};
 
 child_entry!();
 
@@ -20,14 +21,6 @@ child_entry!();
 const MEMORY_KIB: u64 = 1024 * 1024;
 /// Stops a hung child (debug builds are slow; this is not a timing assertion).
 const DEADLINE: Duration = Duration::from_secs(240);
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, bytes).unwrap();
-}
-
-const CANARY: &[u8] = b"services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
 
 fn with_canary(dir: &Path) {
     write(dir, "canary/docker-compose.yml", CANARY);

@@ -3,13 +3,8 @@
 use std::fs;
 use std::path::Path;
 
+use rampart_tests::write;
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 fn examples() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -5,12 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use rampart_tests::rampart;
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
+use rampart_tests::write;
 
 const MESSY: &str = "// org policies\npackage org   // ours\n\n\n    // why\nparam caps : list<string> = [\"NET_ADMIN\"] // allowed\npolicy p {\n      title \"t\"\n   severity low // for now\n rationale \"r\"\n   for s in compose.services\n   // each cap\n   for c in s.cap_add\n   deny c when !(c in caps)\n}\n";
 
@@ -114,7 +109,7 @@ fn policy(dir: &Path, clauses: &str) -> (i32, String) {
     write(
         dir,
         "org.rampart",
-        &format!("package org\n\npolicy p {{\n  title \"t\"\n  severity high\n  rationale \"r\"\n{clauses}\n}}\n"),
+        format!("package org\n\npolicy p {{\n  title \"t\"\n  severity high\n  rationale \"r\"\n{clauses}\n}}\n"),
     );
     let (code, _, err) = rampart(dir, &["check", "--no-stdlib", "--policy", "org.rampart"]);
     (code, err)

@@ -1,16 +1,10 @@
 //! End-to-end tests of `rampart.yaml` (params, enable/disable, severity,
 //! include/exclude, waivers) and inline `rampart:ignore` suppressions.
 
-use std::fs;
 use std::path::Path;
 
+use rampart_tests::write;
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 const CAPS: &str =
     "services:\n  web:\n    image: nginx:latest\n    cap_add: [NET_BIND_SERVICE, SYS_PTRACE]\n";
@@ -62,7 +56,7 @@ fn disable_removes_a_policy_and_enable_adds_one() {
     write(
         d.path(),
         "docker-compose.yml",
-        &format!("{CAPS}    ports: [\"80:80\"]\n"),
+        format!("{CAPS}    ports: [\"80:80\"]\n"),
     );
     let (code, v, err) = check(d.path(), &[]);
     assert_eq!(code, 1, "{err}");
@@ -204,7 +198,7 @@ fn severity_overrides_and_profile() {
     write(
         d.path(),
         "docker-compose.yml",
-        &format!("{CAPS}    ports: [\"8080:80\"]\n"),
+        format!("{CAPS}    ports: [\"8080:80\"]\n"),
     );
     write(
         d.path(),

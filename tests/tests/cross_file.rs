@@ -6,13 +6,8 @@
 use std::fs;
 use std::path::Path;
 
+use rampart_tests::write;
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 /// (policy, file, line, message) of every finding of `rampart check --format json <args>`.
 fn check(dir: &Path, args: &[&str]) -> (Vec<(String, String, u64, String)>, String) {

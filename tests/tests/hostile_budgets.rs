@@ -2,39 +2,8 @@
 //! hostile input ends in a located error or findings, and the valid file
 //! beside it is still checked (issue 8, points 4 and 5).
 
-use std::fs;
-use std::path::Path;
-
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, bytes).unwrap();
-}
-
-/// A compose file that must still be checked next to the hostile one.
-const CANARY: &[u8] = b"services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
-
-/// Checks `rel` (with `bytes`) beside the canary; the JSON report.
-fn check_with_canary(rel: &str, bytes: &[u8]) -> serde_json::Value {
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), rel, bytes);
-    write(d.path(), "canary/docker-compose.yml", CANARY);
-    let (code, out, err) = rampart(d.path(), &["check", "--format", "json"]);
-    let v = json(&out);
-    assert_eq!(
-        v["version"], 1,
-        "{rel}: no report (exit {code}); stderr: {err}"
-    );
-    assert!(
-        findings(&v)
-            .iter()
-            .any(|(p, ..)| p == "compose.datastore-loopback-only"),
-        "{rel}: the canary beside it was not checked"
-    );
-    v
-}
+use rampart_tests::{write, CANARY};
 
 /// The problems (errors and warnings) reported for `file`.
 fn problems<'a>(v: &'a serde_json::Value, file: &str) -> Vec<&'a serde_json::Value> {
@@ -59,7 +28,7 @@ fn a_megabyte_of_instructions_is_a_located_error() {
     // 100,000 instructions (1.1 MB): every rule used to copy the whole document.
     let mut src = String::from("FROM alpine:3.19\n");
     src.push_str(&"LABEL a=b\n".repeat(100_000));
-    let v = check_with_canary("big/Dockerfile", src.as_bytes());
+    let v = rampart_tests::check_beside_canary("big/Dockerfile", src.as_bytes());
     let e = error_at(&v, "big/Dockerfile", "more than 10000 instructions");
     assert_eq!(e["line"], 10_001);
 }
@@ -72,7 +41,7 @@ fn two_thousand_chained_stages_are_checked_linearly() {
     for i in 1..2_000 {
         src.push_str(&format!("FROM s{} AS s{i}\n", i - 1));
     }
-    let v = check_with_canary("chain/Dockerfile", src.as_bytes());
+    let v = rampart_tests::check_beside_canary("chain/Dockerfile", src.as_bytes());
     let at = |policy: &str| {
         v["findings"]
             .as_array()
@@ -93,7 +62,7 @@ fn forty_thousand_services_are_a_located_error() {
     for i in 0..40_000 {
         src.push_str(&format!("  s{i}:\n    image: nginx:1.27\n"));
     }
-    let v = check_with_canary("many/docker-compose.yml", src.as_bytes());
+    let v = rampart_tests::check_beside_canary("many/docker-compose.yml", src.as_bytes());
     let e = error_at(&v, "many/docker-compose.yml", "more than 5000 services");
     assert_eq!(e["line"], 2 + 2 * 5_000);
 }
@@ -102,7 +71,7 @@ fn forty_thousand_services_are_a_located_error() {
 fn problems_per_file_are_capped() {
     // 100 KB of stray `}`: one problem per line, listed up to the cap.
     let stray = "}\n".repeat(50_000);
-    let v = check_with_canary("stray/Dockerfile", stray.as_bytes());
+    let v = rampart_tests::check_beside_canary("stray/Dockerfile", stray.as_bytes());
     let p = problems(&v, "stray/Dockerfile");
     assert_eq!(p.len(), 101, "{p:?}");
     let last = p
@@ -128,7 +97,7 @@ fn yaml_budget_breach_is_plain() {
         prev = c;
     }
     src.push_str("services:\n  a:\n    image: nginx:1.27\n");
-    let v = check_with_canary("bomb/docker-compose.yml", src.as_bytes());
+    let v = rampart_tests::check_beside_canary("bomb/docker-compose.yml", src.as_bytes());
     let e = error_at(&v, "bomb/docker-compose.yml", "more than 250000 nodes");
     let m = e["message"].as_str().unwrap();
     assert!(!m.contains("breach") && !m.contains('{'), "{m}");
@@ -137,7 +106,7 @@ fn yaml_budget_breach_is_plain() {
 #[test]
 fn malformed_interpolation_is_an_error_outside_environment_too() {
     let src = "services:\n  web:\n    image: \"nginx:${TAG\"\n    user: \"${UID\"\n    ports: [\"${PORT:80\"]\n";
-    let v = check_with_canary("interp/docker-compose.yml", src.as_bytes());
+    let v = rampart_tests::check_beside_canary("interp/docker-compose.yml", src.as_bytes());
     let mut lines: Vec<u64> = v["errors"]
         .as_array()
         .unwrap()
@@ -158,7 +127,7 @@ fn build_tool_installs_are_checked_linearly() {
             .repeat(800),
     );
     src.push_str("RUN apt-get purge -y make\n");
-    let v = check_with_canary("tools/Dockerfile", src.as_bytes());
+    let v = rampart_tests::check_beside_canary("tools/Dockerfile", src.as_bytes());
     let n = v["findings"]
         .as_array()
         .unwrap()

@@ -12,21 +12,12 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
-use std::path::Path;
 
 use rampart_tests::{findings, json, rampart};
+use rampart_tests::{write, CANARY};
 
 const TOKEN: &str = "OUTSIDE_TOKEN_7f3a";
 const PASSWD: &str = "root:x:0:0";
-
-/// A compose file that rampart must still check next to the hostile ones.
-const CANARY: &str = "services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 /// `<tmp>/outside/…` full of the token (in shapes each reader would parse,
 /// and would echo in a snippet), and `<tmp>/repo` linking to it.
@@ -36,21 +27,21 @@ fn hostile_tree() -> (tempfile::TempDir, std::path::PathBuf) {
     write(
         &out,
         "secret.env",
-        &format!("API_TOKEN={TOKEN}\n{TOKEN} not env\n"),
+        format!("API_TOKEN={TOKEN}\n{TOKEN} not env\n"),
     );
     write(
         &out,
         "Dockerfile",
-        &format!("FROM {TOKEN}\nRUN {TOKEN} ((\n"),
+        format!("FROM {TOKEN}\nRUN {TOKEN} ((\n"),
     );
     write(
         &out,
         "site.caddy",
-        &format!(":81 {{\n  respond \"{TOKEN}\"\n  {TOKEN} {{{{\n"),
+        format!(":81 {{\n  respond \"{TOKEN}\"\n  {TOKEN} {{{{\n"),
     );
-    write(&out, "ignore", &format!("{TOKEN}\n"));
-    write(&out, "inc.conf", &format!("{TOKEN} {{ ;;\n"));
-    write(&out, "p.rampart", &format!("{TOKEN} garbage\n"));
+    write(&out, "ignore", format!("{TOKEN}\n"));
+    write(&out, "inc.conf", format!("{TOKEN} {{ ;;\n"));
+    write(&out, "p.rampart", format!("{TOKEN} garbage\n"));
     let repo = d.path().join("repo");
     fs::create_dir_all(&repo).unwrap();
     symlink("/etc", repo.join("etclink")).unwrap();
@@ -160,7 +151,7 @@ fn config_policies_outside_the_repository_are_errors_and_never_read() {
         "outlink",
     ] {
         let (_d, repo) = hostile_tree();
-        write(&repo, "rampart.yaml", &format!("policies: [\"{entry}\"]\n"));
+        write(&repo, "rampart.yaml", format!("policies: [\"{entry}\"]\n"));
         for format in ["text", "json"] {
             let (code, out, err) = rampart(&repo, &["check", "--format", format, "-v"]);
             assert_eq!(code, 2, "{entry}: {out}{err}");
@@ -323,7 +314,7 @@ fn ignore_files_linked_out_of_the_root_are_not_read() {
     fs::create_dir_all(repo.join(".git")).unwrap();
     // Rules outside the root that would hide every input, with the token in a
     // malformed glob (an error message quoting it would leak it).
-    write(d.path(), "outside/hide-all", &format!("*\n{{{TOKEN}\n"));
+    write(d.path(), "outside/hide-all", format!("*\n{{{TOKEN}\n"));
     fs::remove_file(repo.join(".gitignore")).unwrap();
     symlink("../outside/hide-all", repo.join(".gitignore")).unwrap();
     symlink("../../outside/hide-all", repo.join("canary/.ignore")).unwrap();

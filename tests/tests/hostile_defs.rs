@@ -1,16 +1,8 @@
 //! Defs are inlined hygienically: a macro variable inside a def body does
 //! not capture a name of the call site, and the other way round.
 
-use std::fs;
-use std::path::Path;
-
+use rampart_tests::write;
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 const COMPOSE: &str = "services:\n  cache:\n    image: redis:7\n    environment:\n      redis: \"1\"\n  web:\n    image: nginx:1\n    environment:\n      redis: \"1\"\n";
 

@@ -5,23 +5,14 @@
 //! (issue 8, "Inputs hidden" and "Unbounded work").
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::Path;
 
 use rampart_tests::{json, rampart};
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, bytes).unwrap();
-}
+use rampart_tests::{write, CANARY};
 
 const COMPOSE: &[u8] =
     b"services:\n  web:\n    image: nginx:1.27\n    privileged: true\n    user: \"1000\"\n";
 const DOCKERFILE: &[u8] = b"FROM ubuntu:24.04\nUSER root\n";
-/// A compose file that must still be checked next to the hostile ones.
-const CANARY: &[u8] = b"services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
-
 fn check(dir: &Path) -> (i32, serde_json::Value) {
     let (code, out, err) = rampart(dir, &["check", "--format", "json"]);
     let v = json(&out);

@@ -5,18 +5,9 @@
 //! document while the other policies still report.
 
 use std::fs;
-use std::path::Path;
 
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
-
-/// A compose file the standard library reports on.
-const CANARY: &str = "services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
+use rampart_tests::{write, CANARY};
 
 fn policy(name: &str, when: &str) -> String {
     format!(
@@ -125,7 +116,7 @@ fn runaway_comprehension_fails_its_rule_and_the_run_goes_on() {
     );
     let when =
         format!("{range}.exists(a, {range}.exists(b, {range}.exists(c, c == a * b + 1000000)))");
-    write(d.path(), "loop.rampart", &policy("loop", &when));
+    write(d.path(), "loop.rampart", policy("loop", &when));
     write(d.path(), "repo/docker-compose.yml", CANARY);
     let (code, out, err) = rampart(
         d.path(),
@@ -190,7 +181,7 @@ fn nested_glob_in_the_config_is_a_located_error() {
     write(
         d.path(),
         "repo/rampart.yaml",
-        &format!("exclude:\n  - \"{glob}\"\n"),
+        format!("exclude:\n  - \"{glob}\"\n"),
     );
     let (code, _, err) = rampart(d.path(), &["check", "repo"]);
     assert_eq!(code, 2, "{err}");

@@ -3,16 +3,8 @@
 //! included, and a user policy that prints transformed secrets. Masking keeps
 //! line numbers: the text snippets locate findings where the JSON report does.
 
-use std::fs;
-use std::path::Path;
-
+use rampart_tests::write;
 use rampart_tests::{json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 /// The decoded values of every planted secret (each distinct).
 const SECRETS: &[&str] = &[

@@ -3,16 +3,10 @@
 //! stdlib, and the seed 001/002 before/after examples under `docs/examples`.
 
 use std::collections::BTreeSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
+use rampart_tests::write;
 use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, text: &str) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, text).unwrap();
-}
 
 /// (policy, line, message) of every finding of `rampart check` in `dir`.
 fn check(dir: &Path) -> Vec<(String, u64, String)> {

@@ -2,44 +2,8 @@
 //! a clean run, never a panic, a hang or an abort; the other files are still
 //! checked (DESIGN.md § Non-negotiables).
 
-use std::fs;
-use std::path::Path;
-
-use rampart_tests::{findings, json, rampart};
-
-fn write(dir: &Path, rel: &str, bytes: &[u8]) {
-    let p = dir.join(rel);
-    fs::create_dir_all(p.parent().unwrap()).unwrap();
-    fs::write(p, bytes).unwrap();
-}
-
-/// A compose file that rampart must still check next to the hostile one.
-const CANARY: &[u8] = b"services:\n  r:\n    image: redis:7\n    ports: [\"6379:6379\"]\n";
-
-fn run_with_canary(rel: &str, bytes: &[u8]) -> serde_json::Value {
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), rel, bytes);
-    write(d.path(), "canary/docker-compose.yml", CANARY);
-    let (code, out, err) = rampart(d.path(), &["check", "--format", "json"]);
-    let v = json(&out);
-    assert_eq!(
-        v["version"], 1,
-        "{rel}: no report (exit {code}); stderr: {err}"
-    );
-    assert!(
-        findings(&v)
-            .iter()
-            .any(|(p, ..)| p == "compose.datastore-loopback-only"),
-        "{rel}: the other files were not checked"
-    );
-    for e in v["errors"].as_array().unwrap() {
-        assert!(
-            !e["file"].as_str().unwrap().is_empty(),
-            "{rel}: error without a file: {e}"
-        );
-    }
-    v
-}
+use rampart_tests::{json, rampart};
+use rampart_tests::{write, CANARY};
 
 fn assert_error(v: &serde_json::Value, what: &str) {
     assert!(
@@ -54,14 +18,17 @@ fn binary_garbage_in_every_format() {
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
     for name in ["docker-compose.yml", "Dockerfile", ".env", "Caddyfile"] {
-        let v = run_with_canary(&format!("g/{name}"), &garbage);
+        let v = rampart_tests::check_beside_canary(&format!("g/{name}"), &garbage);
         assert_error(&v, name);
     }
 }
 
 #[test]
 fn invalid_utf8_is_located() {
-    let v = run_with_canary("x/Dockerfile", b"FROM alpine:3.20\nRUN echo \xff\xfe\n");
+    let v = rampart_tests::check_beside_canary(
+        "x/Dockerfile",
+        b"FROM alpine:3.20\nRUN echo \xff\xfe\n",
+    );
     assert_error(&v, "invalid utf-8");
     assert_eq!(v["errors"][0]["file"], "x/Dockerfile");
 }
@@ -70,7 +37,7 @@ fn invalid_utf8_is_located() {
 fn deep_nesting() {
     let deep_flow = format!("services: {}{}\n", "[".repeat(5000), "]".repeat(5000));
     assert_error(
-        &run_with_canary("a/docker-compose.yml", deep_flow.as_bytes()),
+        &rampart_tests::check_beside_canary("a/docker-compose.yml", deep_flow.as_bytes()),
         "deep yaml flow",
     );
     let mut block = String::from("services:\n");
@@ -79,7 +46,7 @@ fn deep_nesting() {
         block.push_str("a:\n");
     }
     assert_error(
-        &run_with_canary("b/docker-compose.yml", block.as_bytes()),
+        &rampart_tests::check_beside_canary("b/docker-compose.yml", block.as_bytes()),
         "deep yaml block",
     );
     let nginx = format!(
@@ -87,13 +54,13 @@ fn deep_nesting() {
         "location / {\n".repeat(3000),
         "}\n".repeat(3000)
     );
-    let _ = run_with_canary("n/nginx.conf", nginx.as_bytes());
+    let _ = rampart_tests::check_beside_canary("n/nginx.conf", nginx.as_bytes());
     let caddy = format!(
         ":80 {{\n{}{}}}\n",
         "route {\n".repeat(3000),
         "}\n".repeat(3000)
     );
-    let _ = run_with_canary("c/Caddyfile", caddy.as_bytes());
+    let _ = rampart_tests::check_beside_canary("c/Caddyfile", caddy.as_bytes());
 }
 
 #[test]
@@ -108,7 +75,7 @@ fn alias_bomb() {
     }
     bomb.push_str("services: {}\n");
     assert_error(
-        &run_with_canary("bomb/docker-compose.yml", bomb.as_bytes()),
+        &rampart_tests::check_beside_canary("bomb/docker-compose.yml", bomb.as_bytes()),
         "alias bomb",
     );
 }
@@ -117,7 +84,7 @@ fn alias_bomb() {
 fn oversized_file() {
     let big = vec![b'#'; 17 * 1024 * 1024];
     assert_error(
-        &run_with_canary("big/docker-compose.yml", &big),
+        &rampart_tests::check_beside_canary("big/docker-compose.yml", &big),
         "oversized",
     );
 }
