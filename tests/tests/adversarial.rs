@@ -277,19 +277,25 @@ fn policy_fan_out_is_a_located_error() {
     }
     p.push_str("\npolicy boom {\n  title \"boom\"\n  severity low\n  rationale \"r\"\n  for service in compose.services\n  deny service when a6(1) > 0\n}\n");
     assert!(p.len() < 1024);
-    write(root, "evil.rampart", p.as_bytes());
+    assert_policy_error(root, &p, "policy fan-out");
+}
+
+/// Checks with `policy` as `evil.rampart` beside the canary: a located policy
+/// error (exit 2) within the bounds.
+fn assert_policy_error(root: &Path, policy: &str, what: &str) {
+    write(root, "evil.rampart", policy);
     with_canary(root);
     let b = bounded(root, &["check", "--policy", "evil.rampart"], &[], DEADLINE);
-    assert_sane(&b, "policy fan-out");
+    assert_sane(&b, what);
     assert_eq!(
         b.code,
         Some(2),
-        "policy fan-out: a located policy error; stderr: {}",
+        "{what}: a located policy error; stderr: {}",
         tail(&b.stderr)
     );
     assert!(
         b.stderr.contains("evil.rampart"),
-        "policy fan-out: located: {}",
+        "{what}: located: {}",
         tail(&b.stderr)
     );
 }
@@ -300,21 +306,7 @@ fn long_expression_is_a_located_error() {
     let root = d.path();
     let terms = vec!["1"; 45_000].join("+");
     let p = format!("package evil\n\npolicy long {{\n  title \"long\"\n  severity low\n  rationale \"r\"\n  for service in compose.services\n  deny service when {terms} > 0\n}}\n");
-    write(root, "evil.rampart", p.as_bytes());
-    with_canary(root);
-    let b = bounded(root, &["check", "--policy", "evil.rampart"], &[], DEADLINE);
-    assert_sane(&b, "45,000 terms");
-    assert_eq!(
-        b.code,
-        Some(2),
-        "45,000 terms: a located policy error; stderr: {}",
-        tail(&b.stderr)
-    );
-    assert!(
-        b.stderr.contains("evil.rampart"),
-        "45,000 terms: located: {}",
-        tail(&b.stderr)
-    );
+    assert_policy_error(root, &p, "45,000 terms");
 }
 
 #[test]
