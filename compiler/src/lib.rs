@@ -5,6 +5,7 @@
 //! engine over the discovered inputs → reporters. Only [`cli`] prints or exits.
 
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod diagnostics;
 pub mod discover;

@@ -1,5 +1,6 @@
 //! Document models: the spanned tree ([`Node`]) and the problems found while building it.
 
+pub mod codes;
 mod node;
 
 pub use node::{FileId, Node, ObjectBuilder, Span, Value};
