@@ -279,10 +279,13 @@ fn select(
     profile: Option<Profile>,
     loaded: Option<&Loaded>,
 ) -> Vec<CompiledPolicy> {
-    let profile = profile.unwrap_or(match loaded.and_then(|l| l.config.profile.as_ref()) {
-        Some(p) if p.value == crate::config::ConfigProfile::Strict => Profile::Strict,
-        _ => Profile::Recommended,
-    });
+    let profile = profile
+        .or_else(|| {
+            loaded
+                .and_then(|l| l.config.profile.as_ref())
+                .map(|p| p.value)
+        })
+        .unwrap_or(Profile::Recommended);
     compiled
         .policies
         .iter()
@@ -415,11 +418,7 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             .sources
             .get(e.origin.source as usize)
             .map(|s| {
-                let line = s
-                    .text
-                    .get(..e.origin.start.min(s.text.len()))
-                    .map_or(0, |t| t.matches('\n').count())
-                    + 1;
+                let (line, _) = rampart_runtime::source::line_col_in(&s.text, e.origin.start);
                 format!("{}:{line}", s.path)
             })
             .unwrap_or_default();

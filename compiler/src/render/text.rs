@@ -6,6 +6,7 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::{self, Files};
 use codespan_reporting::term::{emit_into_string, Config};
 use rampart_runtime::model::Span;
+use rampart_runtime::source::line_starts;
 
 use super::{level, Level};
 use crate::policy::compile::Severity;
@@ -142,13 +143,6 @@ pub const SNIPPET_LINE_BYTES: usize = 160;
 
 /// Bytes of context shown before a label that starts far into a long line.
 const SNIPPET_CONTEXT_BYTES: usize = 40;
-
-/// Byte offsets of the line starts of `text`.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
 
 /// The largest char boundary of `text` at or below `i`.
 fn floor_boundary(text: &str, mut i: usize) -> usize {
