@@ -292,10 +292,14 @@ impl IgnoreRules {
         let plain = !root
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir));
-        let top = if plain && root.starts_with(cwd) {
-            cwd.to_path_buf()
-        } else {
-            root.to_path_buf()
+        // Inside a git work tree, the `.gitignore` files from its top down
+        // apply (as git applies them); elsewhere those from the working
+        // directory down.
+        let work_tree = git::work_tree_top(root).filter(|t| plain && root.starts_with(t));
+        let top = match &work_tree {
+            Some(t) => t.clone(),
+            None if plain && root.starts_with(cwd) => cwd.to_path_buf(),
+            None => root.to_path_buf(),
         };
         let root: PathBuf = root.components().collect();
         let root = root.as_path();
@@ -303,7 +307,7 @@ impl IgnoreRules {
         let cwd = cwd.as_path();
         let mut rules = IgnoreRules {
             fs,
-            parent_fs: Confined::new(cwd, [cwd.to_path_buf()]),
+            parent_fs: Confined::new(cwd, [work_tree.unwrap_or_else(|| cwd.to_path_buf())]),
             cwd: cwd.to_path_buf(),
             root: root.to_path_buf(),
             top,

@@ -238,7 +238,12 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         let shown = if found.roots.is_empty() {
             "the paths given".to_string()
         } else {
-            found.roots.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ")
+            found
+                .roots
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         outcome.warnings.push(InputError {
             file: String::new(),
