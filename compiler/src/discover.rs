@@ -12,6 +12,8 @@ use rampart_runtime::formats::nginx;
 use rampart_runtime::fs::{Confined, FsError};
 use rampart_runtime::project::{Kind, MAX_INPUT_BYTES};
 
+mod git;
+
 /// One input to read.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Input {
@@ -130,7 +132,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                 e.file_name() != ".git"
                     && (no_ignore
                         || e.depth() == 0
-                        || !filter.ignored(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
+                        || !filter.skip(e.path(), e.file_type().is_some_and(|t| t.is_dir())))
             });
         let mut nginx_candidates = Vec::new();
         for entry in walker.build() {
@@ -274,10 +276,15 @@ struct IgnoreRules {
     /// the root lies below it, else the root).
     top: PathBuf,
     in_git: bool,
-    /// Matchers by directory, in the order they apply (`.git/info/exclude`,
-    /// `.gitignore`, then `.ignore`, which wins).
+    /// Matchers by directory, in the order they apply (`.gitignore`, then
+    /// `.ignore`, which wins).
     by_dir: Mutex<BTreeMap<PathBuf, Vec<Gitignore>>>,
     notes: Mutex<Vec<String>>,
+    /// The files git tracks, inside a work tree whose index was read.
+    tracked: Option<git::Tracked>,
+    /// Ignored directories walked only for the tracked files they hold:
+    /// anything else below them stays ignored.
+    rescued: Mutex<std::collections::BTreeSet<PathBuf>>,
 }
 
 impl IgnoreRules {
@@ -285,24 +292,36 @@ impl IgnoreRules {
         let plain = !root
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir));
-        let top = if plain && root.starts_with(cwd) {
-            cwd.to_path_buf()
-        } else {
-            root.to_path_buf()
+        // Inside a git work tree, the `.gitignore` files from its top down
+        // apply (as git applies them); elsewhere those from the working
+        // directory down.
+        let work_tree = git::work_tree_top(root).filter(|t| plain && root.starts_with(t));
+        let top = match &work_tree {
+            Some(t) => t.clone(),
+            None if plain && root.starts_with(cwd) => cwd.to_path_buf(),
+            None => root.to_path_buf(),
         };
         let root: PathBuf = root.components().collect();
         let root = root.as_path();
         let cwd: PathBuf = cwd.components().collect();
         let cwd = cwd.as_path();
-        let rules = IgnoreRules {
+        let mut rules = IgnoreRules {
             fs,
-            parent_fs: Confined::new(cwd, [cwd.to_path_buf()]),
+            parent_fs: Confined::new(cwd, [work_tree.unwrap_or_else(|| cwd.to_path_buf())]),
             cwd: cwd.to_path_buf(),
             root: root.to_path_buf(),
             top,
             in_git: root.ancestors().any(|a| a.join(".git").exists()),
             ..IgnoreRules::default()
         };
+        match git::lookup(root) {
+            git::Lookup::NotGit => {}
+            git::Lookup::Index(t) => rules.tracked = Some(t),
+            git::Lookup::Unusable(why) => rules.note(format!(
+                "{}: {why}; `.gitignore` applies to tracked files too",
+                rampart_runtime::fs::display(cwd, root)
+            )),
+        }
         let parents: Vec<PathBuf> = root
             .ancestors()
             .skip(1)
@@ -321,11 +340,10 @@ impl IgnoreRules {
     /// The matchers of `dir` (read on first use).
     fn load(&self, dir: &Path) -> Vec<Gitignore> {
         let mut names = vec![".ignore"];
+        // `.git/info/exclude` is git's own file: never read (only the index
+        // is, see `git`); what it excludes is checked.
         if self.in_git {
             names.insert(0, ".gitignore");
-            if dir.join(".git").is_dir() {
-                names.insert(0, ".git/info/exclude");
-            }
         }
         let fs = if dir.starts_with(&self.root) {
             &self.fs
@@ -361,6 +379,42 @@ impl IgnoreRules {
             }
         }
         out
+    }
+
+    fn note(&self, note: String) {
+        if let Ok(mut n) = self.notes.lock() {
+            n.push(note);
+        }
+    }
+
+    /// Whether the walk skips `path`: ignored, and not tracked by git (a
+    /// tracked file is checked whatever `.gitignore` says, and the note for
+    /// `--verbose` says so).
+    fn skip(&self, path: &Path, is_dir: bool) -> bool {
+        let under_rescued = self
+            .rescued
+            .lock()
+            .is_ok_and(|r| !r.is_empty() && path.ancestors().skip(1).any(|a| r.contains(a)));
+        if !under_rescued && !self.ignored(path, is_dir) {
+            return false;
+        }
+        let Some(tracked) = &self.tracked else {
+            return true;
+        };
+        if !tracked.tracks(path, is_dir) {
+            return true;
+        }
+        if is_dir {
+            if let Ok(mut r) = self.rescued.lock() {
+                r.insert(path.to_path_buf());
+            }
+        } else if looks_like_input(path) || Kind::candidate(path).is_some() {
+            self.note(format!(
+                "{}: tracked by git although `.gitignore` matches it; checked",
+                rampart_runtime::fs::display(&self.cwd, path)
+            ));
+        }
+        false
     }
 
     /// Whether `path` is ignored: the rules of each directory from the root

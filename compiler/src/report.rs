@@ -127,6 +127,8 @@ pub struct Report {
     pub config_warnings: Vec<InputError>,
     /// Paths skipped during discovery, and why (redacted).
     pub skipped: Vec<String>,
+    /// The config file in use (display path), if any.
+    pub config: Option<String>,
     /// Notes of the run (checks not done and why; redacted).
     pub notes: Vec<String>,
     /// The masked texts of the files a finding or a problem points into.

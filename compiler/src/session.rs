@@ -233,6 +233,31 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     outcome.errors.sort();
     outcome.warnings.extend(excluded_warning);
     outcome.files = found.inputs.len();
+    if found.inputs.is_empty() {
+        // A gate that checked nothing must not look like one that passed.
+        let shown = if found.roots.is_empty() {
+            "the paths given".to_string()
+        } else {
+            found
+                .roots
+                .iter()
+                .map(|r| format!("`{r}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        outcome.warnings.push(InputError {
+            file: String::new(),
+            line: 0,
+            column: 0,
+            message: format!(
+                "no input file found in {shown}; nothing was checked (rampart reads {} files)",
+                rampart_runtime::project::Kind::label_list()
+            ),
+            span: None,
+            code: "no-inputs".into(),
+        });
+    }
+    outcome.config = loaded.as_ref().map(|l| l.path.clone());
     let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
     hide_accepted(&mut outcome, &project, loaded.as_ref(), &ids, err);
     outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();

@@ -302,6 +302,88 @@ impl Confined {
     }
 }
 
+/// The largest git index (`.git/index`) read, in bytes: the index of a
+/// repository with a few hundred thousand tracked files.
+pub const MAX_GIT_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The largest `.git` *file* (a `gitdir: PATH` pointer of a linked worktree
+/// or a submodule) read, in bytes.
+const MAX_GIT_POINTER_BYTES: u64 = 4096;
+
+/// The one file inside a `.git` directory rampart reads: the index of the
+/// work tree whose top directory is `top` (the directory holding `.git`), to
+/// know which files git tracks. Nothing else under `.git` is ever read
+/// (`.git/config` holds the checkout's credentials in CI): the path read is
+/// always `<git dir>/index`, a regular file (a link is not followed), at most
+/// [`MAX_GIT_INDEX_BYTES`].
+///
+/// `.git` is a directory, or a regular file `gitdir: PATH` (a linked worktree,
+/// a submodule) that is followed only when `PATH` resolves inside `top`; a
+/// link named `.git` is never followed. `Ok(None)`: `top` has no `.git`.
+/// `Err`: a plain reason the index was not read (the caller falls back to the
+/// ignore rules alone and says so).
+pub fn read_git_index(top: &Path) -> Result<Option<Vec<u8>>, String> {
+    let dot = top.join(".git");
+    let meta = match std::fs::symlink_metadata(&dot) {
+        Ok(m) => m,
+        Err(_) => return Ok(None),
+    };
+    let git_dir = if meta.file_type().is_symlink() {
+        return Err("`.git` is a symbolic link; it is not followed".into());
+    } else if meta.is_dir() {
+        dot
+    } else if meta.is_file() {
+        let bytes = read_no_follow(&dot, MAX_GIT_POINTER_BYTES)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let target = text
+            .lines()
+            .find_map(|l| l.strip_prefix("gitdir:"))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or("`.git` is a file without a `gitdir:` line")?;
+        let target = top.join(target);
+        let inside = match (std::fs::canonicalize(&target), std::fs::canonicalize(top)) {
+            (Ok(t), Ok(root)) => t.starts_with(&root).then_some(t),
+            _ => None,
+        };
+        inside.ok_or(
+            "`.git` points outside the work tree (a linked worktree or a submodule); \
+             its index is not read",
+        )?
+    } else {
+        return Err("`.git` is not a directory or a regular file".into());
+    };
+    match read_no_follow(&git_dir.join("index"), MAX_GIT_INDEX_BYTES) {
+        Ok(b) => Ok(Some(b)),
+        Err(why) => Err(format!("the git index was not read: {why}")),
+    }
+}
+
+/// The bytes of the regular file `path` (not a link, not special), at most
+/// `limit` bytes (larger is an error).
+fn read_no_follow(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| io_error(&e).to_string())?;
+    let meta = file.metadata().map_err(|e| io_error(&e).to_string())?;
+    if !meta.is_file() {
+        return Err(FsError::NotRegular.to_string());
+    }
+    if meta.len() > limit {
+        return Err(FsError::TooLarge { limit }.to_string());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io_error(&e).to_string())?;
+    if bytes.len() as u64 > limit {
+        return Err(FsError::TooLarge { limit }.to_string());
+    }
+    Ok(bytes)
+}
+
 /// Whether a canonical path lies under `/proc`, `/sys` or `/dev`.
 fn is_special(canonical: &Path) -> bool {
     SPECIAL_TREES.iter().any(|t| canonical.starts_with(t))
@@ -622,5 +704,44 @@ mod tests {
             assert_eq!(base.join(undisplay(d)), *p);
         }
         assert_eq!(display(base, Path::new("/w/ä/ok")), "ä/ok");
+    }
+    #[test]
+    fn git_index_only_the_index_and_no_link() {
+        let (d, root, _c) = tree();
+        assert_eq!(read_git_index(&root), Ok(None));
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "SECRET_TOKEN").unwrap();
+        std::fs::write(root.join(".git/index"), "DIRC").unwrap();
+        assert_eq!(read_git_index(&root), Ok(Some(b"DIRC".to_vec())));
+        // `index` as a link to the credentials is not followed.
+        std::fs::remove_file(root.join(".git/index")).unwrap();
+        symlink(root.join(".git/config"), root.join(".git/index")).unwrap();
+        let e = read_git_index(&root).unwrap_err();
+        assert!(!e.contains("SECRET_TOKEN"), "{e}");
+        // `.git` as a link is not followed.
+        let other = d.path().join("other");
+        std::fs::create_dir_all(other.join(".git")).unwrap();
+        std::fs::write(other.join(".git/index"), "DIRC").unwrap();
+        let linked = d.path().join("linked");
+        std::fs::create_dir_all(&linked).unwrap();
+        symlink(other.join(".git"), linked.join(".git")).unwrap();
+        assert!(read_git_index(&linked)
+            .unwrap_err()
+            .contains("symbolic link"));
+    }
+
+    #[test]
+    fn git_file_pointer_is_followed_only_inside_the_work_tree() {
+        let (d, root, _c) = tree();
+        std::fs::create_dir_all(root.join("sub/gitdir")).unwrap();
+        std::fs::write(root.join("sub/gitdir/index"), "DIRC").unwrap();
+        std::fs::write(root.join(".git"), "gitdir: sub/gitdir\n").unwrap();
+        assert_eq!(read_git_index(&root), Ok(Some(b"DIRC".to_vec())));
+        std::fs::create_dir_all(d.path().join("elsewhere")).unwrap();
+        std::fs::write(d.path().join("elsewhere/index"), "DIRC").unwrap();
+        std::fs::write(root.join(".git"), "gitdir: ../elsewhere\n").unwrap();
+        assert!(read_git_index(&root).unwrap_err().contains("outside"));
+        std::fs::write(root.join(".git"), "nothing\n").unwrap();
+        assert!(read_git_index(&root).is_err());
     }
 }

@@ -148,23 +148,56 @@ impl Loaded {
     }
 }
 
-/// Where `rampart.yaml` is looked for: the first path's directory (its
-/// parent when it is a file), else the working directory.
-fn scan_root(paths: &[PathBuf], cwd: &Path) -> PathBuf {
-    let Some(first) = paths.first() else {
-        return cwd.to_path_buf();
+/// The directories where `rampart.yaml` is looked for, nearest first, each
+/// with the boundary its reading is confined to: the working directory and
+/// each parent up to the top of the git work tree holding it (the directory
+/// with `.git`), never above it; outside a work tree, the working directory
+/// alone. When none of them has one: the same from the directory holding
+/// every path argument (so the order of the arguments never matters).
+fn config_dirs(paths: &[PathBuf], cwd: &Path) -> Vec<(PathBuf, PathBuf)> {
+    let upward = |start: &Path| -> Vec<(PathBuf, PathBuf)> {
+        let start = rampart_runtime::fs::normalize_path(start);
+        let top = start
+            .ancestors()
+            .find(|a| std::fs::symlink_metadata(a.join(".git")).is_ok())
+            .map_or_else(|| start.clone(), Path::to_path_buf);
+        start
+            .ancestors()
+            .take_while(|a| a.starts_with(&top))
+            .map(|a| (a.to_path_buf(), top.clone()))
+            .collect()
     };
-    let full = if first.is_absolute() {
-        first.clone()
-    } else {
-        cwd.join(first)
-    };
-    if full.is_dir() {
-        full
-    } else {
-        full.parent()
-            .map_or_else(|| cwd.to_path_buf(), Path::to_path_buf)
+    let mut dirs = upward(cwd);
+    if let Some(common) = common_dir(paths, cwd) {
+        for d in upward(&common) {
+            if !dirs.iter().any(|(seen, _)| *seen == d.0) {
+                dirs.push(d);
+            }
+        }
     }
+    dirs
+}
+
+/// The deepest directory holding every path argument (a file's directory
+/// for a file); `None` without arguments.
+fn common_dir(paths: &[PathBuf], cwd: &Path) -> Option<PathBuf> {
+    let mut common: Option<PathBuf> = None;
+    for p in paths {
+        let full = rampart_runtime::fs::normalize_path(&cwd.join(p));
+        let dir = if full.is_dir() {
+            full
+        } else {
+            full.parent().map_or(full.clone(), Path::to_path_buf)
+        };
+        common = Some(match common {
+            None => dir,
+            Some(c) => c
+                .ancestors()
+                .find(|a| dir.starts_with(a))
+                .map_or_else(PathBuf::new, Path::to_path_buf),
+        });
+    }
+    common
 }
 
 /// Finds and reads the config: `--config FILE`, else `rampart.yaml` at the
@@ -179,24 +212,30 @@ pub fn load(
     today: Date,
     err: &mut dyn Write,
 ) -> Result<Option<Loaded>, ()> {
-    let root = scan_root(paths, cwd);
     // `--config` names what the operator chose; a `rampart.yaml` found in the
-    // repository is read only when it resolves inside the scan root.
-    let (file, fs) = match explicit {
+    // repository is read only when it resolves inside its work tree (or, outside
+    // git, the directory it lies in).
+    let (file, fs, root) = match explicit {
         Some(p) => {
             let file = if p.is_absolute() {
                 p.to_path_buf()
             } else {
                 cwd.join(p)
             };
-            (file, Confined::anywhere(cwd))
+            let root = common_dir(paths, cwd).unwrap_or_else(|| cwd.to_path_buf());
+            (file, Confined::anywhere(cwd), root)
         }
         None => {
-            let candidate = root.join(CONFIG_FILE);
-            if std::fs::symlink_metadata(&candidate).is_err() {
+            let found = config_dirs(paths, cwd)
+                .into_iter()
+                .map(|(dir, top)| (dir.join(CONFIG_FILE), top))
+                .find(|(candidate, _)| {
+                    std::fs::symlink_metadata(candidate).is_ok_and(|m| !m.is_dir())
+                });
+            let Some((candidate, top)) = found else {
                 return Ok(None);
-            }
-            (candidate, Confined::new(cwd, [root.clone()]))
+            };
+            (candidate, Confined::new(cwd, [top.clone()]), top)
         }
     };
     let path = rampart_runtime::fs::display(cwd, &file);

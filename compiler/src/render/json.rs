@@ -49,6 +49,7 @@ pub fn render(report: &Report) -> String {
         .collect();
     let doc = json!({
         "version": 1,
+        "config": report.config,
         "summary": {
             "files": report.files, "policies": report.policies,
             "findings": report.findings.len(), "errors": report.errors.len(),

@@ -33,6 +33,14 @@ struct Run<'a> {
 struct Invocation<'a> {
     execution_successful: bool,
     tool_execution_notifications: Vec<Notification<'a>>,
+    /// The config file in use (`properties.config`), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<InvocationProperties<'a>>,
+}
+
+#[derive(Serialize)]
+struct InvocationProperties<'a> {
+    config: &'a str,
 }
 
 #[derive(Serialize)]
@@ -298,6 +306,10 @@ pub fn render<'a>(report: &'a Report) -> String {
             invocations: vec![Invocation {
                 execution_successful: report.errors.is_empty(),
                 tool_execution_notifications: notifications,
+                properties: report
+                    .config
+                    .as_deref()
+                    .map(|config| InvocationProperties { config }),
             }],
             results,
             tool: Tool {

@@ -103,7 +103,7 @@ pub fn render(report: &Report) -> String {
         }
     }
     out.push_str(&format!(
-        "{} finding{}{} · {} error{} · {} file{} checked with {} polic{}\n",
+        "{} finding{}{} · {} error{}{} · {} file{} checked with {} polic{}\n",
         report.findings.len(),
         if report.findings.len() == 1 { "" } else { "s" },
         if counts.is_empty() {
@@ -113,11 +113,19 @@ pub fn render(report: &Report) -> String {
         },
         report.errors.len(),
         if report.errors.len() == 1 { "" } else { "s" },
+        match report.warnings.len() + report.config_warnings.len() {
+            0 => String::new(),
+            1 => " · 1 warning".to_string(),
+            n => format!(" · {n} warnings"),
+        },
         report.files,
         if report.files == 1 { "" } else { "s" },
         report.policies,
         if report.policies == 1 { "y" } else { "ies" },
     ));
+    if let Some(config) = &report.config {
+        out.push_str(&format!("config: {}\n", printable(config)));
+    }
     if !report.waived.is_empty() {
         let inline = report
             .waived
