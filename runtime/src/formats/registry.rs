@@ -429,6 +429,30 @@ mod tests {
         assert_eq!(InputKind::by_name(".env.example"), Some(InputKind::DOTENV));
         assert_eq!(InputKind::by_name("Caddyfile"), Some(InputKind::CADDY));
         assert_eq!(InputKind::by_name("x.yml"), None);
+        // Code, markup and images are never configs, whatever the name says.
+        for never in [
+            "public/vendor/monaco/dockerfile.js",
+            "icons/dockerfile.svg",
+            "Dockerfile.md",
+            "dockerfile.min.js.map",
+            "Caddyfile.html",
+            ".env.d.ts",
+        ] {
+            assert_eq!(InputKind::by_name(never), None, "{never}");
+        }
+        assert_eq!(InputKind::candidate(Path::new("site.conf.js")), None);
+        assert_eq!(
+            InputKind::by_name("Dockerfile-prod"),
+            Some(InputKind::DOCKERFILE)
+        );
+        assert_eq!(
+            InputKind::candidate(Path::new("nginx/conf.d/example")),
+            Some(InputKind::NGINX)
+        );
+        assert_eq!(
+            InputKind::candidate(Path::new("nginx.conf.j2")),
+            Some(InputKind::NGINX)
+        );
         assert_eq!(
             InputKind::by_explicit_name(Path::new("x.yml")),
             Some(InputKind::COMPOSE)
