@@ -60,6 +60,11 @@ pub fn render(report: &Report) -> String {
         }
         out.push_str(&emit(&config, shown.as_ref().map(|s| &s.0), &d).unwrap_or_default());
     }
+    for n in &report.input_notes {
+        let d = with_code(CsDiagnostic::note().with_message(printable(&n.message)), n)
+            .with_notes(vec![where_note(n)]);
+        out.push_str(&emit(&config, None, &d).unwrap_or_default());
+    }
     for f in &report.findings {
         let sev = match level(f.severity) {
             Level::Error => codespan_reporting::diagnostic::Severity::Error,

@@ -12,6 +12,9 @@ pub enum Level {
     Error,
     /// Something the check went on without: a missing include, an unresolved link.
     Warning,
+    /// Something said for the record that never fails a run: a file named on
+    /// the command line that is not a config of any format.
+    Note,
 }
 
 /// A problem in an input file, at its location.
