@@ -1080,10 +1080,16 @@ fn mount_node(
     target: &str,
     ro: bool,
 ) -> Node {
+    let host_path = if ty == "bind" {
+        interpolation::with_defaults(source)
+    } else {
+        String::new()
+    };
     Node::object(span)
         .str("raw", span, raw)
         .str("type", span, ty)
         .str("source", source_span, source)
+        .str("host_path", source_span, host_path)
         .str("target", span, target)
         .field("read_only", Node::bool(span, ro))
         .build()
@@ -1289,7 +1295,11 @@ pub fn schema(s: &mut Schema) {
             "string",
             "host port or range as written, `\"\"` when Docker picks one",
         )
-        .opt("published_start", "int", "first host port, when numeric")
+        .opt(
+            "published_start",
+            "int",
+            "first host port, when numeric (after `${VAR}` resolution through the `.env`)",
+        )
         .field("target_raw", "string", "container port or range as written (defaults of `${VAR:-d}` applied)")
         .opt("target", "int", "container port (first of a range); absent when an interpolation without default decides it")
         .opt("target_end", "int", "last container port of a range")
@@ -1347,6 +1357,12 @@ pub fn schema(s: &mut Schema) {
             "source",
             "string",
             "host path or volume name, `\"\"` for an anonymous volume",
+        )
+        .field(
+            "host_path",
+            "string",
+            "the source with `${VAR}` resolved through the `.env` beside the compose file \
+             (defaults applied; a variable left unset stays as written), `\"\"` for a named volume",
         )
         .field("target", "string", "path in the container")
         .field("read_only", "bool", "mounted read-only")
