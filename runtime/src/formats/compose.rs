@@ -1282,16 +1282,27 @@ pub fn schema(s: &mut Schema) {
              the user the image runs as, when listed",
         )
         .done();
-    s.object("KnownUser", "the user a widely used image runs as, from its upstream build files")
-        .field("user", "string", "the user, as the upstream file writes it")
-        .field("non_root", "bool", "the image configuration sets this non-root `USER`")
-        .field(
-            "drops_root",
-            "bool",
-            "the image starts as root and its entrypoint steps down to `user` (gosu/su-exec)",
-        )
-        .field("source", "string", "where the fact comes from (repository and file)")
-        .done();
+    s.object(
+        "KnownUser",
+        "the user a widely used image runs as, from its upstream build files",
+    )
+    .field("user", "string", "the user, as the upstream file writes it")
+    .field(
+        "non_root",
+        "bool",
+        "the image configuration sets this non-root `USER`",
+    )
+    .field(
+        "drops_root",
+        "bool",
+        "the image starts as root and its entrypoint steps down to `user` (gosu/su-exec)",
+    )
+    .field(
+        "source",
+        "string",
+        "where the fact comes from (repository and file)",
+    )
+    .done();
     s.object("Build", "a build section")
         .field("context", "string", "build context (`.` by default)")
         .field(
