@@ -39,7 +39,7 @@ pub fn reads_as_compose(text: &str) -> bool {
     }
     let keys: Vec<&str> = text
         .lines()
-        .filter(|l| !l.starts_with([' ', '\t', '#', '-']) && !l.trim().is_empty())
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-', '{', '[']) && !l.trim().is_empty())
         .filter(|l| !l.starts_with("---") && !l.starts_with("..."))
         .filter_map(|l| {
             l.split_once(':')
