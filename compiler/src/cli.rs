@@ -95,7 +95,7 @@ struct CheckArgs {
     /// Which policies run: `recommended` (the default, or `profile:` of the
     /// config) or `strict` (adds the strict rows).
     #[arg(long, value_enum)]
-    profile: Option<ProfileArg>,
+    profile: Option<Profile>,
     /// Settings file (default: `rampart.yaml` at the scan root, when present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -104,7 +104,7 @@ struct CheckArgs {
     format: Format,
     /// Exit 1 only for findings at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
-    fail_on: SeverityArg,
+    fail_on: Severity,
     /// Check files that .gitignore/.ignore would skip.
     #[arg(long)]
     no_ignore: bool,
@@ -117,12 +117,6 @@ struct CheckArgs {
 struct TestArgs {
     /// Policy files or directories whose tests to run (default: the standard library).
     paths: Vec<PathBuf>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ProfileArg {
-    Recommended,
-    Strict,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -139,15 +133,6 @@ enum Format {
     Github,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum SeverityArg {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
 impl PolicyArgs {
     fn request(&self) -> PolicyRequest {
         PolicyRequest {
@@ -157,12 +142,23 @@ impl PolicyArgs {
     }
 }
 
-impl ProfileArg {
-    fn profile(self) -> Profile {
-        match self {
-            ProfileArg::Recommended => Profile::Recommended,
-            ProfileArg::Strict => Profile::Strict,
-        }
+/// `--profile`: the selectable profiles, by their one name.
+impl ValueEnum for Profile {
+    fn value_variants<'a>() -> &'a [Self] {
+        Profile::SELECTABLE
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+/// `--fail-on`: every severity, by its one name.
+impl ValueEnum for Severity {
+    fn value_variants<'a>() -> &'a [Self] {
+        Severity::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 
@@ -174,18 +170,6 @@ impl Format {
             Format::Sarif => crate::render::Format::Sarif,
             Format::Junit => crate::render::Format::Junit,
             Format::Github => crate::render::Format::Github,
-        }
-    }
-}
-
-impl SeverityArg {
-    fn severity(self) -> Severity {
-        match self {
-            SeverityArg::Info => Severity::Info,
-            SeverityArg::Low => Severity::Low,
-            SeverityArg::Medium => Severity::Medium,
-            SeverityArg::High => Severity::High,
-            SeverityArg::Critical => Severity::Critical,
         }
     }
 }

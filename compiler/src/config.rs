@@ -15,8 +15,8 @@ use globset::{Glob, GlobBuilder, GlobMatcher};
 use rampart_runtime::formats::yaml::{self, YKind, YNode, YamlLimits};
 use rampart_runtime::model::FileId;
 
-use crate::diagnostics::{did_you_mean, Diagnostic, Level};
-use crate::policy::compile::Severity;
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Level};
+use crate::policy::compile::{Profile, Severity};
 
 pub mod load;
 
@@ -180,15 +180,6 @@ impl fmt::Display for Date {
     }
 }
 
-/// Which policies run by default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConfigProfile {
-    /// The recommended policies.
-    Recommended,
-    /// Recommended plus strict.
-    Strict,
-}
-
 /// A policy id or a glob over ids (`compose.*`).
 #[derive(Clone, Debug)]
 pub struct IdPattern {
@@ -273,7 +264,7 @@ impl Waiver {
 #[derive(Clone, Debug, Default)]
 pub struct Config {
     /// `profile:`.
-    pub profile: Option<At<ConfigProfile>>,
+    pub profile: Option<At<Profile>>,
     /// `enable:` ids or globs; turns policies on whatever their profile.
     pub enable: Vec<IdPattern>,
     /// `disable:` ids or globs; wins over `enable`.
@@ -327,7 +318,7 @@ pub enum ConfigError {
         /// The closest allowed value.
         suggestion: Option<&'static str>,
         /// Every allowed value.
-        allowed: &'static [&'static str],
+        allowed: Vec<&'static str>,
     },
     /// A glob that does not compile.
     BadGlob {
@@ -427,31 +418,26 @@ impl ConfigProblem {
 
     /// Error or warning.
     pub fn level(&self) -> Level {
-        match self.error {
-            ConfigError::NoPolicyMatches { .. } | ConfigError::UnusedWaiver { .. } => {
-                Level::Warning
-            }
-            _ => Level::Error,
-        }
+        self.code().level()
     }
 
     /// The stable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self.error {
-            ConfigError::Syntax { .. } => "E0501",
-            ConfigError::UnknownKey { .. } => "E0502",
-            ConfigError::WrongType { .. } => "E0503",
-            ConfigError::UnknownValue { .. } => "E0504",
-            ConfigError::BadGlob { .. } => "E0505",
-            ConfigError::MissingField { .. } => "E0506",
-            ConfigError::BadDate { .. } => "E0507",
-            ConfigError::UnknownPolicy { .. } => "E0508",
-            ConfigError::NoPolicyMatches { .. } => "W0509",
-            ConfigError::UnknownParam { .. } => "E0510",
-            ConfigError::ParamType { .. } => "E0511",
-            ConfigError::ExpiredWaiver { .. } => "E0512",
-            ConfigError::UnusedWaiver { .. } => "W0513",
-            ConfigError::UnreadablePolicy { .. } => "E0514",
+            ConfigError::Syntax { .. } => Code::E0501,
+            ConfigError::UnknownKey { .. } => Code::E0502,
+            ConfigError::WrongType { .. } => Code::E0503,
+            ConfigError::UnknownValue { .. } => Code::E0504,
+            ConfigError::BadGlob { .. } => Code::E0505,
+            ConfigError::MissingField { .. } => Code::E0506,
+            ConfigError::BadDate { .. } => Code::E0507,
+            ConfigError::UnknownPolicy { .. } => Code::E0508,
+            ConfigError::NoPolicyMatches { .. } => Code::W0509,
+            ConfigError::UnknownParam { .. } => Code::E0510,
+            ConfigError::ParamType { .. } => Code::E0511,
+            ConfigError::ExpiredWaiver { .. } => Code::E0512,
+            ConfigError::UnusedWaiver { .. } => Code::W0513,
+            ConfigError::UnreadablePolicy { .. } => Code::E0514,
         }
     }
 
@@ -534,14 +520,7 @@ impl ConfigProblem {
 
     /// As a diagnostic in the config file (source index `source`).
     pub fn to_diagnostic(&self, source: u32) -> Diagnostic {
-        let mut d = match self.level() {
-            Level::Error => {
-                Diagnostic::error(self.code(), source, self.start, self.end, self.message())
-            }
-            Level::Warning => {
-                Diagnostic::warning(self.code(), source, self.start, self.end, self.message())
-            }
-        };
+        let mut d = Diagnostic::new(self.code(), source, self.start, self.end, self.message());
         d.help = self.help();
         d
     }
@@ -552,8 +531,6 @@ const TOP_KEYS: &[&str] = &[
     "waivers",
 ];
 const WAIVER_KEYS: &[&str] = &["policy", "path", "reason", "owner", "expires"];
-const PROFILES: &[&str] = &["recommended", "strict"];
-const SEVERITIES: &[&str] = &["critical", "high", "medium", "low", "info"];
 
 /// Parses a config file's text. Problems are collected; the config is
 /// returned when the file is YAML at all (keys with problems are left out).
@@ -602,12 +579,8 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
     for (key, value) in root.entries() {
         match key.text.as_str() {
             "profile" => {
-                if let Some(s) = r.choice("profile", value, PROFILES) {
-                    let p = if s == "strict" {
-                        ConfigProfile::Strict
-                    } else {
-                        ConfigProfile::Recommended
-                    };
+                let chosen = r.choice("profile", value, Profile::names(Profile::SELECTABLE));
+                if let Some(p) = chosen.as_deref().and_then(Profile::parse) {
                     config.profile = Some(At::new(p, value));
                 }
             }
@@ -622,7 +595,7 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
                             end: k.span.end,
                         };
                         let level = r
-                            .choice("severity", v, SEVERITIES)
+                            .choice("severity", v, Severity::names())
                             .and_then(|s| Severity::parse(&s));
                         if let (Some(pattern), Some(level)) = (r.id_pattern(key_at), level) {
                             config.severity.push((pattern, level));
@@ -713,12 +686,7 @@ impl Reader<'_> {
         }
     }
 
-    fn choice(
-        &mut self,
-        key: &str,
-        node: &YNode,
-        allowed: &'static [&'static str],
-    ) -> Option<String> {
+    fn choice(&mut self, key: &str, node: &YNode, allowed: Vec<&'static str>) -> Option<String> {
         let s = self.string(key, node)?;
         if allowed.contains(&s.as_str()) {
             return Some(s);
@@ -1162,10 +1130,7 @@ waivers:
 "#;
         let (c, p) = parse(text);
         assert!(p.is_empty(), "{p:?}");
-        assert_eq!(
-            c.profile.as_ref().map(|p| p.value),
-            Some(ConfigProfile::Strict)
-        );
+        assert_eq!(c.profile.as_ref().map(|p| p.value), Some(Profile::Strict));
         assert!(c.selects("compose.x", false));
         assert!(!c.selects("compose.image-pinned", true));
         assert_eq!(c.severity_of("compose.no-privileged"), Some(Severity::Low));

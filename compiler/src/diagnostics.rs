@@ -1,5 +1,7 @@
 //! Diagnostics about policy files: one model, rendered by the CLI.
 
+pub use crate::codes::Code;
+
 /// How serious a diagnostic is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -12,13 +14,14 @@ pub enum Level {
 /// A problem in a policy file, at its span.
 ///
 /// `message` is one lowercase line with user values in backticks; extra
-/// sentences go in `help`. `code` is stable.
+/// sentences go in `help`. The code (and so the level) is one of
+/// [`Code`]'s, listed in `docs/reference/codes.md`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
-    /// Error or warning.
+    /// Error or warning (the code's level).
     pub level: Level,
-    /// Stable code (`E0101`…), listed in docs/language.md.
-    pub code: &'static str,
+    /// Stable code (`E0101`…).
+    pub code: Code,
     /// Index of the policy source in the compiler's source list.
     pub source: u32,
     /// Byte range in that source.
@@ -32,36 +35,22 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    /// An error at a range.
-    pub fn error(
-        code: &'static str,
+    /// A diagnostic of `code` (its level is the code's) at a range.
+    pub fn new(
+        code: Code,
         source: u32,
         start: usize,
         end: usize,
         message: impl Into<String>,
     ) -> Self {
         Diagnostic {
-            level: Level::Error,
+            level: code.level(),
             code,
             source,
             start,
             end,
             message: message.into(),
             help: None,
-        }
-    }
-
-    /// A warning at a range.
-    pub fn warning(
-        code: &'static str,
-        source: u32,
-        start: usize,
-        end: usize,
-        message: impl Into<String>,
-    ) -> Self {
-        Diagnostic {
-            level: Level::Warning,
-            ..Diagnostic::error(code, source, start, end, message)
         }
     }
 

@@ -64,6 +64,9 @@ pub struct Discovered {
     /// Files skipped for a reason (a link leading outside the root, a special
     /// file…) that did not look like inputs: notes for `--verbose`.
     pub notes: Vec<String>,
+    /// Files named on the command line that are no config of any format
+    /// (display paths): a located note each, never an error.
+    pub unrecognised: Vec<String>,
 }
 
 /// Whether a file name looks like an input (by name alone).
@@ -106,13 +109,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                     kind,
                     explicit: true,
                 }),
-                None => d.errors.push(DiscoverError {
-                    path: shown,
-                    message: format!(
-                        "cannot tell the format of this file ({})",
-                        Kind::label_list()
-                    ),
-                }),
+                None => d.unrecognised.push(shown),
             }
             continue;
         }
@@ -238,6 +235,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         }
     }
     drop_duplicate_links(&mut d);
+    crate::classify::caddy_fragments(&mut d, cwd);
     d.inputs.sort();
     d.inputs.dedup_by(|a, b| a.path == b.path);
     d.roots.sort();

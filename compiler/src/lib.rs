@@ -4,7 +4,9 @@
 //! checking against the runtime schemas, lowering) → `rampart_runtime`
 //! engine over the discovered inputs → reporters. Only [`cli`] prints or exits.
 
+pub mod classify;
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod diagnostics;
 pub mod discover;

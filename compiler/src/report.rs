@@ -12,6 +12,7 @@ use rampart_runtime::project::Project;
 use crate::policy::compile::{CompiledPolicy, Severity};
 
 pub mod fingerprint;
+pub mod grouping;
 pub mod suppress;
 
 /// One finding, located.
@@ -121,6 +122,9 @@ pub struct Report {
     pub errors: Vec<InputError>,
     /// Warnings (missing links, unused waivers…), sorted.
     pub warnings: Vec<InputError>,
+    /// Notes about inputs that never fail a run (a file named on the command
+    /// line that is not a config of any format), located, sorted.
+    pub input_notes: Vec<InputError>,
     /// Findings hidden by a waiver or an inline suppression, sorted.
     pub waived: Vec<Waived>,
     /// Warnings about the config file (waivers that hid nothing).
@@ -215,6 +219,7 @@ impl Report {
                 self.errors
                     .iter()
                     .chain(&self.warnings)
+                    .chain(&self.input_notes)
                     .filter_map(|e| e.span.map(|s| s.file)),
             );
         for id in files {

@@ -217,7 +217,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
                 });
         }
     }
-    let (project, read_errors) = read_inputs(&found, cwd);
+    let (project, read_errors, skipped) = read_inputs(&found, cwd);
     let mut outcome = evaluate(&project, &policies, &compiled);
     outcome.errors.extend(read_errors);
     outcome
@@ -232,7 +232,18 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         }));
     outcome.errors.sort();
     outcome.warnings.extend(excluded_warning);
-    outcome.files = found.inputs.len();
+    outcome.files = found.inputs.len().saturating_sub(skipped);
+    outcome
+        .input_notes
+        .extend(found.unrecognised.iter().map(|path| InputError {
+            file: path.clone(),
+            line: 0,
+            column: 0,
+            message: "not a recognised config (not a compose file, Dockerfile, .env, nginx or Caddy configuration); skipped".into(),
+            span: None,
+            code: "input-not-config".into(),
+        }));
+    outcome.input_notes.sort();
     if found.inputs.is_empty() {
         // A gate that checked nothing must not look like one that passed.
         let shown = if found.roots.is_empty() {
@@ -304,10 +315,13 @@ fn select(
     profile: Option<Profile>,
     loaded: Option<&Loaded>,
 ) -> Vec<CompiledPolicy> {
-    let profile = profile.unwrap_or(match loaded.and_then(|l| l.config.profile.as_ref()) {
-        Some(p) if p.value == crate::config::ConfigProfile::Strict => Profile::Strict,
-        _ => Profile::Recommended,
-    });
+    let profile = profile
+        .or_else(|| {
+            loaded
+                .and_then(|l| l.config.profile.as_ref())
+                .map(|p| p.value)
+        })
+        .unwrap_or(Profile::Recommended);
     compiled
         .policies
         .iter()
@@ -327,10 +341,11 @@ fn select(
 
 /// Reads the discovered inputs into a linked project; a file that cannot be
 /// read is an error naming it.
-fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>) {
+fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>, usize) {
     let mut project = Project::on_disk(cwd, found.roots.clone());
     let fs = project.fs().clone();
     let mut read_errors = Vec::new();
+    let mut skipped = 0;
     for input in &found.inputs {
         // A file is checked as what it is, even when an nginx entry or a
         // Caddyfile already read it as an include (it keeps its one FileId).
@@ -338,7 +353,14 @@ fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>) {
         // file or an oversized file is an error naming it; nothing is opened.
         match fs.read(&input.path) {
             Ok(bytes) => {
-                project.add_file(&input.display, bytes, input.kind);
+                // Screened first: ciphertext, binary files and files that are
+                // not the format are skipped (warning or note), not parsed.
+                if project
+                    .add_input(&input.display, bytes, input.kind)
+                    .is_none()
+                {
+                    skipped += 1;
+                }
             }
             Err(FsError::TooLarge { limit }) => read_errors.push(InputError {
                 file: input.display.clone(),
@@ -359,7 +381,7 @@ fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>) {
         }
     }
     project.link();
-    (project, read_errors)
+    (project, read_errors, skipped)
 }
 
 /// Hides suppressed and waived findings ([`crate::report::suppress`]); the config's
@@ -440,11 +462,7 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             .sources
             .get(e.origin.source as usize)
             .map(|s| {
-                let line = s
-                    .text
-                    .get(..e.origin.start.min(s.text.len()))
-                    .map_or(0, |t| t.matches('\n').count())
-                    + 1;
+                let (line, _) = rampart_runtime::source::line_col_in(&s.text, e.origin.start);
                 format!("{}:{line}", s.path)
             })
             .unwrap_or_default();
@@ -474,14 +492,19 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
         match p.level {
             InputLevel::Error => outcome.errors.push(e),
             InputLevel::Warning => outcome.warnings.push(e),
+            InputLevel::Note => outcome.input_notes.push(e),
         }
     }
     outcome.findings.sort();
     outcome.findings.dedup();
+    // One finding per root cause: shared YAML definitions, co-located pairs.
+    outcome.findings = crate::report::grouping::group(std::mem::take(&mut outcome.findings));
     // A file included by several entries reports its problems once.
     outcome.errors.sort();
     outcome.errors.dedup();
     outcome.warnings.sort();
     outcome.warnings.dedup();
+    outcome.input_notes.sort();
+    outcome.input_notes.dedup();
     outcome
 }

@@ -12,7 +12,7 @@ mod link;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::formats::registry::{Input, LoadCx, RunState};
+use crate::formats::registry::{Input, LoadCx, Loaded, RunState};
 use crate::fs::{Confined, FsError};
 use crate::functions::secrets::is_secret_name;
 use crate::model::{FileId, InputProblem, Node, Span, Value};
@@ -186,7 +186,84 @@ impl Project {
             self.refuse_model(id);
             return id;
         }
-        let root = self.root_of(&path);
+        let loaded = self.load(id, &path, &text, kind);
+        self.keep(id, loaded);
+        id
+    }
+
+    /// Reads one input file found by discovery or named on the command line:
+    /// [`Project::add_file`] after screening ([`crate::formats::screen`]).
+    /// Ciphertext and binary files are skipped with a warning, a file whose
+    /// text is recognisably not `kind` with a note; a template that does not
+    /// parse as it stands is parsed again with its placeholders as unknown
+    /// values, and skipped with a warning when its structure does not survive.
+    /// `None` when the file was skipped (it is then not counted as checked).
+    pub fn add_input(&mut self, path: &str, bytes: Vec<u8>, kind: Kind) -> Option<FileId> {
+        let path = normalize(path);
+        if self.sources.find(&path).is_none() && bytes.len() <= MAX_INPUT_BYTES {
+            if let Some(skip) = crate::formats::screen::screen(kind, &bytes) {
+                let id = self.sources.add(&path, "");
+                self.problems.push(InputProblem {
+                    level: skip.level,
+                    code: skip.code,
+                    span: Span::new(id, 0, 0),
+                    message: skip.message,
+                });
+                return None;
+            }
+        }
+        let Some((id, text)) = self.decode(&path, bytes) else {
+            return self.sources.find(&path);
+        };
+        if self.model_refused.is_some() {
+            self.refuse_model(id);
+            return Some(id);
+        }
+        let loaded = self.load(id, &path, &text, kind);
+        let broken = loaded
+            .problems
+            .iter()
+            .any(|p| p.level == crate::model::Level::Error);
+        let masked = if broken {
+            crate::formats::screen::mask_templates(&text)
+        } else {
+            None
+        };
+        let Some(masked) = masked else {
+            self.keep(id, loaded);
+            return Some(id);
+        };
+        let line = crate::formats::screen::template_line(&text).unwrap_or(1);
+        let again = self.load(id, &path, &masked, kind);
+        let still = again
+            .problems
+            .iter()
+            .any(|p| p.level == crate::model::Level::Error);
+        let label = kind.format().label();
+        if still {
+            self.problems.push(InputProblem::warning(
+                "input-template",
+                Span::new(id, 0, 0),
+                format!(
+                    "a template (template syntax at line {line}) that does not parse as {label} until rendered; not checked: check the rendered file"
+                ),
+            ));
+            return None;
+        }
+        self.problems.push(InputProblem::warning(
+            "input-template",
+            Span::new(id, 0, 0),
+            format!(
+                "a template (template syntax at line {line}): checked as {label} with each `{{{{ … }}}}` as an unknown value"
+            ),
+        ));
+        self.keep(id, again);
+        Some(id)
+    }
+
+    /// Loads a decoded file as `kind` (nothing is kept yet).
+    fn load(&mut self, id: FileId, path: &str, text: &str, kind: Kind) -> Loaded {
+        let root = self.root_of(path);
         let mut cx = LoadCx {
             sources: &mut self.sources,
             fs: &self.fs,
@@ -195,15 +272,18 @@ impl Project {
         };
         let input = Input {
             file: id,
-            path: &path,
-            text: &text,
+            path,
+            text,
         };
-        let loaded = kind.format().load(&input, &mut cx);
+        kind.format().load(&input, &mut cx)
+    }
+
+    /// Keeps what a load produced.
+    fn keep(&mut self, id: FileId, loaded: Loaded) {
         self.problems.extend(cap_problems(loaded.problems));
         for (target, root) in loaded.documents {
             self.push(id, target, root);
         }
-        id
     }
 
     fn push(&mut self, file: FileId, target: Target, root: Node) {

@@ -10,7 +10,7 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
     let request = CheckRequest {
         paths: a.paths.clone(),
         policies: a.policies.request(),
-        profile: a.profile.map(super::ProfileArg::profile),
+        profile: a.profile,
         config: a.config.clone(),
         no_ignore: a.no_ignore,
     };
@@ -26,7 +26,7 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
     let _ = out.write_all(rendered.as_bytes());
     if !report.errors.is_empty() {
         EXIT_ERROR
-    } else if report.fails_at(a.fail_on.severity()) {
+    } else if report.fails_at(a.fail_on) {
         EXIT_FINDINGS
     } else {
         EXIT_OK

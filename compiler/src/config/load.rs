@@ -49,9 +49,7 @@ impl Loaded {
 
     /// A config problem as a located warning for the JSON report.
     pub fn as_input_warning(&self, p: &ConfigProblem) -> InputError {
-        let before = self.text.get(..p.start.min(self.text.len())).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (line, column) = rampart_runtime::source::line_col_in(&self.text, p.start);
         InputError {
             file: self.path.clone(),
             line,

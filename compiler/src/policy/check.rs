@@ -19,7 +19,7 @@ use cel::common::ast::{Expr, IdedExpr, LiteralValue};
 use rampart_runtime::functions::Signature;
 use rampart_runtime::schema::{Schema, Type};
 
-use crate::diagnostics::did_you_mean;
+use crate::diagnostics::{did_you_mean, Code};
 
 /// What a name in scope stands for.
 #[derive(Clone, Debug)]
@@ -34,7 +34,7 @@ pub enum Binding {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckError {
     /// Stable code.
-    pub code: &'static str,
+    pub code: Code,
     /// Start in the expression text.
     pub start: usize,
     /// End in the expression text.
@@ -377,13 +377,7 @@ type Typed = (u64, Type);
 const MAX_FACT_DEPTH: usize = 16;
 
 impl Checker<'_> {
-    fn problem(
-        &self,
-        id: u64,
-        code: &'static str,
-        message: String,
-        help: Option<String>,
-    ) -> CheckError {
+    fn problem(&self, id: u64, code: Code, message: String, help: Option<String>) -> CheckError {
         let (start, end) = (self.offsets)(id).unwrap_or((0, 0));
         CheckError {
             code,
@@ -395,13 +389,13 @@ impl Checker<'_> {
         }
     }
 
-    fn err(&mut self, id: u64, code: &'static str, message: String, help: Option<String>) {
+    fn err(&mut self, id: u64, code: Code, message: String, help: Option<String>) {
         let p = self.problem(id, code, message, help);
         self.errors.push(p);
     }
 
     /// An error underlining the whole subexpression `id`.
-    fn err_wide(&mut self, id: u64, code: &'static str, message: String) {
+    fn err_wide(&mut self, id: u64, code: Code, message: String) {
         let (start, end) = self
             .extents
             .get(&id)
@@ -583,14 +577,7 @@ impl Checker<'_> {
 
     /// A problem about a call, underlining the function's name (CEL
     /// attributes a call to its `(`).
-    fn call_err(
-        &mut self,
-        id: u64,
-        name: &str,
-        code: &'static str,
-        message: String,
-        help: Option<String>,
-    ) {
+    fn call_err(&mut self, id: u64, name: &str, code: Code, message: String, help: Option<String>) {
         let mut p = self.problem(id, code, message, help);
         let before = self.text.get(..p.start).unwrap_or("");
         if self.text.get(p.start..).is_some_and(|r| r.starts_with('(')) {
@@ -647,7 +634,7 @@ impl Checker<'_> {
                         .collect();
                     let help = did_you_mean(name, names.iter().map(String::as_str))
                         .map(|s| format!("did you mean `{s}`?"));
-                    self.err(e.id, "E0201", format!("unknown name `{name}`"), help);
+                    self.err(e.id, Code::E0201, format!("unknown name `{name}`"), help);
                     Type::Any
                 }
             },
@@ -664,7 +651,7 @@ impl Checker<'_> {
                         let field = sel.field.clone();
                         let p = self.problem(
                             e.id,
-                            "E0202",
+                            Code::E0202,
                             format!("package `{root}` has no constant or param `{field}`"),
                             help,
                         );
@@ -715,7 +702,7 @@ impl Checker<'_> {
                     other => {
                         self.err_wide(
                             c.iter_range.id,
-                            "E0301",
+                            Code::E0301,
                             format!("cannot iterate over {}", a_an(other)),
                         );
                         Type::Any
@@ -778,7 +765,7 @@ impl Checker<'_> {
         }
         let p = self.problem(
             e.id,
-            "W0310",
+            Code::W0310,
             format!("`{path}` may be absent: `{field}` is optional in `{name}`"),
             Some(format!(
                 "guard it: `has({path}) && …`, `!has({path}) || …` or `has({path}) ? … : …`"
@@ -789,37 +776,15 @@ impl Checker<'_> {
     }
 
     fn field_type(&mut self, id: u64, operand: &Type, field: &str) -> Type {
-        let p = match operand {
-            Type::Object(name) => {
-                let Some(def) = self.schema.get(name) else {
-                    return Type::Any;
-                };
-                if let Some(f) = def.field(field) {
-                    return f.ty.clone();
-                }
-                let help = did_you_mean(field, def.fields.iter().map(|f| f.name))
-                    .map(|s| format!("did you mean `{s}`?"));
-                let fields: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
-                let help = help.or_else(|| Some(format!("`{name}` has: {}", fields.join(", "))));
-                self.problem(
-                    id,
-                    "E0202",
-                    format!("`{name}` has no field `{field}`"),
-                    help,
-                )
+        match field_of(self.schema, operand, field) {
+            Ok(t) => t,
+            Err(e) => {
+                let p = self.problem(id, e.code, e.message, e.help);
+                let p = self.on_field(p, field);
+                self.errors.push(p);
+                Type::Any
             }
-            Type::Map(v) => return (**v).clone(),
-            Type::Any => return Type::Any,
-            other => self.problem(
-                id,
-                "E0203",
-                format!("{} has no field `{field}`", a_an(other)),
-                None,
-            ),
-        };
-        let p = self.on_field(p, field);
-        self.errors.push(p);
-        Type::Any
+        }
     }
 
     fn call(&mut self, id: u64, call: &cel::common::ast::CallExpr) -> Type {
@@ -865,7 +830,7 @@ impl Checker<'_> {
                 if !comparable(&a, &b) {
                     self.err_wide(
                         id,
-                        "E0303",
+                        Code::E0303,
                         format!("cannot compare {} with {}", a_an(&a), a_an(&b)),
                     );
                 }
@@ -877,14 +842,14 @@ impl Checker<'_> {
                     Type::List(elem) if !comparable(&a, elem) => {
                         self.err_wide(
                             id,
-                            "E0303",
+                            Code::E0303,
                             format!("cannot look for {} in {}", a_an(&a), a_an(&b)),
                         );
                     }
                     Type::String | Type::Int | Type::Bool | Type::Float | Type::Object(_) => {
                         self.err_wide(
                             id,
-                            "E0303",
+                            Code::E0303,
                             format!("`in` needs a list or map on the right, found {}", a_an(&b)),
                         );
                     }
@@ -905,7 +870,7 @@ impl Checker<'_> {
                     (a, b) if addable(&a) && addable(&b) && !numeric_pair(&a, &b) => {
                         self.err_wide(
                             id,
-                            "E0306",
+                            Code::E0306,
                             format!("cannot add {} and {}", a_an(&a), a_an(&b)),
                         );
                         Type::Any
@@ -935,7 +900,7 @@ impl Checker<'_> {
                     self.call_err(
                         id,
                         name,
-                        "E0305",
+                        Code::E0305,
                         format!("`{name}` takes a variable and an expression: `list.{name}(x, …)`"),
                         None,
                     );
@@ -960,7 +925,7 @@ impl Checker<'_> {
                 self.call_err(
                     id,
                     name,
-                    "E0304",
+                    Code::E0304,
                     format!("unknown function `{name}`"),
                     help,
                 );
@@ -971,7 +936,11 @@ impl Checker<'_> {
 
     fn want_bool(&mut self, t: &Type, id: u64) {
         if !matches!(t, Type::Bool | Type::Any) {
-            self.err_wide(id, "E0302", format!("expected a bool, found {}", a_an(t)));
+            self.err_wide(
+                id,
+                Code::E0302,
+                format!("expected a bool, found {}", a_an(t)),
+            );
         }
     }
 
@@ -988,7 +957,7 @@ impl Checker<'_> {
             self.call_err(
                 id,
                 name,
-                "E0305",
+                Code::E0305,
                 format!(
                     "`{name}` takes {} argument(s), {given} given",
                     sig.params.len()
@@ -1009,7 +978,7 @@ impl Checker<'_> {
             if !assignable(got, want) {
                 self.err_wide(
                     *aid,
-                    "E0306",
+                    Code::E0306,
                     format!(
                         "argument `{pname}` of `{name}` must be a `{want}`, found {}",
                         a_an(got)
@@ -1035,7 +1004,7 @@ impl Checker<'_> {
                 self.call_err(
                     id,
                     name,
-                    "E0305",
+                    Code::E0305,
                     format!("`{name}` is not a method: write `{name}(x)`"),
                     None,
                 );
@@ -1045,7 +1014,7 @@ impl Checker<'_> {
                 self.call_err(
                     id,
                     name,
-                    "E0305",
+                    Code::E0305,
                     format!("`{name}` is a method: write `x.{name}(…)`"),
                     None,
                 );
@@ -1067,7 +1036,7 @@ impl Checker<'_> {
             self.call_err(
                 id,
                 name,
-                "E0305",
+                Code::E0305,
                 format!(
                     "`{name}` takes {} argument(s), {given} given",
                     counts.join(" or ")
@@ -1081,7 +1050,7 @@ impl Checker<'_> {
                 let what = if global { "argument" } else { "receiver" };
                 self.err_wide(
                     *rid,
-                    "E0306",
+                    Code::E0306,
                     format!(
                         "`{name}` needs {} {what}, found {}",
                         f.receiver.describe(),
@@ -1093,7 +1062,7 @@ impl Checker<'_> {
                 self.call_err(
                     id,
                     name,
-                    "E0305",
+                    Code::E0305,
                     format!("`{name}` takes 1 argument, 0 given"),
                     None,
                 );
@@ -1104,7 +1073,7 @@ impl Checker<'_> {
             if !want.accepts(got) {
                 self.err_wide(
                     *aid,
-                    "E0306",
+                    Code::E0306,
                     format!(
                         "argument {} of `{name}` must be {}, found {}",
                         i + 1,
@@ -1219,6 +1188,48 @@ fn is_accu(e: &IdedExpr) -> bool {
 }
 
 /// "a `string`", "an `int`".
+/// Why a field cannot be read: the code, message and help of the one
+/// unknown-field diagnostic (in expressions and in `for … in` paths).
+#[derive(Clone, Debug)]
+pub struct FieldError {
+    /// E0202 (no such field) or E0203 (a scalar has no fields).
+    pub code: Code,
+    /// The message.
+    pub message: String,
+    /// A suggestion or the fields there are.
+    pub help: Option<String>,
+}
+
+/// The type of `field` read on a value of type `operand`.
+pub fn field_of(schema: &Schema, operand: &Type, field: &str) -> Result<Type, FieldError> {
+    match operand {
+        Type::Object(name) => {
+            let Some(def) = schema.get(name) else {
+                return Ok(Type::Any);
+            };
+            if let Some(f) = def.field(field) {
+                return Ok(f.ty.clone());
+            }
+            let fields: Vec<&str> = def.fields.iter().map(|f| f.name).collect();
+            let help = did_you_mean(field, fields.iter().copied())
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some(format!("`{name}` has: {}", fields.join(", "))));
+            Err(FieldError {
+                code: Code::E0202,
+                message: format!("`{name}` has no field `{field}`"),
+                help,
+            })
+        }
+        Type::Map(v) => Ok((**v).clone()),
+        Type::Any => Ok(Type::Any),
+        other => Err(FieldError {
+            code: Code::E0203,
+            message: format!("{} has no field `{field}`", a_an(other)),
+            help: None,
+        }),
+    }
+}
+
 fn a_an(t: &Type) -> String {
     let s = t.to_string();
     let article = if s.starts_with(['a', 'e', 'i', 'o', 'u']) {
@@ -1329,7 +1340,7 @@ mod tests {
             .map(|d| {
                 (
                     d.level,
-                    d.code,
+                    d.code.id(),
                     d.message.clone(),
                     text.get(d.start..d.end).unwrap_or("").to_string(),
                 )

@@ -9,8 +9,8 @@ use rampart_runtime::engine::{Deny, Engine, Expr, MessagePart, Origin, Rule, Ste
 use rampart_runtime::functions::{self, Signature};
 use rampart_runtime::schema::{Schema, Type};
 
-use crate::diagnostics::{did_you_mean, Diagnostic, Level};
-use crate::policy::check::{type_of_value, value_fits, Binding, Checker, DefAst};
+use crate::diagnostics::{did_you_mean, Code, Diagnostic, Level};
+use crate::policy::check::{field_of, type_of_value, value_fits, Binding, Checker, DefAst};
 use crate::policy::inline::{
     cel_shape, inline, DefBody, InlineError, MAX_CEL_BYTES, MAX_INLINED_BYTES,
 };
@@ -43,19 +43,25 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, from the lowest. The one vocabulary the policy
+    /// metadata, `rampart.yaml`, `--fail-on` and the help texts read.
+    pub const ALL: &'static [Severity] = &[
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
     /// Parses `info`…`critical`.
     pub fn parse(s: &str) -> Option<Severity> {
-        Some(match s {
-            "info" => Severity::Info,
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+    /// Every name, from the lowest.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|v| v.as_str()).collect()
     }
     /// The lowercase name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
             Severity::Low => "low",
@@ -78,17 +84,22 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// Every profile a policy may declare.
+    pub const ALL: &'static [Profile] =
+        &[Profile::Recommended, Profile::Strict, Profile::Opinionated];
+    /// The profiles a run may select (`--profile`, `profile:` in the config);
+    /// opinionated policies are enabled by id.
+    pub const SELECTABLE: &'static [Profile] = &[Profile::Recommended, Profile::Strict];
     /// Parses a profile name.
     pub fn parse(s: &str) -> Option<Profile> {
-        Some(match s {
-            "recommended" => Profile::Recommended,
-            "strict" => Profile::Strict,
-            "opinionated" => Profile::Opinionated,
-            _ => return None,
-        })
+        Self::ALL.iter().copied().find(|v| v.as_str() == s)
+    }
+    /// The names of `list`.
+    pub fn names(list: &[Profile]) -> Vec<&'static str> {
+        list.iter().map(|v| v.as_str()).collect()
     }
     /// The name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Profile::Recommended => "recommended",
             Profile::Strict => "strict",
@@ -226,8 +237,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     let engine = match Engine::new() {
         Ok(e) => e,
         Err(e) => {
-            out.diagnostics.push(Diagnostic::error(
-                "E0000",
+            out.diagnostics.push(Diagnostic::new(
+                Code::E0000,
                 0,
                 0,
                 0,
@@ -239,8 +250,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     let env = match rampart_runtime::engine::cel_env() {
         Ok(e) => e,
         Err(e) => {
-            out.diagnostics.push(Diagnostic::error(
-                "E0000",
+            out.diagnostics.push(Diagnostic::new(
+                Code::E0000,
                 0,
                 0,
                 0,
@@ -279,8 +290,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                 Item::Param(p) => pending.push((*ix, pkg.clone(), PendingValue::Param(p.clone()))),
                 Item::Def(d) => {
                     if entry.defs.contains_key(&d.name.name) {
-                        out.diagnostics.push(Diagnostic::error(
-                            "E0102",
+                        out.diagnostics.push(Diagnostic::new(
+                            Code::E0102,
                             *ix,
                             d.name.span.start,
                             d.name.span.end,
@@ -336,8 +347,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                     if let Some((_, s, _)) = seen_ids.get(&id) {
                         let first = *s;
                         out.diagnostics.push(
-                            Diagnostic::error(
-                                "E0101",
+                            Diagnostic::new(
+                                Code::E0101,
                                 *ix,
                                 p.name.span.start,
                                 p.name.span.end,
@@ -374,8 +385,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
         if !seen_ids.contains_key(&id) {
             let names: Vec<&str> = seen_ids.keys().map(String::as_str).collect();
             let help = did_you_mean(&id, names).map(|s| format!("did you mean `{s}`?"));
-            let mut d = Diagnostic::error(
-                "E0103",
+            let mut d = Diagnostic::new(
+                Code::E0103,
                 ix,
                 t.name.span.start,
                 t.name.span.end,
@@ -389,8 +400,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
             if let ast::CaseInput::Inline { format, .. } = &c.input {
                 if rampart_runtime::project::Kind::from_keyword(&format.name).is_none() {
                     out.diagnostics.push(
-                        Diagnostic::error(
-                            "E0104",
+                        Diagnostic::new(
+                            Code::E0104,
                             ix,
                             format.span.start,
                             format.span.end,
@@ -442,8 +453,8 @@ pub fn syntax_diagnostic(ix: u32, e: &rampart_lang::SyntaxError) -> Diagnostic {
         (None, [one]) => format!("expected {one}"),
         (None, many) => format!("expected one of {}", many.join(", ")),
     };
-    Diagnostic::error(
-        "E0001",
+    Diagnostic::new(
+        Code::E0001,
         ix,
         e.span.start,
         e.span.end.max(e.span.start),
@@ -537,7 +548,10 @@ fn evaluate_values(
             let program = match env.compile(&cel_src.text) {
                 Ok(p) => p,
                 Err(e) => {
-                    out.diagnostics.push(cel_parse_error(ix, cel_src, &e));
+                    out.diagnostics
+                        .push(cel_parse_error(ix, &cel_src.text, &e, &|o| {
+                            cel_src.span.start + o
+                        }));
                     continue;
                 }
             };
@@ -550,8 +564,8 @@ fn evaluate_values(
                 Ok(v) => match const_size(&v) {
                     Ok(()) => Ok(v),
                     Err(why) => {
-                        out.diagnostics.push(Diagnostic::error(
-                            "E0311",
+                        out.diagnostics.push(Diagnostic::new(
+                            Code::E0311,
                             ix,
                             cel_src.span.start,
                             cel_src.span.end,
@@ -561,8 +575,7 @@ fn evaluate_values(
                     }
                 },
                 Err(rampart_runtime::budget::Failure::Budget(_)) => {
-                    out.diagnostics.push(Diagnostic::error(
-                        "E0311",
+                    out.diagnostics.push(Diagnostic::new(Code::E0311,
                         ix,
                         cel_src.span.start,
                         cel_src.span.end,
@@ -582,8 +595,8 @@ fn evaluate_values(
                         match Type::parse(&tname.name) {
                             Some(t) => {
                                 if !value_fits(&v, &t) {
-                                    out.diagnostics.push(Diagnostic::error(
-                                        "E0111",
+                                    out.diagnostics.push(Diagnostic::new(
+                                        Code::E0111,
                                         ix,
                                         cel_src.span.start,
                                         cel_src.span.end,
@@ -603,8 +616,8 @@ fn evaluate_values(
                                 ty = t;
                             }
                             None => out.diagnostics.push(
-                                Diagnostic::error(
-                                    "E0113",
+                                Diagnostic::new(
+                                    Code::E0113,
                                     ix,
                                     tname.span.start,
                                     tname.span.end,
@@ -618,8 +631,8 @@ fn evaluate_values(
                     }
                     if let Some(p) = packages.get_mut(&pkg) {
                         if p.values.contains_key(&name.name) {
-                            out.diagnostics.push(Diagnostic::error(
-                                "E0102",
+                            out.diagnostics.push(Diagnostic::new(
+                                Code::E0102,
                                 ix,
                                 name.span.start,
                                 name.span.end,
@@ -632,8 +645,8 @@ fn evaluate_values(
                 Err(cel::ExecutionError::UndeclaredReference(r)) => {
                     next.push((ix, pkg, item, r.to_string()))
                 }
-                Err(e) => out.diagnostics.push(Diagnostic::error(
-                    "E0114",
+                Err(e) => out.diagnostics.push(Diagnostic::new(
+                    Code::E0114,
                     ix,
                     cel_src.span.start,
                     cel_src.span.end,
@@ -661,8 +674,8 @@ fn evaluate_values(
                 PendingValue::Param(p) => (p.name.name.clone(), &p.default),
             };
             out.diagnostics.push(
-                Diagnostic::error(
-                    "E0201",
+                Diagnostic::new(
+                    Code::E0201,
                     ix,
                     src.span.start,
                     src.span.end,
@@ -707,22 +720,29 @@ fn package_map(pkg: &Package) -> cel::Value {
 fn shape_check(ix: u32, src: &ast::Cel) -> Result<(), Diagnostic> {
     cel_shape(&src.text, MAX_CEL_BYTES).map_err(|(offset, why)| {
         let start = src.span.start + offset;
-        Diagnostic::error("E0308", ix, start, start + 1, why)
+        Diagnostic::new(Code::E0308, ix, start, start + 1, why)
     })
 }
 
-/// A CEL parse error, re-based to the policy file.
-fn cel_parse_error(ix: u32, src: &ast::Cel, e: &cel::ParseErrors) -> Diagnostic {
+/// A CEL parse error of `text`, located in the policy file by `map` (an
+/// offset in `text` to one in the file): the one mapping of the CEL
+/// parser's errors to diagnostics.
+fn cel_parse_error(
+    source: u32,
+    text: &str,
+    e: &cel::ParseErrors,
+    map: &dyn Fn(usize) -> usize,
+) -> Diagnostic {
     let first = first_error(e);
     let (line, col) = first.map_or((1, 1), |p| p.pos);
-    let offset = line_col_offset(&src.text, line, col).min(src.text.len().saturating_sub(1));
+    let offset = line_col_offset(text, line, col).min(text.len().saturating_sub(1));
     let msg = first.map_or_else(|| "invalid expression".to_string(), |p| cel_message(&p.msg));
-    let start = src.span.start + offset;
-    Diagnostic::error(
-        "E0002",
-        ix,
+    let start = map(offset);
+    Diagnostic::new(
+        Code::E0002,
+        source,
         start,
-        (start + 1).min(src.span.end.max(start + 1)),
+        start + 1,
         format!("invalid expression: {msg}"),
     )
 }
@@ -781,8 +801,8 @@ struct PolicyCtx<'a> {
 }
 
 impl PolicyCtx<'_> {
-    fn err(&self, code: &'static str, span: ast::Span, message: String) -> Diagnostic {
-        Diagnostic::error(code, self.source, span.start, span.end, message)
+    fn err(&self, code: Code, span: ast::Span, message: String) -> Diagnostic {
+        Diagnostic::new(code, self.source, span.start, span.end, message)
     }
 
     fn policy(&self, p: &ast::Policy, id: String) -> (Option<CompiledPolicy>, Vec<Diagnostic>) {
@@ -806,15 +826,19 @@ impl PolicyCtx<'_> {
                 Meta::Profile(i) => ("profile", i.span),
             };
             if !seen.insert(key) {
-                diags.push(self.err("E0105", span, format!("`{key}` given twice")));
+                diags.push(self.err(Code::E0105, span, format!("`{key}` given twice")));
             }
             match m {
                 Meta::Title(s) => title = Some(s.value.clone()),
                 Meta::Severity(i) => match Severity::parse(&i.name) {
                     Some(s) => severity = Some(s),
                     None => diags.push(
-                        self.err("E0106", i.span, format!("unknown severity `{}`", i.name))
-                            .with_help("use one of critical, high, medium, low, info"),
+                        self.err(
+                            Code::E0106,
+                            i.span,
+                            format!("unknown severity `{}`", i.name),
+                        )
+                        .with_help(format!("use one of {}", Severity::names().join(", "))),
                     ),
                 },
                 Meta::Sources(list, _) => sources = list.iter().map(|s| s.value.clone()).collect(),
@@ -824,8 +848,11 @@ impl PolicyCtx<'_> {
                 Meta::Profile(i) => match Profile::parse(&i.name) {
                     Some(pr) => profile = pr,
                     None => diags.push(
-                        self.err("E0107", i.span, format!("unknown profile `{}`", i.name))
-                            .with_help("use one of recommended, strict, opinionated"),
+                        self.err(Code::E0107, i.span, format!("unknown profile `{}`", i.name))
+                            .with_help(format!(
+                                "use one of {}",
+                                Profile::names(Profile::ALL).join(", ")
+                            )),
                     ),
                 },
             }
@@ -838,10 +865,10 @@ impl PolicyCtx<'_> {
             if missing {
                 let span = p.name.span;
                 let d = if self.stdlib {
-                    self.err("E0108", span, format!("policy `{id}` has no `{key}`"))
+                    self.err(Code::E0108, span, format!("policy `{id}` has no `{key}`"))
                 } else {
-                    Diagnostic::warning(
-                        "W0108",
+                    Diagnostic::new(
+                        Code::W0108,
                         self.source,
                         span.start,
                         span.end,
@@ -892,14 +919,18 @@ impl PolicyCtx<'_> {
             Clause::Where(_) => None,
         });
         let Some(first_path) = first_root else {
-            diags.push(self.err("E0109", p.name.span, format!("policy `{id}` has no `deny`")));
+            diags.push(self.err(
+                Code::E0109,
+                p.name.span,
+                format!("policy `{id}` has no `deny`"),
+            ));
             return (None, diags);
         };
         let target_name = first_path.segments.first().cloned().unwrap_or_default();
         let Some(target) = self.schema.target_named(&target_name) else {
             let names: Vec<&str> = self.schema.targets().iter().map(|t| t.name).collect();
             let mut d = self.err(
-                "E0204",
+                Code::E0204,
                 first_path.span,
                 format!("unknown target `{target_name}`"),
             );
@@ -938,7 +969,7 @@ impl PolicyCtx<'_> {
                         }
                         Ok(other) => {
                             diags.push(self.err(
-                                "E0205",
+                                Code::E0205,
                                 path.span,
                                 format!("`{path}` is a `{other}`, not a list"),
                             ));
@@ -1039,13 +1070,17 @@ impl PolicyCtx<'_> {
             }
         }
         if denies.is_empty() && ok {
-            diags.push(self.err("E0109", p.name.span, format!("policy `{id}` has no `deny`")));
+            diags.push(self.err(
+                Code::E0109,
+                p.name.span,
+                format!("policy `{id}` has no `deny`"),
+            ));
             ok = false;
         }
         for (v, span) in &loop_vars {
             if !used.contains(v) {
-                diags.push(Diagnostic::warning(
-                    "W0206",
+                diags.push(Diagnostic::new(
+                    Code::W0206,
                     self.source,
                     span.start,
                     span.end,
@@ -1097,7 +1132,7 @@ impl PolicyCtx<'_> {
                     .map(|(k, _)| k.as_str())
                     .collect();
                 let mut d = self.err(
-                    "E0201",
+                    Code::E0201,
                     ast::Span::new(offset, offset + first.len()),
                     format!("unknown name `{first}`"),
                 );
@@ -1108,34 +1143,11 @@ impl PolicyCtx<'_> {
         offset += first.len() + 1;
         for seg in segs {
             let span = ast::Span::new(offset, offset + seg.len());
-            ty = match &ty {
-                Type::Object(name) => {
-                    let def = self.schema.get(name);
-                    match def.and_then(|d| d.field(seg)) {
-                        Some(f) => f.ty.clone(),
-                        None => {
-                            let fields: Vec<&str> = def
-                                .map(|d| d.fields.iter().map(|f| f.name).collect())
-                                .unwrap_or_default();
-                            let mut d =
-                                self.err("E0202", span, format!("`{name}` has no field `{seg}`"));
-                            d.help = did_you_mean(seg, fields.iter().copied())
-                                .map(|s| format!("did you mean `{s}`?"))
-                                .or_else(|| Some(format!("`{name}` has: {}", fields.join(", "))));
-                            return Err(d);
-                        }
-                    }
-                }
-                Type::Map(v) => (**v).clone(),
-                Type::Any => Type::Any,
-                other => {
-                    return Err(self.err(
-                        "E0203",
-                        span,
-                        format!("a `{other}` has no field `{seg}`"),
-                    ))
-                }
-            };
+            ty = field_of(self.schema, &ty, seg).map_err(|e| {
+                let mut d = self.err(e.code, span, e.message);
+                d.help = e.help;
+                d
+            })?;
             offset += seg.len() + 1;
         }
         Ok(ty)
@@ -1170,28 +1182,18 @@ impl PolicyCtx<'_> {
         want_bool: bool,
     ) -> Result<(Expr, Vec<String>), Vec<Diagnostic>> {
         if let Err((offset, why)) = cel_shape(text, MAX_CEL_BYTES) {
-            return Err(vec![Diagnostic::error(
-                "E0308",
+            return Err(vec![Diagnostic::new(
+                Code::E0308,
                 self.source,
                 map(offset),
                 map(offset) + 1,
                 why,
             )]);
         }
-        let program = self.env.compile(text).map_err(|e| {
-            let first = first_error(&e);
-            let (line, col) = first.map_or((1, 1), |p| p.pos);
-            let offset = line_col_offset(text, line, col).min(text.len().saturating_sub(1));
-            let msg =
-                first.map_or_else(|| "invalid expression".to_string(), |p| cel_message(&p.msg));
-            vec![Diagnostic::error(
-                "E0002",
-                self.source,
-                map(offset),
-                map(offset) + 1,
-                format!("invalid expression: {msg}"),
-            )]
-        })?;
+        let program = self
+            .env
+            .compile(text)
+            .map_err(|e| vec![cel_parse_error(self.source, text, &e, map)])?;
         let info = program.source_info();
         let offsets = |id: u64| {
             info.offset_for(id)
@@ -1217,26 +1219,21 @@ impl PolicyCtx<'_> {
         let ty = checker.run(program.expression());
         let facts = checker.facts(program.expression(), true);
         st.used.extend(checker.used.iter().cloned());
-        let located = |e: &crate::policy::check::CheckError, warning: bool| {
+        let located = |e: &crate::policy::check::CheckError| {
             // A problem in a def body is located in the def's file.
             let (source, start, end) = match e.source {
                 Some(source) => (source, e.start, e.end),
                 None => (self.source, map(e.start), map(e.end.min(text.len()))),
             };
-            let mut d = if warning {
-                Diagnostic::warning(e.code, source, start, end, e.message.clone())
-            } else {
-                Diagnostic::error(e.code, source, start, end, e.message.clone())
-            };
+            let mut d = Diagnostic::new(e.code, source, start, end, e.message.clone());
             d.help = e.help.clone();
             d
         };
-        st.warnings
-            .extend(checker.warnings.iter().map(|w| located(w, true)));
-        let mut diags: Vec<Diagnostic> = checker.errors.iter().map(|e| located(e, false)).collect();
+        st.warnings.extend(checker.warnings.iter().map(located));
+        let mut diags: Vec<Diagnostic> = checker.errors.iter().map(located).collect();
         if want_bool && !matches!(ty, Type::Bool | Type::Any) {
-            diags.push(Diagnostic::error(
-                "E0302",
+            diags.push(Diagnostic::new(
+                Code::E0302,
                 self.source,
                 map(0),
                 map(text.len()),
@@ -1253,22 +1250,19 @@ impl PolicyCtx<'_> {
                     offset,
                     expected,
                     found,
-                } => Diagnostic::error(
-                    "E0305",
+                } => Diagnostic::new(Code::E0305,
                     self.source,
                     map(offset),
                     map(offset + name.len()),
                     format!("`{name}` takes {expected} argument(s), {found} given"),
                 ),
-                InlineError::TooDeep(_) => Diagnostic::error(
-                    "E0307",
+                InlineError::TooDeep(_) => Diagnostic::new(Code::E0307,
                     self.source,
                     map(0),
                     map(text.len()),
                     "defs refer to each other without end".to_string(),
                 ),
-                InlineError::TooLarge { name, offset } => Diagnostic::error(
-                    "E0309",
+                InlineError::TooLarge { name, offset } => Diagnostic::new(Code::E0309,
                     self.source,
                     map(offset),
                     map(offset + name.len()),
@@ -1281,8 +1275,8 @@ impl PolicyCtx<'_> {
         })?;
         if inlined != text {
             if let Err((_, why)) = cel_shape(&inlined, MAX_INLINED_BYTES) {
-                return Err(vec![Diagnostic::error(
-                    "E0308",
+                return Err(vec![Diagnostic::new(
+                    Code::E0308,
                     self.source,
                     map(0),
                     map(text.len()),
@@ -1294,8 +1288,8 @@ impl PolicyCtx<'_> {
             program
         } else {
             self.env.compile(&inlined).map_err(|e| {
-                vec![Diagnostic::error(
-                    "E0002",
+                vec![Diagnostic::new(
+                    Code::E0002,
                     self.source,
                     map(0),
                     map(text.len()),
@@ -1327,8 +1321,8 @@ impl PolicyCtx<'_> {
     ) -> Result<Vec<MessagePart>, Vec<Diagnostic>> {
         let to_file = |o: usize| value_offset_to_file(m, o);
         let parts = parse_template(&m.value).map_err(|offset| {
-            vec![Diagnostic::error(
-                "E0003",
+            vec![Diagnostic::new(
+                Code::E0003,
                 self.source,
                 to_file(offset),
                 to_file(offset) + 1,
@@ -1401,8 +1395,8 @@ fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
                 .unwrap_or(0);
             if n <= 1 {
                 out.diagnostics.push(
-                    Diagnostic::warning(
-                        "W0311",
+                    Diagnostic::new(
+                        Code::W0311,
                         *ix,
                         d.name.span.start,
                         d.name.span.end,
@@ -1462,7 +1456,7 @@ mod tests {
             .diagnostics
             .into_iter()
             .filter(|d| d.level == Level::Error)
-            .map(|d| (d.code, d.message))
+            .map(|d| (d.code.id(), d.message))
             .collect()
     }
 

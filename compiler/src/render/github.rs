@@ -40,6 +40,15 @@ pub fn render(report: &Report) -> String {
             gh_data(&w.message)
         ));
     }
+    for n in &report.input_notes {
+        out.push_str(&format!(
+            "::notice file={},line={},col={},title=rampart::{}\n",
+            gh_prop(&n.file),
+            n.line.max(1),
+            n.column.max(1),
+            gh_data(&n.message)
+        ));
+    }
     for f in &report.findings {
         let cmd = match level(f.severity) {
             Level::Error => "error",

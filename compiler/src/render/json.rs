@@ -47,6 +47,7 @@ pub fn render(report: &Report) -> String {
         .chain(&report.config_warnings)
         .map(problem)
         .collect();
+    let notes: Vec<_> = report.input_notes.iter().map(problem).collect();
     let doc = json!({
         "version": 1,
         "config": report.config,
@@ -58,6 +59,7 @@ pub fn render(report: &Report) -> String {
         "findings": findings,
         "errors": errors,
         "warnings": warnings,
+        "notes": notes,
         "waived": waived,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"

@@ -299,6 +299,7 @@ pub fn render<'a>(report: &'a Report) -> String {
                 .chain(&report.config_warnings)
                 .map(|w| notification("warning", w)),
         )
+        .chain(report.input_notes.iter().map(|n| notification("note", n)))
         .collect();
     let log = Log {
         schema: SCHEMA,

@@ -6,6 +6,7 @@ use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label};
 use codespan_reporting::files::{self, Files};
 use codespan_reporting::term::{emit_into_string, Config};
 use rampart_runtime::model::Span;
+use rampart_runtime::source::line_starts;
 
 use super::{level, Level};
 use crate::policy::compile::Severity;
@@ -58,6 +59,11 @@ pub fn render(report: &Report) -> String {
             None => {}
         }
         out.push_str(&emit(&config, shown.as_ref().map(|s| &s.0), &d).unwrap_or_default());
+    }
+    for n in &report.input_notes {
+        let d = with_code(CsDiagnostic::note().with_message(printable(&n.message)), n)
+            .with_notes(vec![where_note(n)]);
+        out.push_str(&emit(&config, None, &d).unwrap_or_default());
     }
     for f in &report.findings {
         let sev = match level(f.severity) {
@@ -150,13 +156,6 @@ pub const SNIPPET_LINE_BYTES: usize = 160;
 
 /// Bytes of context shown before a label that starts far into a long line.
 const SNIPPET_CONTEXT_BYTES: usize = 40;
-
-/// Byte offsets of the line starts of `text`.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
 
 /// The largest char boundary of `text` at or below `i`.
 fn floor_boundary(text: &str, mut i: usize) -> usize {

@@ -55,6 +55,7 @@
 //! subdirectives, `handle_response` arguments, duplicate `forward_auth` `uri`).
 //! Unknown directives stay warnings: plugins add directives.
 
+pub mod entry;
 pub mod lexer;
 pub mod parser;
 pub mod routes;
@@ -332,6 +333,9 @@ pub fn parse_address(raw: &str) -> Result<Address, String> {
             )
         }
         Some("http" | "https") | None => {}
+        // `{$PROTOCOL}://…`: an environment placeholder with no default is
+        // an unknown value (Caddy substitutes it before parsing).
+        Some(other) if other.contains('{') => {}
         Some(other) => return Err(format!("unsupported URL scheme {other}://")),
     }
     Ok(Address {

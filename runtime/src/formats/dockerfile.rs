@@ -48,8 +48,11 @@ pub fn parse(file: FileId, source: &str) -> (Node, Vec<InputProblem>) {
 }
 
 /// Whether a file name is a Dockerfile's: `Dockerfile`, `Dockerfile.*`,
-/// `*.dockerfile`, `Containerfile`, `Containerfile.*` (case-insensitive), but not
-/// a Dockerfile-specific ignore file (`Dockerfile.dockerignore`).
+/// `Dockerfile-*`, `*.dockerfile`, `Containerfile`, `Containerfile.*`,
+/// `Containerfile-*` (case-insensitive), but not a Dockerfile-specific ignore
+/// file (`Dockerfile.dockerignore`). The registry never takes a name with a
+/// code, markup or image extension (`dockerfile.js`); the content decides
+/// the rest ([`reads_as_dockerfile`]).
 pub fn is_dockerfile_name(file_name: &str) -> bool {
     let n = file_name.to_ascii_lowercase();
     let base = n.rsplit(['/', '\\']).next().unwrap_or(&n);
@@ -60,7 +63,51 @@ pub fn is_dockerfile_name(file_name: &str) -> bool {
         || base == "containerfile"
         || base.starts_with("dockerfile.")
         || base.starts_with("containerfile.")
+        || (base.starts_with("dockerfile-") && base.len() > "dockerfile-".len())
+        || (base.starts_with("containerfile-") && base.len() > "containerfile-".len())
         || (base.ends_with(".dockerfile") && base.len() > ".dockerfile".len())
+}
+
+/// Dockerfile instructions (upper case).
+const INSTRUCTIONS: &[&str] = &[
+    "FROM",
+    "ARG",
+    "RUN",
+    "CMD",
+    "LABEL",
+    "MAINTAINER",
+    "EXPOSE",
+    "ENV",
+    "ADD",
+    "COPY",
+    "ENTRYPOINT",
+    "VOLUME",
+    "USER",
+    "WORKDIR",
+    "ONBUILD",
+    "STOPSIGNAL",
+    "HEALTHCHECK",
+    "SHELL",
+];
+
+/// Whether a text reads as a Dockerfile: its first instruction, after
+/// comments and parser directives (`# syntax=…`), is `FROM` or `ARG` — or
+/// another instruction, which makes it a broken Dockerfile (then an error),
+/// not something else. A file with no instruction reads as one too.
+pub fn reads_as_dockerfile(text: &str) -> bool {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    let Some(line) = first else {
+        return true;
+    };
+    let word = line
+        .split(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    INSTRUCTIONS.contains(&word.as_str())
 }
 
 /// Registers the `dockerfile` target and its types.
@@ -322,6 +369,12 @@ pub fn schema(s: &mut Schema) {
             "list<string>",
             "Source paths or URLs as written (`<<EOF` for a heredoc)",
         )
+        .field(
+            "resolved_sources",
+            "list<string>",
+            "`sources` with the stage's `ARG`/`ENV` values substituted (a source whose \
+             variables are not all known stays as written)",
+        )
         .field("dest", "string", "Destination as written")
         .field(
             "flags",
@@ -392,6 +445,9 @@ impl crate::formats::registry::Format for Dockerfile {
     }
     fn matches_name(&self, base: &str) -> bool {
         is_dockerfile_name(base)
+    }
+    fn reads_as(&self, text: &str) -> bool {
+        reads_as_dockerfile(text)
     }
     fn schema(&self, s: &mut Schema) {
         schema(s);

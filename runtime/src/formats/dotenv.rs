@@ -132,14 +132,7 @@ pub const MAX_ENTRIES: usize = 10_000;
 /// Never panics; the caller sets `path` on the returned node.
 pub fn parse(file: FileId, source: &str, is_example: bool) -> (Node, Vec<InputProblem>) {
     let start = if source.starts_with('\u{feff}') { 3 } else { 0 };
-    let mut line_starts = vec![0];
-    line_starts.extend(
-        source
-            .bytes()
-            .enumerate()
-            .filter(|(_, c)| *c == b'\n')
-            .map(|(i, _)| i + 1),
-    );
+    let line_starts = crate::source::line_starts(source);
     let mut p = Parser {
         file,
         src: source,

@@ -9,4 +9,5 @@ pub mod http;
 pub mod image;
 pub mod nginx;
 pub mod registry;
+pub mod screen;
 pub mod yaml;

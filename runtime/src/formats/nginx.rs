@@ -16,7 +16,7 @@ pub mod route;
 
 use std::path::{Path, PathBuf};
 
-pub use entry::{entries_and_orphans, entry_files, is_candidate_name, is_entry};
+pub use entry::{entries_and_orphans, entry_files, is_candidate_name, is_entry, reads_as_nginx};
 pub use include::{SourceTree, Unresolved};
 pub use parse::{Directive, Word};
 pub use route::routes;
@@ -403,6 +403,9 @@ impl crate::formats::registry::Format for Nginx {
     }
     fn sniff(&self, text: &str) -> bool {
         is_entry(text)
+    }
+    fn reads_as(&self, text: &str) -> bool {
+        reads_as_nginx(text)
     }
     fn schema(&self, s: &mut Schema) {
         schema(s);

@@ -64,6 +64,14 @@ pub trait Format: Sync {
     fn sniff(&self, _text: &str) -> bool {
         false
     }
+    /// Whether the text of a file this format claims by its name reads as
+    /// this format. `false` means recognisably something else (monaco's
+    /// `dockerfile.js` syntax, a php-fpm pool `www.conf`): the file is
+    /// skipped with a note, never parsed (so never an error). A file that is
+    /// the format but broken must read as it (`true`): it is then an error.
+    fn reads_as(&self, _text: &str) -> bool {
+        true
+    }
     /// Registers the object types and targets of [`Format::targets`].
     fn schema(&self, s: &mut Schema);
     /// Reads one file into documents (each for one of its targets) and
@@ -119,9 +127,14 @@ impl InputKind {
     }
 
     /// The kind of a file by its name alone (nginx needs its content too:
-    /// see [`InputKind::candidate`]). `name` may be a path.
+    /// see [`InputKind::candidate`]). `name` may be a path. A name with a
+    /// code, markup, image or archive extension ([`NEVER_CONFIG_EXTENSIONS`]:
+    /// `dockerfile.js`, `dockerfile.svg`, `Dockerfile.md`) is never an input.
     pub fn by_name(name: &str) -> Option<InputKind> {
         let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        if never_config_name(base) {
+            return None;
+        }
         InputKind::all().find(|k| k.0.matches_name(base))
     }
 
@@ -135,6 +148,10 @@ impl InputKind {
 
     /// The kind whose content decides for a file of this name (a candidate).
     pub fn candidate(path: &Path) -> Option<InputKind> {
+        let base = path.file_name()?.to_string_lossy().to_string();
+        if never_config_name(&base) {
+            return None;
+        }
         InputKind::all().find(|k| k.0.candidate_name(path))
     }
 
@@ -156,6 +173,30 @@ impl InputKind {
     /// The formats as people call them, for messages: `compose, Dockerfile … or Caddyfile`.
     pub fn label_list() -> String {
         or_list(InputKind::all().map(|k| k.0.label().to_string()))
+    }
+}
+
+/// Extensions of files that are never configuration of any format, whatever
+/// the rest of their name says: source code, markup, data, images, archives
+/// (front-end bundles ship `dockerfile.js`, icon packs `dockerfile.svg`).
+/// `.txt` is among them: a `Dockerfile.txt` is documentation or a sample,
+/// and a Dockerfile is never named so for a build. Compared ignoring case.
+pub const NEVER_CONFIG_EXTENSIONS: &[&str] = &[
+    "js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx", "vue", "svelte", "coffee", "map", "svg",
+    "png", "jpg", "jpeg", "gif", "ico", "webp", "bmp", "avif", "woff", "woff2", "ttf", "eot", "md",
+    "markdown", "rst", "adoc", "txt", "html", "htm", "xml", "css", "scss", "sass", "less", "json",
+    "py", "rb", "go", "rs", "java", "kt", "php", "pl", "lua", "sh", "bash", "ps1", "bat", "vim",
+    "el", "snap", "lock", "pdf", "zip", "gz", "tgz", "bz2", "xz", "tar", "jar",
+];
+
+/// Whether a base name's last extension is in [`NEVER_CONFIG_EXTENSIONS`].
+pub fn never_config_name(base: &str) -> bool {
+    match base.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => {
+            let ext = ext.to_ascii_lowercase();
+            NEVER_CONFIG_EXTENSIONS.contains(&ext.as_str())
+        }
+        _ => false,
     }
 }
 
@@ -388,6 +429,30 @@ mod tests {
         assert_eq!(InputKind::by_name(".env.example"), Some(InputKind::DOTENV));
         assert_eq!(InputKind::by_name("Caddyfile"), Some(InputKind::CADDY));
         assert_eq!(InputKind::by_name("x.yml"), None);
+        // Code, markup and images are never configs, whatever the name says.
+        for never in [
+            "public/vendor/monaco/dockerfile.js",
+            "icons/dockerfile.svg",
+            "Dockerfile.md",
+            "dockerfile.min.js.map",
+            "Caddyfile.html",
+            ".env.d.ts",
+        ] {
+            assert_eq!(InputKind::by_name(never), None, "{never}");
+        }
+        assert_eq!(InputKind::candidate(Path::new("site.conf.js")), None);
+        assert_eq!(
+            InputKind::by_name("Dockerfile-prod"),
+            Some(InputKind::DOCKERFILE)
+        );
+        assert_eq!(
+            InputKind::candidate(Path::new("nginx/conf.d/example")),
+            Some(InputKind::NGINX)
+        );
+        assert_eq!(
+            InputKind::candidate(Path::new("nginx.conf.j2")),
+            Some(InputKind::NGINX)
+        );
         assert_eq!(
             InputKind::by_explicit_name(Path::new("x.yml")),
             Some(InputKind::COMPOSE)

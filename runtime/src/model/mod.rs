@@ -1,5 +1,6 @@
 //! Document models: the spanned tree ([`Node`]) and the problems found while building it.
 
+pub mod codes;
 mod node;
 
 pub use node::{FileId, Node, ObjectBuilder, Span, Value};
@@ -11,6 +12,9 @@ pub enum Level {
     Error,
     /// Something the check went on without: a missing include, an unresolved link.
     Warning,
+    /// Something said for the record that never fails a run: a file named on
+    /// the command line that is not a config of any format.
+    Note,
 }
 
 /// A problem in an input file, at its location.

@@ -153,6 +153,9 @@ fn automatic_https_rules() {
         (":8080", false),
         ("[::1]:8443", true),
         ("{$DOMAIN}", true),
+        ("{$PROTOCOL}://{$DOMAIN}:{$PORT}", true),
+        ("{$PROTOCOL:http}://{$DOMAIN}:{$PORT}", false),
+        ("https://{$DOMAIN:localhost}:{$PORT:8443}", true),
         ("{$ADDR::8080}", false),
     ];
     for (a, want) in cases {

@@ -419,11 +419,13 @@ fn dockerfile_names() {
         "Containerfile",
         "Containerfile.prod",
         "a/b/Dockerfile",
+        "Dockerfile-nanoserver",
+        "Containerfile-arm64",
     ] {
         assert!(is_dockerfile_name(yes), "{yes}");
     }
     for no in [
-        "Dockerfile-nanoserver",
+        "Dockerfile-",
         ".dockerfile",
         "README.md",
         "Dockerfiles",
@@ -433,6 +435,18 @@ fn dockerfile_names() {
     ] {
         assert!(!is_dockerfile_name(no), "{no}");
     }
+    // Content decides for a candidate: the first instruction.
+    assert!(reads_as_dockerfile(
+        "# syntax=docker/dockerfile:1\n\nARG V\nFROM a:${V}\n"
+    ));
+    assert!(reads_as_dockerfile("run echo broken but a Dockerfile\n"));
+    assert!(reads_as_dockerfile("# only a comment\n"));
+    assert!(!reads_as_dockerfile(
+        "define(\"vs/dockerfile\", [], function () {});\n"
+    ));
+    assert!(!reads_as_dockerfile(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n"
+    ));
 }
 
 proptest! {

@@ -9,22 +9,235 @@ use super::parse::{parse, Directive};
 use crate::model::FileId;
 
 /// Whether `path`'s name makes it an nginx candidate: `nginx.conf`, `*.conf`,
-/// `*.conf.sample`, `*.conf.template`, or any file in a `sites-*` directory
-/// (`sites-available/example`).
+/// `*.conf.sample`, `*.conf.template` (`.tmpl`, `.tpl`, `.j2`), or any file
+/// in a `sites-*` or `conf.d` directory (`sites-available/example`). Its
+/// content decides ([`reads_as_nginx`], [`is_entry`]).
 pub fn is_candidate_name(path: &Path) -> bool {
     let Some(name) = path.file_name().map(|n| n.to_string_lossy()) else {
         return false;
     };
     if name == "nginx.conf"
         || name.ends_with(".conf")
-        || name.ends_with(".conf.sample")
-        || name.ends_with(".conf.template")
+        || [".sample", ".template", ".tmpl", ".tpl", ".j2"]
+            .iter()
+            .any(|t| name.strip_suffix(t).is_some_and(|n| n.ends_with(".conf")))
     {
         return true;
     }
-    path.parent()
-        .and_then(Path::file_name)
-        .is_some_and(|d| d.to_string_lossy().starts_with("sites-"))
+    path.parent().and_then(Path::file_name).is_some_and(|d| {
+        let d = d.to_string_lossy();
+        d.starts_with("sites-") || d == "conf.d"
+    })
+}
+
+/// Directive names of nginx's core and common modules: a file whose lines
+/// start with one of them reads as nginx ([`reads_as_nginx`]).
+const KNOWN_DIRECTIVES: &[&str] = &[
+    "http",
+    "server",
+    "events",
+    "stream",
+    "mail",
+    "location",
+    "upstream",
+    "map",
+    "geo",
+    "types",
+    "if",
+    "limit_except",
+    "split_clients",
+    "include",
+    "user",
+    "worker_processes",
+    "worker_connections",
+    "worker_rlimit_nofile",
+    "pid",
+    "error_log",
+    "access_log",
+    "log_format",
+    "load_module",
+    "daemon",
+    "master_process",
+    "env",
+    "pcre_jit",
+    "listen",
+    "server_name",
+    "root",
+    "alias",
+    "index",
+    "try_files",
+    "return",
+    "rewrite",
+    "set",
+    "error_page",
+    "internal",
+    "expires",
+    "charset",
+    "default_type",
+    "sendfile",
+    "tcp_nopush",
+    "tcp_nodelay",
+    "keepalive_timeout",
+    "keepalive_requests",
+    "client_max_body_size",
+    "client_body_buffer_size",
+    "client_body_timeout",
+    "client_header_timeout",
+    "large_client_header_buffers",
+    "send_timeout",
+    "server_tokens",
+    "add_header",
+    "more_set_headers",
+    "proxy_pass",
+    "proxy_set_header",
+    "proxy_http_version",
+    "proxy_redirect",
+    "proxy_buffering",
+    "proxy_buffers",
+    "proxy_buffer_size",
+    "proxy_read_timeout",
+    "proxy_connect_timeout",
+    "proxy_send_timeout",
+    "proxy_cache",
+    "proxy_cache_path",
+    "proxy_hide_header",
+    "proxy_intercept_errors",
+    "proxy_ssl_verify",
+    "fastcgi_pass",
+    "fastcgi_param",
+    "fastcgi_index",
+    "fastcgi_split_path_info",
+    "fastcgi_buffers",
+    "fastcgi_read_timeout",
+    "uwsgi_pass",
+    "uwsgi_param",
+    "scgi_pass",
+    "grpc_pass",
+    "ssl_certificate",
+    "ssl_certificate_key",
+    "ssl_protocols",
+    "ssl_ciphers",
+    "ssl_prefer_server_ciphers",
+    "ssl_session_cache",
+    "ssl_session_timeout",
+    "ssl_session_tickets",
+    "ssl_dhparam",
+    "ssl_stapling",
+    "ssl_stapling_verify",
+    "ssl_trusted_certificate",
+    "ssl_client_certificate",
+    "ssl_verify_client",
+    "gzip",
+    "gzip_types",
+    "gzip_vary",
+    "gzip_proxied",
+    "gzip_comp_level",
+    "gzip_min_length",
+    "gzip_static",
+    "brotli",
+    "allow",
+    "deny",
+    "auth_basic",
+    "auth_basic_user_file",
+    "auth_request",
+    "autoindex",
+    "limit_req",
+    "limit_req_zone",
+    "limit_conn",
+    "limit_conn_zone",
+    "resolver",
+    "real_ip_header",
+    "set_real_ip_from",
+    "open_file_cache",
+    "resolver_timeout",
+    "variables_hash_max_size",
+    "types_hash_max_size",
+    "server_names_hash_bucket_size",
+    "underscores_in_headers",
+    "ignore_invalid_headers",
+    "absolute_redirect",
+    "port_in_redirect",
+    "etag",
+    "if_modified_since",
+    "sub_filter",
+    "lua_package_path",
+    "content_by_lua_block",
+    "access_by_lua_block",
+    "proxy_cookie_path",
+    "http2",
+    "quic_retry",
+    "ssl_early_data",
+    "aio",
+    "directio",
+    "output_buffers",
+    "postpone_output",
+    "reset_timedout_connection",
+    "satisfy",
+    "valid_referers",
+    "client_body_temp_path",
+    "proxy_temp_path",
+    "fastcgi_temp_path",
+    "log_not_found",
+    "server_name_in_redirect",
+    "merge_slashes",
+    "msie_padding",
+    "chunked_transfer_encoding",
+    "proxy_next_upstream",
+    "proxy_ignore_headers",
+    "proxy_pass_header",
+    "proxy_no_cache",
+    "proxy_cache_bypass",
+    "proxy_cache_valid",
+    "proxy_cache_key",
+    "proxy_request_buffering",
+    "keepalive",
+    "least_conn",
+    "ip_hash",
+    "hash",
+    "zone",
+    "health_check",
+];
+
+/// Lines looked at to tell whether a file reads as nginx.
+const READS_AS_LINES: usize = 400;
+
+/// Whether `src` reads as nginx (for a candidate such as a named `*.conf`):
+/// a whole configuration ([`is_entry`]), or lines that start with known
+/// directives and none shaped like another format's (`[section]` headers,
+/// `key = value` or `key: value` settings of INI, php-fpm pools, dovecot,
+/// HOCON, YAML). A broken nginx file still reads as nginx (and is then an
+/// error); an empty one too.
+pub fn reads_as_nginx(src: &str) -> bool {
+    let mut known = 0usize;
+    let mut seen = 0usize;
+    for line in src.lines().take(READS_AS_LINES) {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let line = line.trim_start_matches('}').trim();
+        if line.is_empty() {
+            continue;
+        }
+        seen += 1;
+        if line.starts_with('[') && line.ends_with(']') {
+            return false;
+        }
+        let word_end = line
+            .find(|c: char| c.is_whitespace() || c == ';' || c == '{')
+            .unwrap_or(line.len());
+        let word = line.get(..word_end).unwrap_or(line);
+        let rest = line.get(word_end..).unwrap_or("").trim_start();
+        let assigns = (rest.starts_with('=') && !rest.starts_with("=~"))
+            || rest.starts_with(':')
+            || (word.ends_with(':') && !word.starts_with(['\'', '"']))
+            || (word.contains('=') && !word.starts_with(['~', '\'', '"', '$']));
+        let is_known = KNOWN_DIRECTIVES.contains(&word.to_ascii_lowercase().as_str());
+        if assigns && !is_known {
+            return false;
+        }
+        if is_known {
+            known += 1;
+        }
+    }
+    seen == 0 || known > 0 || is_entry(src)
 }
 
 /// Whether `src` is a whole nginx configuration or site file: its top level

@@ -660,3 +660,28 @@ fn corpus_all_repos() {
     assert!(entries > 20);
     assert_eq!(errors, 0, "no include cycle or escape in the real trees");
 }
+
+#[test]
+fn reads_as_nginx_tells_nginx_from_other_conf_files() {
+    use crate::formats::nginx::reads_as_nginx;
+    for yes in [
+        "user nginx;\nworker_processes auto;\n",
+        "location /api {\n  proxy_pass http://app;\n}\n",
+        "server {\n  listen 80;\n", // broken, but nginx
+        "# comment only\n",         // nothing says otherwise
+        "map $http_upgrade $connection_upgrade {\n  default upgrade;\n  '' close;\n}\n",
+        "if ($request_method = POST) { return 405; }\n",
+        "location = /x { return 204; }\n",
+    ] {
+        assert!(reads_as_nginx(yes), "{yes}");
+    }
+    for no in [
+        "[www]\nuser = www-data\npm = dynamic\n", // php-fpm pool
+        "protocols = imap pop3\nmail_location = maildir:~/Maildir\n", // dovecot
+        "akka {\n  loglevel = \"INFO\"\n}\n",     // HOCON
+        "[mysqld]\nbind-address = 0.0.0.0\n",
+        "key: value\nother: 1\n",
+    ] {
+        assert!(!reads_as_nginx(no), "{no}");
+    }
+}
