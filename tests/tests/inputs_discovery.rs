@@ -338,3 +338,77 @@ fn a_config_above_the_repository_is_never_read() {
         assert_eq!(json(&out)["config"], serde_json::Value::Null, "{out}");
     }
 }
+
+#[test]
+fn compose_extends_is_resolved_and_a_missing_target_is_a_warning() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    write(
+        root,
+        "docker-compose.yml",
+        "services:\n  web:\n    extends:\n      file: common.yml\n      service: base\n    image: nginx:1.27\n  worker:\n    extends: web\n  lost:\n    extends: {service: nowhere}\n    image: nginx:1.27\n  gone:\n    extends: {file: missing.yml, service: x}\n    image: nginx:1.27\n",
+    );
+    write(
+        root,
+        "common.yml",
+        "services:\n  base:\n    privileged: true\n",
+    );
+    let (code, out, err) = rampart(root, &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&out);
+    let privileged: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["policy"] == "compose.no-privileged")
+        .map(|f| {
+            format!(
+                "{}:{} {}",
+                f["file"].as_str().unwrap(),
+                f["line"],
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        privileged,
+        [
+            "common.yml:3 `web` runs privileged",
+            "common.yml:3 `worker` runs privileged"
+        ],
+        "{out}"
+    );
+    let warnings: Vec<(String, u64, String)> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["code"].as_str().unwrap().to_string(),
+                w["line"].as_u64().unwrap(),
+                w["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|(c, l, m)| c == "compose-extends-unresolved"
+                && *l == 10
+                && m.contains("`nowhere`")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|(c, l, m)| c == "link-unresolved" && *l == 13 && m.contains("missing.yml")),
+        "{warnings:?}"
+    );
+    let (_, out, _) = rampart(root, &["check", "--format", "sarif"]);
+    let sarif = json(&out);
+    let notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"].to_string();
+    assert!(
+        notes.contains("nowhere") && notes.contains("missing.yml"),
+        "{notes}"
+    );
+}

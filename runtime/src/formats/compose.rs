@@ -4,6 +4,7 @@
 //! the YAML value it came from, normalised values (ports, image parts,
 //! interpolation references) the span of the text they were read from.
 
+pub mod extends;
 pub mod interpolation;
 pub mod ports;
 
@@ -61,16 +62,30 @@ pub const MAX_SERVICES: usize = 5_000;
 ///
 /// On a YAML syntax error the model is `None` and the one error says where.
 pub fn parse(file: FileId, source: &str, path: &str) -> (Option<Node>, Vec<InputProblem>) {
+    let mut in_memory = |_: &str, _: &str| Err("no other file is read here".to_string());
+    parse_with(file, source, path, &mut in_memory)
+}
+
+/// [`parse`], reading the other files `extends:` names with `read` (values
+/// inherited from them keep their spans there).
+fn parse_with(
+    file: FileId,
+    source: &str,
+    path: &str,
+    read: &mut extends::ReadOther<'_>,
+) -> (Option<Node>, Vec<InputProblem>) {
     let root = match yaml::parse(file, source, YamlLimits::default()) {
         Ok(r) => r,
         Err(e) => return (None, vec![e]),
     };
+    let mut problems = Vec::new();
+    let merged = extends::resolve(&root, path, read, &mut problems);
     let mut b = Builder {
         file,
         source,
-        problems: Vec::new(),
+        problems,
     };
-    let model = b.file_model(&root, path);
+    let model = b.file_model(&merged, path);
     b.check_interpolations(&root);
     (model, b.problems)
 }
@@ -87,7 +102,17 @@ impl Builder<'_> {
     }
 
     fn text(&self, n: &YNode) -> Option<String> {
-        n.scalar_text(self.source)
+        n.scalar_text(self.src(n.span))
+    }
+
+    /// The source `span` points into: this file's, or none for a value
+    /// inherited through `extends:` from another file.
+    fn src(&self, span: Span) -> &str {
+        if span.file == self.file {
+            self.source
+        } else {
+            ""
+        }
     }
 
     fn str_node(&mut self, n: &YNode, field: &str) -> Option<Node> {
@@ -643,7 +668,7 @@ impl Builder<'_> {
                     .str(
                         "raw",
                         item.span,
-                        self.source
+                        self.src(item.span)
                             .get(item.span.start..item.span.end)
                             .unwrap_or("")
                             .to_string(),
@@ -921,7 +946,7 @@ impl Builder<'_> {
                     .get("read_only")
                     .and_then(YNode::as_bool_lenient)
                     .unwrap_or(false);
-                let raw = self.source.get(s.start..s.end).unwrap_or("").to_string();
+                let raw = self.src(s).get(s.start..s.end).unwrap_or("").to_string();
                 Some(mount_node(
                     s,
                     item.get("source").map_or(s, |x| x.span),
@@ -1526,9 +1551,25 @@ impl crate::formats::registry::Format for Compose {
     fn load(
         &self,
         input: &crate::formats::registry::Input<'_>,
-        _cx: &mut crate::formats::registry::LoadCx<'_>,
+        cx: &mut crate::formats::registry::LoadCx<'_>,
     ) -> crate::formats::registry::Loaded {
-        let (model, problems) = parse(input.file, input.text, input.path);
+        let cwd = cx.disk.as_ref().map(|(c, _)| c.clone());
+        let mut read = |from: &str, rel: &str| -> Result<Option<extends::OtherFile>, String> {
+            let Some(cwd) = &cwd else {
+                return Err("no other file is read here".into());
+            };
+            let shown = crate::project::join(crate::project::parent(from), rel);
+            let (id, text) = match cx.read(&cwd.join(crate::fs::undisplay(&shown))) {
+                Ok(r) => r,
+                Err(crate::fs::FsError::NotFound) => return Ok(None),
+                Err(e) => return Err(e.to_string()),
+            };
+            match yaml::parse(id, &text, YamlLimits::default()) {
+                Ok(root) => Ok(Some(extends::OtherFile { root, path: shown })),
+                Err(_) => Err("it is not valid YAML".into()),
+            }
+        };
+        let (model, problems) = parse_with(input.file, input.text, input.path, &mut read);
         crate::formats::registry::Loaded {
             documents: model.map(|m| (Target::COMPOSE, m)).into_iter().collect(),
             problems,

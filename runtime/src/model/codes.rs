@@ -63,6 +63,7 @@ pub const ALL: &[ProblemCode] = &[
     code("link-refused", Warning, "a referenced file was not read (a link out of the root, not a regular file, inside `.git`)"),
     code("link-unresolved", Warning, "a referenced file is not in the repository; checked without it"),
     // Suppressions and the run.
+    code("no-inputs", Warning, "no input file was found in the paths given; nothing was checked"),
     code("ignore-no-policy", Warning, "a `rampart:ignore` comment names no policy"),
     code("ignore-no-reason", Warning, "a `rampart:ignore` comment gives no reason (`-- <reason>`)"),
     code("ignore-unknown-policy", Warning, "a `rampart:ignore` comment names a policy that does not exist"),
@@ -75,6 +76,8 @@ pub const ALL: &[ProblemCode] = &[
     code("compose-port", Error, "a port entry that is not a valid short or long port syntax"),
     code("compose-interpolation", Error, "a `${…}` interpolation that does not parse"),
     code("compose-too-many-services", Error, "more services than the per-file limit; the rest are not checked"),
+    code("compose-extends-unresolved", Warning, "an `extends` whose service is not found (or uses a variable); the service is checked without it"),
+    code("compose-extends-cycle", Warning, "an `extends` chain that forms a cycle or is longer than the limit; not followed further"),
     // Dockerfile.
     code("dockerfile-syntax", Error, "an instruction with missing or malformed arguments"),
     code("dockerfile-before-from", Error, "an instruction other than `ARG` before the first `FROM`"),
