@@ -1,4 +1,5 @@
-//! `rampart explain ID`: one policy's rationale, remediation and sources.
+//! `rampart explain ID`: one policy's page of the catalog (`rampart docs`),
+//! in the terminal.
 
 use std::io::Write;
 use std::path::Path;
@@ -24,33 +25,6 @@ pub(super) fn run(
         }
         return EXIT_ERROR;
     };
-    let _ = writeln!(out, "{}\n{}\n", policy.id, policy.title);
-    let _ = writeln!(
-        out,
-        "severity: {}    profile: {}    target: {}",
-        policy.severity.as_str(),
-        policy.profile.as_str(),
-        policy.target
-    );
-    if !policy.docs.is_empty() {
-        let _ = writeln!(out, "\n{}", policy.docs.join("\n"));
-    }
-    let _ = writeln!(out, "\nwhy:\n{}", indent(&policy.rationale));
-    if !policy.remediation.is_empty() {
-        let _ = writeln!(out, "\nremediation:\n{}", indent(&policy.remediation));
-    }
-    if !policy.sources.is_empty() {
-        let _ = writeln!(out, "\nsources:");
-        for s in &policy.sources {
-            let _ = writeln!(out, "  - {s}");
-        }
-    }
+    let _ = writeln!(out, "{}", crate::docs::policy_markdown(&compiled, policy));
     EXIT_OK
-}
-
-fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
