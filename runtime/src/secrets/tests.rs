@@ -195,6 +195,12 @@ const VALUES: &[(&str, Shape, &str)] = &[
         "Haxxnet greenbone DB_PASSWORD=\"none\"",
     ),
     ("\"none\"", Shape::Null, ""),
+    ("invalid", Shape::Null, "mailcow API_KEY=${API_KEY:-invalid}"),
+    (
+        "postgresql://${PG_USER:-linkwarden}:${PG_PASS:-linkwarden}@postgres:5432/db",
+        Shape::Url,
+        "Haxxnet linkwarden: the password is a reference",
+    ),
     (
         "true",
         Shape::Boolean,
