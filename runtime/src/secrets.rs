@@ -353,7 +353,16 @@ pub fn value_shape(value: &str) -> Shape {
     let lower = v.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "null" | "none" | "nil" | "undefined" | "~" | "<none>" | "<null>" | "invalid" | "unset" | "n/a"
+        "null"
+            | "none"
+            | "nil"
+            | "undefined"
+            | "~"
+            | "<none>"
+            | "<null>"
+            | "invalid"
+            | "unset"
+            | "n/a"
     ) {
         return Shape::Null;
     }

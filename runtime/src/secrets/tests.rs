@@ -195,7 +195,11 @@ const VALUES: &[(&str, Shape, &str)] = &[
         "Haxxnet greenbone DB_PASSWORD=\"none\"",
     ),
     ("\"none\"", Shape::Null, ""),
-    ("invalid", Shape::Null, "mailcow API_KEY=${API_KEY:-invalid}"),
+    (
+        "invalid",
+        Shape::Null,
+        "mailcow API_KEY=${API_KEY:-invalid}",
+    ),
     (
         "postgresql://${PG_USER:-linkwarden}:${PG_PASS:-linkwarden}@postgres:5432/db",
         Shape::Url,
