@@ -64,7 +64,8 @@ def fmt_of(path):
         return "dotenv"
     if "caddyfile" in base:
         return "caddy"
-    if base.endswith(".conf") or ".conf." in base or os.path.basename(os.path.dirname(path)).startswith("sites-"):
+    parent = os.path.basename(os.path.dirname(path))
+    if base.endswith(".conf") or ".conf." in base or parent.startswith("sites-") or parent == "conf.d":
         return "nginx"
     return None
 
@@ -194,12 +195,22 @@ def main():
                 if fmt:
                     todo.append((fmt, p))
 
+    # No path of this machine in the report: the corpus prefix and the
+    # working directory are cut from paths and from the tools' messages.
+    here = os.getcwd() + os.sep
+    strip = [x for x in (a.strip, os.path.abspath(a.strip) + os.sep if a.strip else "", here) if x]
+
+    def local(text):
+        for x in strip:
+            text = text.replace(x, "")
+        return text
+
     def one(item):
         fmt, p = item
         r, rwhy = rampart_verdict(os.path.abspath(a.rampart), p)
         o, owhy = oracle_verdict(fmt, p, tools)
         print(f"{fmt:10} {r:6} {o:6} {p}", file=sys.stderr)
-        return (fmt, p[len(a.strip):] if p.startswith(a.strip) else p, r, rwhy, o, owhy)
+        return (fmt, local(os.path.abspath(p)), r, local(rwhy), o, local(owhy))
 
     with ThreadPoolExecutor(max_workers=a.jobs) as ex:
         rows = list(ex.map(one, todo))
