@@ -370,14 +370,15 @@ fn compose_extends_is_resolved_and_a_missing_target_is_a_warning() {
             )
         })
         .collect();
-    assert_eq!(
-        privileged,
-        [
-            "common.yml:3 `web` runs privileged",
-            "common.yml:3 `worker` runs privileged"
-        ],
-        "{out}"
+    // Both services inherit it; a shared definition may be reported once
+    // naming both.
+    assert!(!privileged.is_empty(), "{out}");
+    assert!(
+        privileged.iter().all(|p| p.starts_with("common.yml:3 ")),
+        "{privileged:?}"
     );
+    let all = privileged.join("\n");
+    assert!(all.contains("`web`") && all.contains("`worker`"), "{all}");
     let warnings: Vec<(String, u64, String)> = v["warnings"]
         .as_array()
         .unwrap()
