@@ -75,8 +75,20 @@ def run(cmd, cwd, stdin=None):
 
 
 def rampart_verdict(rampart, path):
-    code, out, err = run([rampart, "check", "--format", "json", os.path.basename(path)],
-                         os.path.dirname(path) or ".")
+    """rampart on the file. A file of the flat `real/` corpus is named
+    `owner__repo__dir__NAME`: it is checked under its original base name NAME
+    (in a scratch directory), as a repository would hold it."""
+    base = os.path.basename(path)
+    if "__" in base and os.sep + "real" + os.sep in path:
+        with tempfile.TemporaryDirectory() as t:
+            name = base.rsplit("__", 1)[1]
+            shutil.copyfile(path, os.path.join(t, name))
+            return rampart_json(rampart, t, name)
+    return rampart_json(rampart, os.path.dirname(path) or ".", base)
+
+
+def rampart_json(rampart, cwd, name):
+    code, out, err = run([rampart, "check", "--format", "json", name], cwd)
     try:
         v = json.loads(out)
     except ValueError:

@@ -309,15 +309,7 @@ mod tests {
     fn every_problem_code_is_listed_and_used() {
         use rampart_runtime::model::codes::{is_known, ALL};
         let emitters = [
-            "InputProblem::error(",
-            "InputProblem::warning(",
-            "self.error(",
-            "self.warning(",
-            "self.err(",
-            ".error(",
-            "warn(",
-            "code:",
-            "code ==",
+            "error(", "warning(", "note(", "err(", "warn(", "code:", "code ==",
         ];
         let mut all_text = String::new();
         let mut unlisted = Vec::new();

@@ -69,8 +69,9 @@ fn forty_thousand_services_are_a_located_error() {
 
 #[test]
 fn problems_per_file_are_capped() {
-    // 100 KB of stray `}`: one problem per line, listed up to the cap.
-    let stray = "}\n".repeat(50_000);
+    // 100 KB of stray `}` after a `FROM` (so it reads as a Dockerfile, see
+    // inputs_detection.rs): one problem per line, listed up to the cap.
+    let stray = format!("FROM alpine:3.20\n{}", "}\n".repeat(50_000));
     let v = rampart_tests::check_beside_canary("stray/Dockerfile", stray.as_bytes());
     let p = problems(&v, "stray/Dockerfile");
     assert_eq!(p.len(), 101, "{p:?}");

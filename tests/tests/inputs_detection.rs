@@ -261,3 +261,94 @@ fn a_broken_template_is_an_error_only_when_not_a_template() {
     let (code, _) = check(d.path(), &["b/site.conf"]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_caddy_fragment_named_alone_is_checked_through_its_importer() {
+    // pre-commit passes only the changed file: the fragment.
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "web/Caddyfile",
+        "example.com {\n\timport headers.Caddyfile\n\treverse_proxy app:8080\n}\n",
+    );
+    write(
+        d.path(),
+        "web/headers.Caddyfile",
+        "header {\n\tX-Content-Type-Options nosniff\n}\n",
+    );
+    let (code, v) = check(d.path(), &["web/headers.Caddyfile"]);
+    assert_ne!(code, 2, "{v}");
+    assert!(v["errors"].as_array().unwrap().is_empty(), "{v}");
+    let files: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| f == "web/Caddyfile"),
+        "{files:?}"
+    );
+}
+
+#[test]
+fn yaml_that_is_not_compose_named_on_the_command_line_is_a_note() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        ".github/workflows/ci.yml",
+        "name: CI\non:\n  push:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n",
+    );
+    write(
+        d.path(),
+        "k8s/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+    );
+    let (code, v) = check(d.path(), &[".github/workflows/ci.yml", "k8s/cm.yaml"]);
+    assert_eq!(code, 0, "{v}");
+    let n = codes(&v, "notes");
+    assert_eq!(n.len(), 2, "{v}");
+    assert!(n.iter().all(|(_, c)| c == "input-not-config"), "{n:?}");
+    assert!(v["warnings"].as_array().unwrap().is_empty(), "{v}");
+}
+
+#[test]
+fn the_detection_corpus_checks_without_errors() {
+    // tests/corpus/inputs: one case per folder (see its README).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/inputs");
+    let (code, v) = check(&root, &["."]);
+    assert_ne!(code, 2, "{v}");
+    assert!(v["errors"].as_array().unwrap().is_empty(), "{v}");
+    let w = codes(&v, "warnings");
+    for (file, code) in [
+        ("git-crypt/.env", "input-encrypted"),
+        ("sops/.env.prod", "input-encrypted"),
+        ("gomplate-nginx/nginx.conf.tmpl", "input-template"),
+        ("jinja-dockerfile/Dockerfile.j2", "input-template"),
+    ] {
+        assert!(
+            w.contains(&(file.to_string(), code.to_string())),
+            "{file}: {code} missing in {w:?}"
+        );
+    }
+    let files: std::collections::BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().to_string())
+        .collect();
+    // Checked: the Caddyfile, the nginx template and the extension-less
+    // conf.d site file; no fragment, asset, pool file or ciphertext.
+    assert_eq!(v["summary"]["files"], 3, "{v}");
+    for never in [
+        "caddy-env/headers.Caddyfile",
+        "php-fpm/www.conf",
+        "dovecot/dovecot.conf",
+    ] {
+        assert!(!files.contains(never), "{never}: {files:?}");
+    }
+    assert!(
+        !files.iter().any(|f| f.starts_with("vendored-assets/")),
+        "{files:?}"
+    );
+}

@@ -23,6 +23,37 @@ pub fn is_compose_name(name: &str) -> bool {
         && (lower.ends_with(".yml") || lower.ends_with(".yaml"))
 }
 
+/// Top-level keys of the Compose specification.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "services", "version", "name", "volumes", "networks", "secrets", "configs", "include", "models",
+];
+
+/// Whether a YAML text reads as a compose file (for any `*.yml` named on
+/// the command line): its top-level keys (lines starting in column 0) are
+/// Compose's own or extensions (`x-…`), or include `services`. A GitHub workflow (`on:`, `jobs:`)
+/// or a Kubernetes manifest (`apiVersion:`, `kind:`) is not; a text with no
+/// top-level key (empty, a flow mapping, broken) is given to the parser; a
+/// top-level sequence (an Ansible playbook) is not compose.
+pub fn reads_as_compose(text: &str) -> bool {
+    // A top-level sequence (an Ansible playbook, a list of anything).
+    if text.lines().any(|l| l == "-" || l.starts_with("- ")) {
+        return false;
+    }
+    let keys: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#', '-', '{', '[']) && !l.trim().is_empty())
+        .filter(|l| !l.starts_with("---") && !l.starts_with("..."))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, _)| k.trim().trim_matches(['"', '\'']))
+        })
+        .collect();
+    keys.contains(&"services")
+        || keys
+            .iter()
+            .all(|k| TOP_LEVEL_KEYS.contains(k) || k.starts_with("x-"))
+}
+
 /// Services read from one compose file; the ones after are not checked (an
 /// error at the first one left out). The YAML node budget bounds the rest.
 pub const MAX_SERVICES: usize = 5_000;
@@ -1511,6 +1542,9 @@ impl crate::formats::registry::Format for Compose {
             .unwrap_or_default();
         lower.ends_with(".yml") || lower.ends_with(".yaml")
     }
+    fn reads_as(&self, text: &str) -> bool {
+        reads_as_compose(text)
+    }
     fn schema(&self, s: &mut Schema) {
         schema(s);
     }
@@ -1546,6 +1580,27 @@ impl crate::formats::registry::Format for Compose {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_as_compose_tells_compose_from_other_yaml() {
+        for yes in [
+            "services:\n  a:\n    image: x\n",
+            "version: '3'\nservices: {}\nfoo: 1\n",
+            "x-common: &c\n  restart: always\nvolumes:\n  data:\n",
+            "",
+            "# comment\n",
+            "{services: {a: {image: x}}}\n",
+        ] {
+            assert!(reads_as_compose(yes), "{yes}");
+        }
+        for no in [
+            "name: CI\non:\n  push:\njobs:\n  b:\n    runs-on: ubuntu-latest\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+            "---\n- hosts: all\n  tasks: []\n",
+        ] {
+            assert!(!reads_as_compose(no), "{no}");
+        }
+    }
 
     fn model(src: &str) -> Node {
         let (m, problems) = parse(FileId(0), src, "docker-compose.yml");

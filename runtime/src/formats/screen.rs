@@ -122,13 +122,17 @@ pub fn template_line(text: &str) -> Option<usize> {
     text.lines().position(has_tag).map(|i| i + 1)
 }
 
+/// Whether a line holds a template tag. `${{ … }}` is not one: it is the
+/// expression syntax of GitHub Actions workflows, evaluated by the runner.
 fn has_tag(line: &str) -> bool {
-    [("{{", "}}"), ("{%", "%}"), ("{#", "#}")]
-        .iter()
-        .any(|(open, close)| {
-            line.find(open)
-                .is_some_and(|i| line.get(i + 2..).is_some_and(|r| r.contains(close)))
-        })
+    line.match_indices(['{']).any(|(i, _)| {
+        !dollar_before(line, i) && tag_at_start(line.get(i..).unwrap_or("")).is_some()
+    })
+}
+
+/// Whether the byte before `i` is `$`.
+fn dollar_before(line: &str, i: usize) -> bool {
+    i > 0 && line.as_bytes().get(i - 1) == Some(&b'$')
 }
 
 /// The text with template tags set aside, byte for byte the same length (so
@@ -172,7 +176,12 @@ fn mask_line(line: &str) -> String {
         };
         out.push_str(rest.get(..i).unwrap_or(""));
         let from = rest.get(i..).unwrap_or("");
-        match tag_at_start(from) {
+        let tag = if dollar_before(rest, i) {
+            None
+        } else {
+            tag_at_start(from)
+        };
+        match tag {
             Some(n) => {
                 let tag = from.get(..n).unwrap_or("");
                 let fill = if only_tags || !tag.starts_with("{{") {
@@ -243,6 +252,7 @@ mod tests {
         );
         assert_eq!(template_line("a\nb {{ x }}\n"), Some(2));
         assert_eq!(template_line("a { b }\n${X}\n"), None);
+        assert_eq!(template_line("run: echo ${{ secrets.X }}\n"), None);
         assert_eq!(mask_templates("plain"), None);
     }
 }

@@ -12,6 +12,8 @@ pub enum CodeLevel {
     Warning,
     /// An error or a warning, depending on what it caps or refuses.
     Either,
+    /// A note: shown with `-v` and in the JSON/SARIF outputs; never fails the run.
+    Note,
 }
 
 impl CodeLevel {
@@ -21,6 +23,7 @@ impl CodeLevel {
             CodeLevel::Error => "error",
             CodeLevel::Warning => "warning",
             CodeLevel::Either => "error or warning",
+            CodeLevel::Note => "note",
         }
     }
 }
@@ -40,7 +43,7 @@ const fn code(id: &'static str, level: CodeLevel, summary: &'static str) -> Prob
     ProblemCode { id, level, summary }
 }
 
-use CodeLevel::{Either, Error, Warning};
+use CodeLevel::{Either, Error, Note, Warning};
 
 /// Every code, grouped by where it comes from.
 pub const ALL: &[ProblemCode] = &[
@@ -48,6 +51,11 @@ pub const ALL: &[ProblemCode] = &[
     code("input-not-utf8", Error, "the file is not UTF-8 text"),
     code("input-too-large", Error, "the file is larger than the per-file limit (docs/cli.md § Limits)"),
     code("input-unreadable", Either, "a file named or found could not be read (missing, refused link, not a regular file)"),
+    code("no-inputs", Warning, "no input file was found under the paths given: nothing was checked"),
+    code("input-not-config", Note, "a file named like a config that does not read as one (vendored `dockerfile.js`, a php-fpm `.conf`); skipped"),
+    code("input-template", Warning, "a template (`{{ … }}`, `.j2`, `.tmpl`): checked with placeholders as unknown values, or skipped when it only parses once rendered"),
+    code("input-encrypted", Warning, "git-crypt, SOPS or ansible-vault ciphertext; not checked"),
+    code("input-binary", Warning, "a binary file where a config was expected; not checked"),
     code("inputs-excluded", Warning, "paths named on the command line were all excluded by ignore rules or the config"),
     code("too-many-problems", Either, "more than 100 problems in one file; the rest are counted, not listed"),
     code("run-model-budget", Error, "the run's model budget is spent; this file was not checked"),

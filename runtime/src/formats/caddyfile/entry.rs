@@ -23,6 +23,15 @@ pub fn fragments(
     candidates: &[PathBuf],
     read: &mut dyn FnMut(&Path) -> Option<String>,
 ) -> BTreeSet<PathBuf> {
+    fragment_roots(candidates, read).into_keys().collect()
+}
+
+/// Each fragment among `candidates` with the roots that reach it through
+/// their imports (where it is checked).
+pub fn fragment_roots(
+    candidates: &[PathBuf],
+    read: &mut dyn FnMut(&Path) -> Option<String>,
+) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     let cands: BTreeSet<PathBuf> = candidates.iter().map(|p| normalize(p)).collect();
     let mut imports: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
     for c in &cands {
@@ -58,8 +67,22 @@ pub fn fragments(
             None => break,
         }
     }
-    let roots: BTreeSet<PathBuf> = roots.into_iter().collect();
-    cands.into_iter().filter(|c| !roots.contains(c)).collect()
+    let root_set: BTreeSet<PathBuf> = roots.iter().cloned().collect();
+    let mut out: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
+    for r in &roots {
+        let mut seen: BTreeSet<PathBuf> = BTreeSet::new();
+        let mut stack: Vec<PathBuf> = imports.get(r).into_iter().flatten().cloned().collect();
+        while let Some(p) = stack.pop() {
+            if root_set.contains(&p) || !seen.insert(p.clone()) {
+                continue;
+            }
+            out.entry(p.clone()).or_default().insert(r.clone());
+            if let Some(ts) = imports.get(&p) {
+                stack.extend(ts.iter().cloned());
+            }
+        }
+    }
+    out
 }
 
 /// The arguments of the `import` directives of a Caddyfile (first word after
@@ -151,5 +174,14 @@ mod tests {
             ]
         );
         assert!(glob_match("*.caddy", "a.caddy") && !glob_match("a*b", "ab c"));
+        let roots = fragment_roots(&cands, &mut |p| files.get(p).map(|t| t.to_string()));
+        let of = |f: &str| -> Vec<String> {
+            roots[&PathBuf::from(f)]
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect()
+        };
+        assert_eq!(of("r/headers.Caddyfile"), ["r/Caddyfile"]);
+        assert_eq!(of("r/sites/a.caddyfile"), ["r/main.caddyfile"]);
     }
 }

@@ -225,15 +225,25 @@ pub fn reads_as_nginx(src: &str) -> bool {
             .unwrap_or(line.len());
         let word = line.get(..word_end).unwrap_or(line);
         let rest = line.get(word_end..).unwrap_or("").trim_start();
-        let assigns = (rest.starts_with('=') && !rest.starts_with("=~"))
-            || rest.starts_with(':')
-            || (word.ends_with(':') && !word.starts_with(['\'', '"']))
-            || (word.contains('=') && !word.starts_with(['~', '\'', '"', '$']));
+        // nginx statements end in `;` or open a block; settings of INI-like
+        // formats (`key = value`, `key: value`) do neither.
+        let statement = line.ends_with(';') || line.ends_with('{');
+        let assigns = !statement
+            && ((rest.starts_with('=') && !rest.starts_with("=~"))
+                || rest.starts_with(':')
+                || (word.ends_with(':') && !word.starts_with(['\'', '"']))
+                || (word.contains('=') && !word.starts_with(['~', '\'', '"', '$'])));
         let is_known = KNOWN_DIRECTIVES.contains(&word.to_ascii_lowercase().as_str());
         if assigns && !is_known {
             return false;
         }
-        if is_known {
+        // A known directive, or directive syntax (`name args;`, `name {`).
+        let directive_shaped = statement
+            && !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if is_known || directive_shaped {
             known += 1;
         }
     }

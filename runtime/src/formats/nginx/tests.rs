@@ -672,6 +672,8 @@ fn reads_as_nginx_tells_nginx_from_other_conf_files() {
         "map $http_upgrade $connection_upgrade {\n  default upgrade;\n  '' close;\n}\n",
         "if ($request_method = POST) { return 405; }\n",
         "location = /x { return 204; }\n",
+        "resolver\n  1.1.1.1 [2606:4700:4700::1111]\n  valid=60s;\nresolver_timeout 2s;\n",
+        "brotli_static on;\n",
     ] {
         assert!(reads_as_nginx(yes), "{yes}");
     }
