@@ -158,6 +158,11 @@ enum Format {
     Junit,
     /// GitHub Actions workflow commands (annotations).
     Github,
+    /// Audit report: one self-contained HTML page (every policy's result,
+    /// every input with its SHA-256).
+    Html,
+    /// Audit report as Markdown (e.g. for `$GITHUB_STEP_SUMMARY`).
+    Markdown,
 }
 
 impl PolicyArgs {
@@ -197,6 +202,8 @@ impl Format {
             Format::Sarif => crate::render::Format::Sarif,
             Format::Junit => crate::render::Format::Junit,
             Format::Github => crate::render::Format::Github,
+            Format::Html => crate::render::Format::Html,
+            Format::Markdown => crate::render::Format::Markdown,
         }
     }
 }

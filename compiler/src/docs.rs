@@ -42,9 +42,9 @@ pub struct Page {
     pub text: String,
 }
 
-/// A piece of a page.
+/// A piece of a page (also used by the audit report renderers).
 #[derive(Clone, Debug)]
-enum Block {
+pub(crate) enum Block {
     /// A heading of level 1–3.
     Heading(u8, Vec<Inline>),
     /// A paragraph.
@@ -55,11 +55,13 @@ enum Block {
     Table(Vec<String>, Vec<Vec<Vec<Inline>>>),
     /// Preformatted text with a language for highlighting.
     Code(String, String),
+    /// Markup for HTML pages only (an inline SVG chart); Markdown omits it.
+    Raw(String),
 }
 
 /// Inline text.
 #[derive(Clone, Debug)]
-enum Inline {
+pub(crate) enum Inline {
     /// Plain text.
     Text(String),
     /// Code (`backticks`).
@@ -68,17 +70,17 @@ enum Inline {
     Link(String, String),
 }
 
-fn text(s: impl Into<String>) -> Inline {
+pub(crate) fn text(s: impl Into<String>) -> Inline {
     Inline::Text(s.into())
 }
 
-fn code(s: impl Into<String>) -> Inline {
+pub(crate) fn code(s: impl Into<String>) -> Inline {
     Inline::Code(s.into())
 }
 
 /// A source citation split into the seed document and its section, when it
 /// cites one (`000_ecf7841f01b2b484.txt § Docker Compose`).
-fn seed_citation(source: &str) -> Option<(&str, Option<&str>)> {
+pub(crate) fn seed_citation(source: &str) -> Option<(&str, Option<&str>)> {
     let (file, section) = match source.split_once(" § ") {
         Some((f, s)) => (f.trim(), Some(s.trim())),
         None => (source.trim(), None),
@@ -375,7 +377,7 @@ pub fn policy_markdown(compiled: &Compiled, p: &CompiledPolicy) -> String {
     emit(&policy_blocks(compiled, p), DocFormat::Markdown, &p.id)
 }
 
-fn emit(blocks: &[Block], format: DocFormat, title: &str) -> String {
+pub(crate) fn emit(blocks: &[Block], format: DocFormat, title: &str) -> String {
     match format {
         DocFormat::Markdown => markdown(blocks),
         DocFormat::Html => html(blocks, title),
@@ -442,6 +444,7 @@ fn markdown(blocks: &[Block]) -> String {
                 }
                 out.push('\n');
             }
+            Block::Raw(_) => {}
             Block::Code(lang, body) => {
                 let fence = if body.contains("```") { "~~~~" } else { "```" };
                 let _ = writeln!(
@@ -536,6 +539,10 @@ fn html(blocks: &[Block], title: &str) -> String {
                     out.push_str("</tr>\n");
                 }
                 out.push_str("</table>\n");
+            }
+            Block::Raw(markup) => {
+                out.push_str(markup);
+                out.push('\n');
             }
             Block::Code(lang, body) => {
                 let _ = writeln!(

@@ -2,6 +2,7 @@
 //! [`Report`](crate::report::Report) and nothing else. How a severity is shown
 //! (error, warning, note) is decided here, once: [`level`].
 
+pub mod audit;
 pub mod diagnostics;
 pub mod github;
 pub mod json;
@@ -45,6 +46,10 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands.
     Github,
+    /// The audit report as one self-contained HTML page.
+    Html,
+    /// The audit report as Markdown.
+    Markdown,
 }
 
 /// Renders `report` in `format`.
@@ -55,6 +60,8 @@ pub fn render(report: &crate::report::Report, format: Format) -> String {
         Format::Sarif => sarif::render(report),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report),
+        Format::Html => audit::render_html(report),
+        Format::Markdown => audit::render_markdown(report),
     }
 }
 

@@ -81,6 +81,8 @@ pub struct Rule {
     pub tags: Vec<String>,
     /// References.
     pub sources: Vec<String>,
+    /// The target whose documents it reads (`compose`, `http`…).
+    pub target: String,
 }
 
 impl Rule {
@@ -94,6 +96,7 @@ impl Rule {
             remediation: p.remediation.clone(),
             tags: p.tags.clone(),
             sources: p.sources.clone(),
+            target: p.target.clone(),
         }
     }
 }
@@ -105,6 +108,33 @@ pub struct SourceText {
     pub path: String,
     /// The file's text with every secret masked ([`Project::masked_text`]).
     pub masked: String,
+}
+
+/// A file the run read, for audit reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Examined {
+    /// Display path.
+    pub path: String,
+    /// The targets its documents feed (`compose`, `http`…); empty for a
+    /// file read only as an include or import.
+    pub targets: Vec<String>,
+    /// SHA-256 of its bytes as read, lowercase hex.
+    pub sha256: String,
+}
+
+/// Facts about the run itself, for audit reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunInfo {
+    /// rampart's version.
+    pub version: String,
+    /// SHA-256 over every policy source compiled (paths and texts, in order):
+    /// two runs with the same digest ran the same policy set.
+    pub policy_digest: String,
+    /// The profile in effect.
+    pub profile: String,
+    /// When the run happened (seconds since 1970, UTC): `SOURCE_DATE_EPOCH`
+    /// when set, so a report can be reproduced byte for byte.
+    pub time: u64,
 }
 
 /// The outcome of `rampart check`.
@@ -133,6 +163,10 @@ pub struct Report {
     pub skipped: Vec<String>,
     /// The config file in use (display path), if any.
     pub config: Option<String>,
+    /// Every file read, with its hash (sorted by path).
+    pub inputs: Vec<Examined>,
+    /// The run's metadata.
+    pub run: RunInfo,
     /// Notes of the run (checks not done and why; redacted).
     pub notes: Vec<String>,
     /// The masked texts of the files a finding or a problem points into.

@@ -15,7 +15,7 @@ use crate::diagnostics::Level;
 use crate::discover::{discover, Discovered};
 use crate::policy::compile::{compile, CompileOptions, Compiled, CompiledPolicy, Profile};
 use crate::policy::sources::{load_policy_sources, stdlib_sources};
-use crate::report::{Finding, InputError, Report, Rule};
+use crate::report::{Finding, InputError, Report, Rule, RunInfo};
 
 /// Which policies to load.
 #[derive(Clone, Debug, Default)]
@@ -269,6 +269,15 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         });
     }
     outcome.config = loaded.as_ref().map(|l| l.path.clone());
+    outcome.inputs = examined(&project);
+    outcome.run = RunInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        policy_digest: policy_digest(&compiled),
+        profile: effective_profile(a.profile, loaded.as_ref())
+            .as_str()
+            .to_string(),
+        time: run_time(),
+    };
     let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
     hide_accepted(&mut outcome, &project, loaded.as_ref(), &ids, err);
     outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();
@@ -308,6 +317,77 @@ fn compile_with_config(
     compiled.filter(|_| !config_failed)
 }
 
+/// The profile in effect: the request's, else the config's, else
+/// `recommended`.
+fn effective_profile(profile: Option<Profile>, loaded: Option<&Loaded>) -> Profile {
+    profile
+        .or_else(|| {
+            loaded
+                .and_then(|l| l.config.profile.as_ref())
+                .map(|p| p.value)
+        })
+        .unwrap_or(Profile::Recommended)
+}
+
+/// Lowercase hex of SHA-256 over the concatenation of `parts`.
+fn sha256_hex<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest of the policy set: every compiled source's path and text.
+fn policy_digest(compiled: &Compiled) -> String {
+    sha256_hex(
+        compiled
+            .sources
+            .iter()
+            .flat_map(|s| [s.path.as_bytes(), b"\0", s.text.as_bytes(), b"\0"]),
+    )
+}
+
+/// Every file the project read, with the targets its documents feed and its
+/// SHA-256 (of the text as read: inputs are UTF-8).
+fn examined(project: &Project) -> Vec<crate::report::Examined> {
+    let mut out: Vec<crate::report::Examined> = project
+        .sources
+        .files()
+        .map(|(id, f)| {
+            let mut targets: Vec<String> = project
+                .documents
+                .iter()
+                .filter(|d| d.file == id)
+                .map(|d| d.target.name().to_string())
+                .collect();
+            targets.dedup();
+            crate::report::Examined {
+                path: f.path.clone(),
+                targets,
+                sha256: sha256_hex([f.text.as_bytes()]),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path);
+    out
+}
+
+/// The run's time: `SOURCE_DATE_EPOCH` when set (reproducible reports),
+/// else now.
+fn run_time() -> u64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+        })
+}
+
 /// The policies that run: chosen by the profile (the request's, else the
 /// config's) and the config's `enable`/`disable`, with its severity overrides.
 fn select(
@@ -315,13 +395,7 @@ fn select(
     profile: Option<Profile>,
     loaded: Option<&Loaded>,
 ) -> Vec<CompiledPolicy> {
-    let profile = profile
-        .or_else(|| {
-            loaded
-                .and_then(|l| l.config.profile.as_ref())
-                .map(|p| p.value)
-        })
-        .unwrap_or(Profile::Recommended);
+    let profile = effective_profile(profile, loaded);
     compiled
         .policies
         .iter()
