@@ -117,6 +117,26 @@ struct CheckArgs {
 struct TestArgs {
     /// Policy files or directories whose tests to run (default: the standard library).
     paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: TestFormat,
+    /// Exit 1 on coverage gaps too: a policy without a deny or an allow
+    /// case, a `deny` clause that no deny case exercises.
+    #[arg(long)]
+    require_coverage: bool,
+    /// Only cases whose policy id or case name contains this text.
+    #[arg(long, value_name = "SUBSTRING")]
+    filter: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum TestFormat {
+    /// One line per case, failures explained, then coverage.
+    Text,
+    /// Cases with their findings, and coverage, as one JSON document.
+    Json,
+    /// JUnit XML: a suite per policy, a test case per case.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
