@@ -48,6 +48,10 @@ enum Command {
     Explain {
         /// Policy id, e.g. `compose.datastore-loopback-only`.
         id: String,
+        /// Print the policy's source instead: its file and line, the policy
+        /// as written, and the defs, constants and params it uses.
+        #[arg(long)]
+        source: bool,
         #[command(flatten)]
         policies: PolicyArgs,
     },
@@ -219,7 +223,11 @@ pub fn run(
         Command::Check(a) => check::run(&a, cwd, out, err),
         Command::Test(a) => test::run(&a, cwd, out, err),
         Command::List(p) => list::run(&p, cwd, out, err),
-        Command::Explain { id, policies } => explain::run(&id, &policies, cwd, out, err),
+        Command::Explain {
+            id,
+            source,
+            policies,
+        } => explain::run(&id, source, &policies, cwd, out, err),
         Command::Schema { target } => schema::run(target.as_deref(), out, err),
         Command::Fmt { paths, check } => fmt::run(&paths, check, cwd, out, err),
     }
