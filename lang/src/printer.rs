@@ -410,88 +410,99 @@ mod tests {
                 ),
             ),
         )
-            .prop_map(|(name, title, sev, rationale, sources, var, cond, msg, (imports, sets))| {
-                let ident = |n: &str| Ident {
-                    name: n.to_string(),
-                    span: Span::default(),
-                };
-                let f = File {
-                    docs: vec![],
-                    package: Ident {
-                        name: "p".into(),
+            .prop_map(
+                |(name, title, sev, rationale, sources, var, cond, msg, (imports, sets))| {
+                    let ident = |n: &str| Ident {
+                        name: n.to_string(),
                         span: Span::default(),
-                    },
-                    imports: imports.iter().map(|i| ident(i)).collect(),
-                    items: vec![Item::Policy(Policy {
-                        docs: vec!["doc".into()],
-                        name: Ident {
-                            name: name.clone(),
+                    };
+                    let f = File {
+                        docs: vec![],
+                        package: Ident {
+                            name: "p".into(),
                             span: Span::default(),
                         },
-                        meta: vec![
-                            Meta::Title(s(&title)),
-                            Meta::Severity(Ident {
-                                name: sev.into(),
+                        imports: imports.iter().map(|i| ident(i)).collect(),
+                        items: vec![
+                            Item::Policy(Policy {
+                                docs: vec!["doc".into()],
+                                name: Ident {
+                                    name: name.clone(),
+                                    span: Span::default(),
+                                },
+                                meta: vec![
+                                    Meta::Title(s(&title)),
+                                    Meta::Severity(Ident {
+                                        name: sev.into(),
+                                        span: Span::default(),
+                                    }),
+                                    Meta::Rationale(s(&rationale)),
+                                    Meta::Sources(
+                                        sources.iter().map(|x| s(x)).collect(),
+                                        Span::default(),
+                                    ),
+                                ],
+                                clauses: vec![
+                                    Clause::For {
+                                        var: Ident {
+                                            name: var.clone(),
+                                            span: Span::default(),
+                                        },
+                                        path: Path {
+                                            segments: vec!["compose".into(), "services".into()],
+                                            span: Span::default(),
+                                        },
+                                    },
+                                    Clause::Deny {
+                                        node: Path {
+                                            segments: vec![var.clone()],
+                                            span: Span::default(),
+                                        },
+                                        when: Some(Cel {
+                                            text: cond.replace('x', &var),
+                                            span: Span::default(),
+                                        }),
+                                        message: msg.map(|m| s(&m)),
+                                        span: Span::default(),
+                                    },
+                                ],
                                 span: Span::default(),
                             }),
-                            Meta::Rationale(s(&rationale)),
-                            Meta::Sources(sources.iter().map(|x| s(x)).collect(), Span::default()),
-                        ],
-                        clauses: vec![
-                            Clause::For {
-                                var: Ident {
-                                    name: var.clone(),
+                            Item::Test(TestBlock {
+                                name: ident(&name),
+                                cases: vec![Case {
+                                    expect: Expect::Deny,
+                                    name: s("case"),
+                                    line: None,
+                                    params: sets
+                                        .iter()
+                                        .map(|(n, v)| ParamSet {
+                                            name: Path {
+                                                segments: n
+                                                    .split('.')
+                                                    .map(str::to_string)
+                                                    .collect(),
+                                                span: Span::default(),
+                                            },
+                                            value: Cel {
+                                                text: v.to_string(),
+                                                span: Span::default(),
+                                            },
+                                        })
+                                        .collect(),
+                                    input: CaseInput::Inline {
+                                        format: ident("compose"),
+                                        text: s("services: {}"),
+                                    },
                                     span: Span::default(),
-                                },
-                                path: Path {
-                                    segments: vec!["compose".into(), "services".into()],
-                                    span: Span::default(),
-                                },
-                            },
-                            Clause::Deny {
-                                node: Path {
-                                    segments: vec![var.clone()],
-                                    span: Span::default(),
-                                },
-                                when: Some(Cel {
-                                    text: cond.replace('x', &var),
-                                    span: Span::default(),
-                                }),
-                                message: msg.map(|m| s(&m)),
+                                }],
                                 span: Span::default(),
-                            },
+                            }),
                         ],
-                        span: Span::default(),
-                    }), Item::Test(TestBlock {
-                        name: ident(&name),
-                        cases: vec![Case {
-                            expect: Expect::Deny,
-                            name: s("case"),
-                            line: None,
-                            params: sets
-                                .iter()
-                                .map(|(n, v)| ParamSet {
-                                    name: Path {
-                                        segments: n.split('.').map(str::to_string).collect(),
-                                        span: Span::default(),
-                                    },
-                                    value: Cel {
-                                        text: v.to_string(),
-                                        span: Span::default(),
-                                    },
-                                })
-                                .collect(),
-                            input: CaseInput::Inline {
-                                format: ident("compose"),
-                                text: s("services: {}"),
-                            },
-                            span: Span::default(),
-                        }],
-                        span: Span::default(),
-                    })],
-                };
-                print(&f)
-            })
+                    };
+                    print(&f)
+                },
+            )
     }
 
     fn s(v: &str) -> Str {

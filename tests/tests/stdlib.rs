@@ -80,7 +80,7 @@ test p {
         .failure
         .as_deref()
         .unwrap()
-        .contains("expected a finding"));
+        .contains("expected at least one finding, got no finding"));
     assert!(results[1].failure.is_none());
 }
 

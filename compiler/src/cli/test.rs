@@ -52,7 +52,12 @@ pub(super) fn run(a: &TestArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn W
 /// Failures counted on the last line: failed cases, and coverage gaps
 /// when they are required.
 fn failures(run: &TestRun, require_coverage: bool) -> usize {
-    run.failed() + if require_coverage { run.gaps().len() } else { 0 }
+    run.failed()
+        + if require_coverage {
+            run.gaps().len()
+        } else {
+            0
+        }
 }
 
 fn text(run: &TestRun, require_coverage: bool) -> String {
@@ -84,7 +89,11 @@ fn text(run: &TestRun, require_coverage: bool) -> String {
         "coverage: {both} of {} policies with a deny and an allow case, {exercised} of {clauses} deny clauses exercised\n",
         run.coverage.len()
     ));
-    let label = if require_coverage { "MISSING" } else { "gap    " };
+    let label = if require_coverage {
+        "MISSING"
+    } else {
+        "gap    "
+    };
     for (policy, gap) in run.gaps() {
         s.push_str(&format!("{label} {policy}: {gap}\n"));
     }

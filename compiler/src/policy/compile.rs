@@ -877,10 +877,8 @@ fn file_scopes(
                 Diagnostic::new(code, *ix, span.start, span.end, message)
             };
             if import.name == own {
-                out.diagnostics.push(err(
-                    Code::E0115,
-                    format!("package `{own}` imports itself"),
-                ));
+                out.diagnostics
+                    .push(err(Code::E0115, format!("package `{own}` imports itself")));
                 continue;
             }
             if !packages.contains_key(&import.name) {
@@ -1127,10 +1125,7 @@ impl PolicyCtx<'_> {
                     used.extend(path.segments.first().cloned());
                     // An imported def's body reads its package's names by
                     // name: a loop variable must not capture one.
-                    if let Some(from) = self
-                        .file_scope
-                        .and_then(|fs| fs.imported.get(&var.name))
-                    {
+                    if let Some(from) = self.file_scope.and_then(|fs| fs.imported.get(&var.name)) {
                         diags.push(
                             self.err(
                                 Code::E0116,

@@ -118,7 +118,11 @@ impl TestRun {
 
 /// Runs every test block of a compilation whose policy id or case name
 /// contains `filter` (all when `None`).
-pub fn run_tests(compiled: &Compiled, base_dirs: &[Option<PathBuf>], filter: Option<&str>) -> TestRun {
+pub fn run_tests(
+    compiled: &Compiled,
+    base_dirs: &[Option<PathBuf>],
+    filter: Option<&str>,
+) -> TestRun {
     let matches = |s: &str| filter.is_none_or(|f| s.contains(f));
     let mut run = TestRun::default();
     let engine = Engine::new().ok();
@@ -366,11 +370,7 @@ fn case_project(case: &Case, base: Option<&Path>) -> Result<(Project, Option<Str
 
 /// The files of a fixture folder, by path relative to it, sorted; links
 /// are not followed and nothing outside the policy's directory is read.
-fn fixture_folder(
-    fs: &Confined,
-    dir: &Path,
-    shown: &str,
-) -> Result<Vec<(String, String)>, String> {
+fn fixture_folder(fs: &Confined, dir: &Path, shown: &str) -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for e in ignore::WalkBuilder::new(dir)
         .standard_filters(false)
