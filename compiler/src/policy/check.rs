@@ -465,7 +465,7 @@ impl Checker<'_> {
                     .map(|e| e.message.clone())
                     .unwrap_or_default();
                 let help = Some(format!(
-                    "`{name}` comes from `import {pkg}`; `rampart explain --source` shows the policies using it, and its body is in package `{pkg}`"
+                    "`{name}` is a def of package `{pkg}`, brought in by `import {pkg}`; `rampart explain --source` on a policy of `{pkg}` that uses it shows its body"
                 ));
                 match culprit.and_then(|i| Some((i, args.get(i)?, def.params.get(i)?))) {
                     Some((_, (aid, at), param)) => {
