@@ -12,6 +12,7 @@ use crate::policy::compile::{Profile, Severity};
 use crate::session::PolicyRequest;
 
 mod check;
+mod docs;
 mod explain;
 mod fmt;
 mod list;
@@ -55,6 +56,9 @@ enum Command {
         #[command(flatten)]
         policies: PolicyArgs,
     },
+    /// Write the policy catalog (an index and one page per policy) from the
+    /// policies themselves: the standard library, policy files, or both.
+    Docs(DocsArgs),
     /// Format policy files canonically (comments kept).
     Fmt {
         /// Policy files or directories (default `.`).
@@ -87,6 +91,29 @@ struct PolicyArgs {
     /// Do not load the embedded standard library.
     #[arg(long)]
     no_stdlib: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct DocsArgs {
+    /// Policy files or directories to document, besides the standard library.
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    policies: PolicyArgs,
+    /// Page format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: DocsFormat,
+    /// Folder to write `index.md` and one page per policy into (created);
+    /// without it, the index and the pages are printed one after the other.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum DocsFormat {
+    /// GitHub-flavoured Markdown.
+    Markdown,
+    /// Self-contained HTML pages (no external assets).
+    Html,
 }
 
 #[derive(clap::Args, Debug)]
@@ -228,6 +255,7 @@ pub fn run(
             source,
             policies,
         } => explain::run(&id, source, &policies, cwd, out, err),
+        Command::Docs(a) => docs::run(&a, cwd, out, err),
         Command::Schema { target } => schema::run(target.as_deref(), out, err),
         Command::Fmt { paths, check } => fmt::run(&paths, check, cwd, out, err),
     }

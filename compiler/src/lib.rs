@@ -10,6 +10,7 @@ pub mod codes;
 pub mod config;
 pub mod diagnostics;
 pub mod discover;
+pub mod docs;
 pub mod policy;
 pub mod render;
 pub mod report;

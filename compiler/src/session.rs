@@ -480,13 +480,21 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
         });
     }
     for p in &project.problems {
-        let loc = project.sources.location(p.span);
+        // A file skipped whole (ciphertext, binary, template, not a config)
+        // is named, not located at a line.
+        let whole = rampart_runtime::formats::screen::SKIP_CODES.contains(&p.code);
+        let loc = project.sources.location(p.span).map(|mut l| {
+            if whole {
+                (l.line, l.column) = (0, 0);
+            }
+            l
+        });
         let e = InputError {
             file: loc.as_ref().map_or_else(String::new, |l| l.path.clone()),
             line: loc.as_ref().map_or(0, |l| l.line),
             column: loc.as_ref().map_or(0, |l| l.column),
             message: project.redact(&p.message),
-            span: Some(p.span),
+            span: (!whole).then_some(p.span),
             code: p.code.to_string(),
         };
         match p.level {

@@ -731,6 +731,15 @@ mod tests {
     }
 
     #[test]
+    fn git_index_is_bounded() {
+        let (_d, root, _c) = tree();
+        std::fs::write(root.join("big"), vec![b'x'; 100]).unwrap();
+        assert_eq!(read_no_follow(&root.join("big"), 100).unwrap().len(), 100);
+        let e = read_no_follow(&root.join("big"), 99).unwrap_err();
+        assert!(e.contains("larger than 99 bytes"), "{e}");
+    }
+
+    #[test]
     fn git_file_pointer_is_followed_only_inside_the_work_tree() {
         let (d, root, _c) = tree();
         std::fs::create_dir_all(root.join("sub/gitdir")).unwrap();

@@ -207,7 +207,7 @@ fn list_explain_and_test_commands() {
     assert!(out.contains("compose.datastore-loopback-only"));
     let (code, out, _) = rampart(&examples(), &["explain", "compose.no-default-secrets"]);
     assert_eq!(code, 0);
-    assert!(out.contains("remediation:") && out.contains("000_ecf7841f01b2b484.txt"));
+    assert!(out.contains("## Remediation") && out.contains("000_ecf7841f01b2b484.txt"));
     let (code, _, err) = rampart(&examples(), &["explain", "compose.no-default-secret"]);
     assert_eq!(code, 2);
     assert!(err.contains("did you mean"));

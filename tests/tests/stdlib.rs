@@ -100,6 +100,11 @@ fn stdlib_is_formatted() {
 
 /// Every row of STDLIB.md (compose, dockerfile, dotenv, http, nginx, caddy)
 /// exists with its exact id, severity and profile.
+/// Severities that differ from STDLIB.md on purpose: (id, STDLIB.md, ours).
+/// `compose.non-root-user`: for a pulled image the user is set by the image
+/// configuration, which rampart cannot see (docs/policies-guide.md).
+const DEVIATIONS: &[(&str, &str, &str)] = &[("compose.non-root-user", "high", "medium")];
+
 #[test]
 fn stdlib_md_rows_exist() {
     let Some(shared) = rampart_tests::shared_or_skip("stdlib_md_rows_exist") else {
@@ -130,11 +135,23 @@ fn stdlib_md_rows_exist() {
             .iter()
             .find(|p| p.id == *id)
             .unwrap_or_else(|| panic!("missing {id}"));
-        assert_eq!(
-            p.severity.as_str(),
-            sev.split_whitespace().next().unwrap(),
-            "{id} severity"
-        );
+        let contract = sev.split_whitespace().next().unwrap();
+        // Deliberate deviations from STDLIB.md, each explained in
+        // docs/policies-guide.md (severity rubric).
+        let deviation = DEVIATIONS
+            .iter()
+            .find(|(d, _, _)| d == id)
+            .map(|(_, from, to)| (*from, *to));
+        match deviation {
+            Some((from, to)) => {
+                assert_eq!(
+                    contract, from,
+                    "{id}: STDLIB.md changed; revisit DEVIATIONS"
+                );
+                assert_eq!(p.severity.as_str(), to, "{id} severity");
+            }
+            None => assert_eq!(p.severity.as_str(), contract, "{id} severity"),
+        }
         let want = if sev.contains("*strict*") {
             Profile::Strict
         } else if sev.contains("*opinionated*") {

@@ -1,6 +1,6 @@
-//! `rampart explain ID`: one policy's rationale, remediation and sources;
-//! `--source`: the policy as written, with the defs, constants and params
-//! it uses.
+//! `rampart explain ID`: one policy's page of the catalog (`rampart docs`),
+//! in the terminal; `--source`: the policy as written, with the defs,
+//! constants and params it uses.
 
 use std::io::Write;
 use std::path::Path;
@@ -40,35 +40,8 @@ pub(super) fn run(
         let _ = out.write_all(policy_source(path, text, policy.span, &others).as_bytes());
         return EXIT_OK;
     }
-    let _ = writeln!(out, "{}\n{}\n", policy.id, policy.title);
-    let _ = writeln!(
-        out,
-        "severity: {}    profile: {}    target: {}",
-        policy.severity.as_str(),
-        policy.profile.as_str(),
-        policy.target
-    );
-    if !policy.docs.is_empty() {
-        let _ = writeln!(out, "\n{}", policy.docs.join("\n"));
-    }
-    let _ = writeln!(out, "\nwhy:\n{}", indent(&policy.rationale));
-    if !policy.remediation.is_empty() {
-        let _ = writeln!(out, "\nremediation:\n{}", indent(&policy.remediation));
-    }
-    if !policy.sources.is_empty() {
-        let _ = writeln!(out, "\nsources:");
-        for s in &policy.sources {
-            let _ = writeln!(out, "  - {s}");
-        }
-    }
+    let _ = writeln!(out, "{}", crate::docs::policy_markdown(&compiled, policy));
     EXIT_OK
-}
-
-fn indent(s: &str) -> String {
-    s.lines()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// A policy's source: a `// file:line` header, its package line, its doc

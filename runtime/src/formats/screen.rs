@@ -15,6 +15,14 @@ use crate::model::Level;
 /// Bytes looked at for a NUL (binary files) and for ciphertext markers.
 pub const SCREEN_PREFIX_BYTES: usize = 8 * 1024;
 
+/// The codes of a file skipped whole: reported naming the file, at no line.
+pub const SKIP_CODES: &[&str] = &[
+    "input-encrypted",
+    "input-binary",
+    "input-template",
+    "input-not-config",
+];
+
 /// Why a file is not parsed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Skip {
@@ -78,6 +86,11 @@ pub fn screen(kind: InputKind, bytes: &[u8]) -> Option<Skip> {
                 kind.format().label()
             ),
         ));
+    }
+    // Text that is not UTF-8 (and no NUL) is read, and reported as such:
+    // a Latin-1 compose file is compose with a broken encoding.
+    if std::str::from_utf8(bytes).is_err() {
+        return None;
     }
     if !kind.format().reads_as(&text) {
         if let Some(line) = template_line(&text) {

@@ -63,7 +63,6 @@ pub const ALL: &[ProblemCode] = &[
     code("link-refused", Warning, "a referenced file was not read (a link out of the root, not a regular file, inside `.git`)"),
     code("link-unresolved", Warning, "a referenced file is not in the repository; checked without it"),
     // Suppressions and the run.
-    code("no-inputs", Warning, "no input file was found in the paths given; nothing was checked"),
     code("ignore-no-policy", Warning, "a `rampart:ignore` comment names no policy"),
     code("ignore-no-reason", Warning, "a `rampart:ignore` comment gives no reason (`-- <reason>`)"),
     code("ignore-unknown-policy", Warning, "a `rampart:ignore` comment names a policy that does not exist"),

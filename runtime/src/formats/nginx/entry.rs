@@ -217,7 +217,11 @@ pub fn reads_as_nginx(src: &str) -> bool {
             continue;
         }
         seen += 1;
-        if line.starts_with('[') && line.ends_with(']') {
+        // `[section]` (INI), `(snippet) {` and a lone `{placeholder}` (Caddy).
+        if (line.starts_with('[') && line.ends_with(']'))
+            || (line.starts_with('(') && line.ends_with('{'))
+            || (line.starts_with('{') && line.ends_with('}') && !line.contains(' '))
+        {
             return false;
         }
         let word_end = line

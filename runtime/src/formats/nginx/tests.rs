@@ -683,6 +683,7 @@ fn reads_as_nginx_tells_nginx_from_other_conf_files() {
         "akka {\n  loglevel = \"INFO\"\n}\n",     // HOCON
         "[mysqld]\nbind-address = 0.0.0.0\n",
         "key: value\nother: 1\n",
+        "(snippet) {\n\theader {\n\t\treverse_proxy localhost:3000\n\t\t{block}\n\t}\n}\n", // Caddy
     ] {
         assert!(!reads_as_nginx(no), "{no}");
     }
