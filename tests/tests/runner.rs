@@ -386,3 +386,46 @@ fn explain_source_prints_the_policy_and_the_defs_it_uses() {
         "{out}"
     );
 }
+
+/// Def hygiene across packages: the stdlib's `env_set` binds `entry` in its
+/// `exists`; the org policy's own `entry` passed as an argument is not
+/// captured by it (without renaming, `entry.name == entry.name` would hold
+/// for every entry and flag the empty one too).
+#[test]
+fn an_imported_def_does_not_capture_the_callers_names() {
+    let text = r#"package org
+
+import compose
+
+policy set-entries {
+  title "t"
+  severity low
+  rationale "r"
+  for service in compose.services
+  for entry in service.environment
+  deny entry when env_set(service, entry.name)
+}
+
+test set-entries {
+  deny "only the set entry" at line 5 compose """
+    services:
+      app:
+        environment:
+          EMPTY: ""
+          SET: "x"
+    """
+  allow "no entry set" compose """
+    services:
+      app:
+        environment:
+          EMPTY: ""
+    """
+}
+"#;
+    let d = org_dir(text);
+    let (code, v) = test_json(d.path(), &[]);
+    assert_eq!(code, 0, "{v}");
+    let found = v["cases"][0]["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{v}");
+    assert_eq!(found[0]["line"], 5);
+}
