@@ -266,7 +266,7 @@ fn policy_blocks(compiled: &Compiled, p: &CompiledPolicy) -> Vec<Block> {
                         .collect();
                     out.push(Block::Para(vec![
                         text("with params "),
-                        code(&sets.join(", ")),
+                        code(sets.join(", ")),
                     ]));
                 }
                 match &c.input {
