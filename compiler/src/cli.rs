@@ -49,6 +49,10 @@ enum Command {
     Explain {
         /// Policy id, e.g. `compose.datastore-loopback-only`.
         id: String,
+        /// Print the policy's source instead: its file and line, the policy
+        /// as written, and the defs, constants and params it uses.
+        #[arg(long)]
+        source: bool,
         #[command(flatten)]
         policies: PolicyArgs,
     },
@@ -144,6 +148,26 @@ struct CheckArgs {
 struct TestArgs {
     /// Policy files or directories whose tests to run (default: the standard library).
     paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: TestFormat,
+    /// Exit 1 on coverage gaps too: a policy without a deny or an allow
+    /// case, a `deny` clause that no deny case exercises.
+    #[arg(long)]
+    require_coverage: bool,
+    /// Only cases whose policy id or case name contains this text.
+    #[arg(long, value_name = "SUBSTRING")]
+    filter: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+enum TestFormat {
+    /// One line per case, failures explained, then coverage.
+    Text,
+    /// Cases with their findings, and coverage, as one JSON document.
+    Json,
+    /// JUnit XML: a suite per policy, a test case per case.
+    Junit,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -233,7 +257,11 @@ pub fn run(
         Command::Check(a) => check::run(&a, cwd, out, err),
         Command::Test(a) => test::run(&a, cwd, out, err),
         Command::List(p) => list::run(&p, cwd, out, err),
-        Command::Explain { id, policies } => explain::run(&id, &policies, cwd, out, err),
+        Command::Explain {
+            id,
+            source,
+            policies,
+        } => explain::run(&id, source, &policies, cwd, out, err),
         Command::Docs(a) => docs::run(&a, cwd, out, err),
         Command::Schema { target } => schema::run(target.as_deref(), out, err),
         Command::Fmt { paths, check } => fmt::run(&paths, check, cwd, out, err),

@@ -87,6 +87,10 @@ codes! {
         "Param types are `bool`, `int`, `string`, `list<…>` and `map<…>` of those.";
     E0114 Error "values" "a constant that cannot be evaluated"
         "Constants and param defaults are evaluated when the policy is compiled; this one fails (the message says why).";
+    E0115 Error "names" "an `import` of an unknown package, or of the importing package"
+        "`import pkg` names a package of the policies compiled together or of the standard library (`compose`, `dockerfile`, `dotenv`, `nginx`, `caddy`, `http`, `secrets`).";
+    E0116 Error "names" "an imported name that clashes"
+        "Imported defs, constants and params are used unqualified, so no two may share a name, and none may share one with the importing package's own names or a loop variable. Rename yours.";
     E0201 Error "names" "unknown name"
         "The name is not a bound variable, constant, param, def or target (a suggestion is given when one is close).";
     E0202 Error "types" "unknown field"

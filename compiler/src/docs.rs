@@ -260,6 +260,17 @@ fn policy_blocks(compiled: &Compiled, p: &CompiledPolicy) -> Vec<Block> {
                     3,
                     vec![text(format!("{label}: {}{at}", c.name.value))],
                 ));
+                if !c.params.is_empty() {
+                    let sets: Vec<String> = c
+                        .params
+                        .iter()
+                        .map(|p| format!("{} = {}", p.name, p.value.text))
+                        .collect();
+                    out.push(Block::Para(vec![
+                        text("with params "),
+                        code(sets.join(", ")),
+                    ]));
+                }
                 match &c.input {
                     CaseInput::Inline { format, text: t } => {
                         out.push(Block::Code(lang_of(&format.name).into(), t.value.clone()));

@@ -99,6 +99,9 @@ pub struct File {
     pub docs: Vec<String>,
     /// The package name.
     pub package: Ident,
+    /// `import pkg` lines, in order: packages whose defs, constants and
+    /// params this file uses by name.
+    pub imports: Vec<Ident>,
     /// Items in order.
     pub items: Vec<Item>,
 }
@@ -264,10 +267,21 @@ pub struct Case {
     pub name: Str,
     /// `at line N`: the finding must be on this line of the (first) input.
     pub line: Option<u32>,
+    /// `with params { name = value, … }`: param values for this case only.
+    pub params: Vec<ParamSet>,
     /// The input.
     pub input: CaseInput,
     /// Whole case.
     pub span: Span,
+}
+
+/// One `name = value` of a case's `with params { … }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamSet {
+    /// The param: `name` (the policy's package) or `package.name`.
+    pub name: Path,
+    /// The value: a CEL literal, verbatim.
+    pub value: Cel,
 }
 
 /// The input of a test case.

@@ -141,7 +141,11 @@ pub fn cel_spans(file: &File) -> Vec<Span> {
                     }
                 }
             }
-            Item::Test(_) => {}
+            Item::Test(t) => {
+                for c in &t.cases {
+                    out.extend(c.params.iter().map(|p| p.value.span));
+                }
+            }
         }
     }
     out.sort_by_key(|s| s.start);
@@ -399,6 +403,9 @@ test p {
                     let title = title.replace('"', "\\\"");
                     let mut l: Vec<Line> = vec![("package p".into(), true, true)];
                     if has_const {
+                        l.push(("import secrets".into(), true, true));
+                    }
+                    if has_const {
                         l.push(("const c = [1, 2]".into(), true, true));
                     }
                     if has_param {
@@ -423,7 +430,15 @@ test p {
                     }
                     l.push(("}".into(), true, true));
                     l.push(("test x {".into(), true, true));
-                    l.push(("  deny \"case\" compose \"\"\"".into(), false, true));
+                    if has_param {
+                        l.push((
+                            "  deny \"case\" with params { q = [\"a // b\", \"}\"] } compose \"\"\"".into(),
+                            false,
+                            true,
+                        ));
+                    } else {
+                        l.push(("  deny \"case\" compose \"\"\"".into(), false, true));
+                    }
                     l.push(("    services: {}".into(), false, false));
                     l.push(("    \"\"\"".into(), true, false));
                     l.push(("}".into(), true, true));

@@ -178,6 +178,10 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::case => "a test case (`deny \"…\"` or `allow \"…\"`)",
         Rule::expect => "`deny` or `allow`",
         Rule::case_line => "`at line N`",
+        Rule::case_params => "`with params { name = value }`",
+        Rule::param_set => "`name = value`",
+        Rule::param_value => "a value",
+        Rule::import_decl => "`import <package>`",
         Rule::case_input => "a test input (`compose \"\"\"…\"\"\"`, `file \"…\"`, `files { … }`)",
         Rule::string | Rule::plain_string | Rule::triple_string => "a string",
         Rule::cel => "an expression",
@@ -200,10 +204,12 @@ fn ident(p: Pair<'_, Rule>) -> Ident {
 fn build_file(p: Pair<'_, Rule>) -> Result<File, SyntaxError> {
     let mut docs = Vec::new();
     let mut package = None;
+    let mut imports = Vec::new();
     let mut items = Vec::new();
     for inner in p.into_inner() {
         match inner.as_rule() {
             Rule::doc => docs.push(doc_text(inner.as_str())),
+            Rule::import_decl => imports.extend(inner.into_inner().next().map(ident)),
             Rule::package => {
                 let name = inner.into_inner().next().map(ident);
                 package = name;
@@ -216,6 +222,7 @@ fn build_file(p: Pair<'_, Rule>) -> Result<File, SyntaxError> {
     Ok(File {
         docs,
         package,
+        imports,
         items,
     })
 }
@@ -410,6 +417,7 @@ fn build_case(p: Pair<'_, Rule>) -> Result<Case, SyntaxError> {
     let mut expect = Expect::Deny;
     let mut name = None;
     let mut line = None;
+    let mut params = Vec::new();
     let mut input = None;
     for x in p.into_inner() {
         match x.as_rule() {
@@ -432,6 +440,18 @@ fn build_case(p: Pair<'_, Rule>) -> Result<Case, SyntaxError> {
                             reason: Some("line number too large".into()),
                         })
                     }
+                }
+            }
+            Rule::case_params => {
+                for set in x.into_inner() {
+                    let mut it = set.into_inner();
+                    let (Some(name), Some(value)) = (it.next(), it.next()) else {
+                        return Err(internal(span.start));
+                    };
+                    params.push(ParamSet {
+                        name: path(name),
+                        value: cel(value),
+                    });
                 }
             }
             Rule::case_input => {
@@ -476,6 +496,7 @@ fn build_case(p: Pair<'_, Rule>) -> Result<Case, SyntaxError> {
         expect,
         name: name.ok_or_else(|| internal(span.start))?,
         line,
+        params,
         input: input.ok_or_else(|| internal(span.start))?,
         span,
     })

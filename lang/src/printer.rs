@@ -82,6 +82,12 @@ impl Printer<'_> {
             "",
             &format!("package {}\n", file.package.name),
         );
+        if !file.imports.is_empty() {
+            self.blank();
+        }
+        for i in &file.imports {
+            self.element(Some(i.span.start), "", &format!("import {}\n", i.name));
+        }
         for item in &file.items {
             self.blank();
             match item {
@@ -225,6 +231,14 @@ impl Printer<'_> {
             if let Some(l) = c.line {
                 let _ = write!(head, " at line {l}");
             }
+            if !c.params.is_empty() {
+                let sets: Vec<String> = c
+                    .params
+                    .iter()
+                    .map(|p| format!("{} = {}", p.name, p.value.text))
+                    .collect();
+                let _ = write!(head, " with params {{ {} }}", sets.join(", "));
+            }
             match &c.input {
                 CaseInput::Inline { format, text } => {
                     let _ = writeln!(head, " {} {}", format.name, block(&text.value, "  "));
@@ -338,6 +352,24 @@ mod tests {
         assert_eq!(parse(&printed).unwrap(), f);
     }
 
+    #[test]
+    fn imports_and_case_params_print_stably() {
+        let src = "package p\n\nimport compose\nimport secrets\n\ntest a {\n  deny \"x\" at line 2 with params { allowed = [\"a, b\", \"}\"], secrets.min_secret_length = 8 } compose \"\"\"\n    services:\n      a: {}\n    \"\"\"\n}\n";
+        let f = parse(src).unwrap();
+        assert_eq!(f.imports.len(), 2);
+        let case = match &f.items[0] {
+            Item::Test(t) => &t.cases[0],
+            _ => panic!(),
+        };
+        assert_eq!(case.params.len(), 2);
+        assert_eq!(case.params[0].value.text, "[\"a, b\", \"}\"]");
+        assert_eq!(case.params[1].name.to_string(), "secrets.min_secret_length");
+        assert_eq!(print(&f), src);
+        // Several lines, no commas.
+        let multi = src.replace(", secrets", "\n    secrets");
+        assert_eq!(parse(&multi).unwrap(), f);
+    }
+
     fn arb_text() -> impl Strategy<Value = String> {
         prop_oneof![
             "[a-zA-Z0-9 `{}.:_-]{0,20}",
@@ -361,58 +393,116 @@ mod tests {
                 "size(x.p) == 0",
             ]),
             prop::option::of(arb_text()),
+            (
+                prop::collection::vec("[a-z][a-z0-9_]{0,6}", 0..3),
+                prop::collection::vec(
+                    (
+                        "[a-z][a-z_]{0,6}(\\.[a-z][a-z_]{0,6})?",
+                        prop::sample::select(vec![
+                            "1",
+                            "[\"a, b\", \"}\"]",
+                            "\"x // y\"",
+                            "{\"k\": [1, 2]}",
+                            "true",
+                        ]),
+                    ),
+                    0..3,
+                ),
+            ),
         )
-            .prop_map(|(name, title, sev, rationale, sources, var, cond, msg)| {
-                let f = File {
-                    docs: vec![],
-                    package: Ident {
-                        name: "p".into(),
+            .prop_map(
+                |(name, title, sev, rationale, sources, var, cond, msg, (imports, sets))| {
+                    let ident = |n: &str| Ident {
+                        name: n.to_string(),
                         span: Span::default(),
-                    },
-                    items: vec![Item::Policy(Policy {
-                        docs: vec!["doc".into()],
-                        name: Ident {
-                            name: name.clone(),
+                    };
+                    let f = File {
+                        docs: vec![],
+                        package: Ident {
+                            name: "p".into(),
                             span: Span::default(),
                         },
-                        meta: vec![
-                            Meta::Title(s(&title)),
-                            Meta::Severity(Ident {
-                                name: sev.into(),
+                        imports: imports.iter().map(|i| ident(i)).collect(),
+                        items: vec![
+                            Item::Policy(Policy {
+                                docs: vec!["doc".into()],
+                                name: Ident {
+                                    name: name.clone(),
+                                    span: Span::default(),
+                                },
+                                meta: vec![
+                                    Meta::Title(s(&title)),
+                                    Meta::Severity(Ident {
+                                        name: sev.into(),
+                                        span: Span::default(),
+                                    }),
+                                    Meta::Rationale(s(&rationale)),
+                                    Meta::Sources(
+                                        sources.iter().map(|x| s(x)).collect(),
+                                        Span::default(),
+                                    ),
+                                ],
+                                clauses: vec![
+                                    Clause::For {
+                                        var: Ident {
+                                            name: var.clone(),
+                                            span: Span::default(),
+                                        },
+                                        path: Path {
+                                            segments: vec!["compose".into(), "services".into()],
+                                            span: Span::default(),
+                                        },
+                                    },
+                                    Clause::Deny {
+                                        node: Path {
+                                            segments: vec![var.clone()],
+                                            span: Span::default(),
+                                        },
+                                        when: Some(Cel {
+                                            text: cond.replace('x', &var),
+                                            span: Span::default(),
+                                        }),
+                                        message: msg.map(|m| s(&m)),
+                                        span: Span::default(),
+                                    },
+                                ],
                                 span: Span::default(),
                             }),
-                            Meta::Rationale(s(&rationale)),
-                            Meta::Sources(sources.iter().map(|x| s(x)).collect(), Span::default()),
-                        ],
-                        clauses: vec![
-                            Clause::For {
-                                var: Ident {
-                                    name: var.clone(),
+                            Item::Test(TestBlock {
+                                name: ident(&name),
+                                cases: vec![Case {
+                                    expect: Expect::Deny,
+                                    name: s("case"),
+                                    line: None,
+                                    params: sets
+                                        .iter()
+                                        .map(|(n, v)| ParamSet {
+                                            name: Path {
+                                                segments: n
+                                                    .split('.')
+                                                    .map(str::to_string)
+                                                    .collect(),
+                                                span: Span::default(),
+                                            },
+                                            value: Cel {
+                                                text: v.to_string(),
+                                                span: Span::default(),
+                                            },
+                                        })
+                                        .collect(),
+                                    input: CaseInput::Inline {
+                                        format: ident("compose"),
+                                        text: s("services: {}"),
+                                    },
                                     span: Span::default(),
-                                },
-                                path: Path {
-                                    segments: vec!["compose".into(), "services".into()],
-                                    span: Span::default(),
-                                },
-                            },
-                            Clause::Deny {
-                                node: Path {
-                                    segments: vec![var.clone()],
-                                    span: Span::default(),
-                                },
-                                when: Some(Cel {
-                                    text: cond.replace('x', &var),
-                                    span: Span::default(),
-                                }),
-                                message: msg.map(|m| s(&m)),
+                                }],
                                 span: Span::default(),
-                            },
+                            }),
                         ],
-                        span: Span::default(),
-                    })],
-                };
-                print(&f)
-            })
+                    };
+                    print(&f)
+                },
+            )
     }
 
     fn s(v: &str) -> Str {

@@ -125,6 +125,18 @@ fn test_user_policy() {
     );
 }
 
+/// `rampart test --format json` on an org policy importing the stdlib's
+/// `is_datastore`: a case with params, a fixture folder, a failing case and
+/// a `deny` clause no case exercises.
+#[test]
+fn test_runner_json() {
+    let d = workdir(Some("runner"));
+    insta::assert_snapshot!(
+        "rampart_test_runner_json",
+        snap(d.path(), &["test", "policies", "--format", "json"])
+    );
+}
+
 #[test]
 fn test_stdlib() {
     let d = workdir(None);

@@ -15,11 +15,17 @@ fn stdlib_compiles_cleanly() {
 #[test]
 fn every_stdlib_test_case_passes_and_covers_deny_and_allow() {
     let c = compile(stdlib_sources(), &CompileOptions::default());
-    let (results, coverage) = run_tests(&c, &[]);
-    let failed: Vec<_> = results.iter().filter(|r| r.failure.is_some()).collect();
+    let run = run_tests(&c, &[], None);
+    let failed: Vec<_> = run.cases.iter().filter(|r| r.failure.is_some()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
-    assert!(coverage.is_empty(), "{coverage:#?}");
-    assert!(results.len() >= 50);
+    let missing: Vec<_> = run
+        .coverage
+        .iter()
+        .filter(|p| p.deny_cases == 0 || p.allow_cases == 0)
+        .collect();
+    assert!(missing.is_empty(), "{missing:#?}");
+    assert_eq!(run.coverage.len(), c.policies.len());
+    assert!(run.cases.len() >= 50);
 }
 
 #[test]
@@ -68,13 +74,13 @@ test p {
         }],
         &CompileOptions::default(),
     );
-    let (results, _) = run_tests(&c, &[]);
+    let results = run_tests(&c, &[], None).cases;
     assert_eq!(results.len(), 2);
     assert!(results[0]
         .failure
         .as_deref()
         .unwrap()
-        .contains("expected a finding"));
+        .contains("expected at least one finding, got no finding"));
     assert!(results[1].failure.is_none());
 }
 

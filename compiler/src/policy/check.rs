@@ -64,6 +64,9 @@ pub struct DefAst {
     pub text: String,
     /// The parsed body (for its nodes' offsets).
     pub program: std::sync::Arc<cel::Program>,
+    /// For a def seen through `import pkg`: its package. Its body's
+    /// problems are then reported at the call.
+    pub package: Option<String>,
 }
 
 /// What a standard function's operand must be.
@@ -412,12 +415,15 @@ impl Checker<'_> {
         });
     }
 
-    /// Checks the body of def `name` called with arguments of `args` types,
-    /// in the scope outside the macros plus its parameters; returns its
-    /// type. Its errors are located in the def's file; its warnings (about
+    /// Checks the body of def `name` called with arguments of `args` types
+    /// (each with its node), in the scope outside the macros plus its
+    /// parameters; returns its type. Its errors are located in the def's
+    /// file, but for a def imported from another package (`import pkg`):
+    /// that body is not the caller's to fix, so its errors become one E0306
+    /// at the call, on the argument that does not fit. Its warnings (about
     /// optional fields) are dropped, as the call site's guards are not
     /// followed into the body.
-    fn check_def(&mut self, name: &str, args: Vec<Type>) -> Type {
+    fn check_def(&mut self, call: u64, name: &str, args: Vec<(u64, Type)>) -> Type {
         let asts = self.def_asts;
         let Some(def) = asts.get(name) else {
             return Type::Any;
@@ -425,9 +431,11 @@ impl Checker<'_> {
         if self.depth >= MAX_FACT_DEPTH || def.params.len() != args.len() {
             return Type::Any;
         }
+        let types: Vec<Type> = args.iter().map(|a| a.1.clone()).collect();
         let key = format!(
             "{name}({})",
-            args.iter()
+            types
+                .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", ")
@@ -437,6 +445,56 @@ impl Checker<'_> {
         }
         // A def met again while its own body is checked stays `Any`.
         self.def_types.insert(key.clone(), Type::Any);
+        let (t, errors) = self.check_body(def, types.clone());
+        match &def.package {
+            Some(pkg) if !errors.is_empty() => {
+                // The first argument that alone makes the body fail.
+                let culprit = (0..types.len()).find(|&i| {
+                    let only: Vec<Type> = types
+                        .iter()
+                        .enumerate()
+                        .map(|(j, t)| if j == i { t.clone() } else { Type::Any })
+                        .collect();
+                    let saved = std::mem::take(&mut self.def_types);
+                    let failed = !self.check_body(def, only).1.is_empty();
+                    self.def_types = saved;
+                    failed
+                });
+                let why = errors
+                    .first()
+                    .map(|e| e.message.clone())
+                    .unwrap_or_default();
+                let help = Some(format!(
+                    "`{name}` is a def of package `{pkg}`, brought in by `import {pkg}`; `rampart explain --source` on a policy of `{pkg}` that uses it shows its body"
+                ));
+                match culprit.and_then(|i| Some((i, args.get(i)?, def.params.get(i)?))) {
+                    Some((_, (aid, at), param)) => {
+                        let message = format!(
+                            "`{name}` (from package `{pkg}`) cannot take {} as `{param}`: {why}",
+                            a_an(at)
+                        );
+                        self.err_wide(*aid, Code::E0306, message);
+                        if let Some(last) = self.errors.last_mut() {
+                            last.help = help;
+                        }
+                    }
+                    None => {
+                        let message = format!(
+                            "`{name}` (from package `{pkg}`) cannot take these arguments: {why}"
+                        );
+                        self.call_err(call, name, Code::E0306, message, help);
+                    }
+                }
+            }
+            _ => self.errors.extend(errors),
+        }
+        self.def_types.insert(key, t.clone());
+        t
+    }
+
+    /// Checks the body of `def` with arguments of `args` types: its type and
+    /// its errors, located in the def's file.
+    fn check_body(&mut self, def: &DefAst, args: Vec<Type>) -> (Type, Vec<CheckError>) {
         let mut scope = self.base_scope.clone();
         for (p, t) in def.params.iter().zip(args) {
             scope.insert(p.clone(), Binding::Value(t));
@@ -465,16 +523,16 @@ impl Checker<'_> {
         };
         let t = sub.run(&def.body);
         self.def_types = std::mem::take(&mut sub.def_types);
+        let mut errors = Vec::new();
         for mut e in sub.errors {
             if e.source.is_none() {
                 e.end = def.start + e.end.min(def.text.len()).max(e.start);
                 e.start += def.start;
                 e.source = Some(def.source);
             }
-            self.errors.push(e);
+            errors.push(e);
         }
-        self.def_types.insert(key, t.clone());
-        t
+        (t, errors)
     }
 
     /// Checks `root`: computes node extents, then infers its type.
@@ -622,7 +680,7 @@ impl Checker<'_> {
                 None => {
                     if self.defs.contains_key(name) {
                         return match self.defs.get(name) {
-                            Some(None) => self.check_def(name, Vec::new()),
+                            Some(None) => self.check_def(e.id, name, Vec::new()),
                             _ => Type::Any,
                         };
                     }
@@ -907,7 +965,7 @@ impl Checker<'_> {
                     return Type::Any;
                 }
                 if target.is_none() && matches!(self.defs.get(name), Some(Some(_))) {
-                    return self.check_def(name, args.into_iter().map(|a| a.1).collect());
+                    return self.check_def(id, name, args);
                 }
                 if self.defs.contains_key(name) || CEL_VARIADIC.contains(&name) {
                     return Type::Any;

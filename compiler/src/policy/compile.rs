@@ -273,6 +273,29 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
         }
     }
 
+    // 1b. imports: a package that no source defines comes from the embedded
+    // standard library, for its defs, constants and params only (its
+    // policies and tests are not compiled).
+    let mut library_only: HashSet<u32> = HashSet::new();
+    let defined: HashSet<String> = files.iter().map(|(_, f)| f.package.name.clone()).collect();
+    let wants_stdlib = files
+        .iter()
+        .any(|(_, f)| f.imports.iter().any(|i| !defined.contains(&i.name)));
+    if wants_stdlib {
+        for src in crate::policy::sources::stdlib_sources() {
+            let Ok(f) = rampart_lang::parse(&src.text) else {
+                continue;
+            };
+            if defined.contains(&f.package.name) {
+                continue;
+            }
+            let ix = u32::try_from(out.sources.len()).unwrap_or(u32::MAX);
+            out.sources.push(src);
+            library_only.insert(ix);
+            files.push((ix, f));
+        }
+    }
+
     // 2. packages: constants and params (evaluated), defs
     let mut packages: BTreeMap<String, Package> = BTreeMap::new();
     let mut pending: Vec<(u32, String, PendingValue)> = Vec::new();
@@ -323,6 +346,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                                 start: d.body.span.start,
                                 text: d.body.text.clone(),
                                 program: std::sync::Arc::new(program),
+                                package: None,
                             },
                         );
                     }
@@ -333,12 +357,16 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     }
     unused_defs(&mut out, &files);
     evaluate_values(&mut out, &mut packages, pending, options, &engine, &env);
+    let scopes = file_scopes(&mut out, &files, &packages);
 
     // 3. policies and tests
     let target_names: HashSet<&str> = schema.targets().iter().map(|t| t.name).collect();
     let mut seen_ids: HashMap<String, (u32, usize, usize)> = HashMap::new();
     let mut tests: Vec<(u32, String, ast::TestBlock)> = Vec::new();
     for (ix, f) in &files {
+        if library_only.contains(ix) {
+            continue;
+        }
         let pkg = f.package.name.clone();
         for item in &f.items {
             match item {
@@ -368,6 +396,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                         signatures: &signatures,
                         env: &env,
                         target_names: &target_names,
+                        file_scope: scopes.get(ix),
                     };
                     let (policy, diags) = ctx.policy(p, id);
                     out.diagnostics.extend(diags);
@@ -798,6 +827,127 @@ struct PolicyCtx<'a> {
     signatures: &'a [Signature],
     env: &'a Arc<cel::Env>,
     target_names: &'a HashSet<&'a str>,
+    /// The names the policy's file sees: its package's and its imports'.
+    file_scope: Option<&'a FileScope>,
+}
+
+/// What one policy file sees by name: its package's constants, params and
+/// defs, and those of the packages it imports (`import pkg`, followed
+/// through the imported packages' own imports).
+#[derive(Default)]
+struct FileScope {
+    values: HashMap<String, (Type, cel::Value)>,
+    defs: HashMap<String, DefBody>,
+    def_arity: HashMap<String, Option<usize>>,
+    def_asts: HashMap<String, DefAst>,
+    /// Each imported name and its package.
+    imported: HashMap<String, String>,
+}
+
+/// The [`FileScope`] of every file; an import of an unknown package
+/// (E0115) or one bringing a name the file already sees (E0116) is
+/// reported at the `import`.
+fn file_scopes(
+    out: &mut Compiled,
+    files: &[(u32, ast::File)],
+    packages: &BTreeMap<String, Package>,
+) -> HashMap<u32, FileScope> {
+    // Imports by package, over all its files (followed transitively).
+    let mut by_package: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (_, f) in files {
+        by_package
+            .entry(f.package.name.as_str())
+            .or_default()
+            .extend(f.imports.iter().map(|i| i.name.as_str()));
+    }
+    let mut scopes = HashMap::new();
+    for (ix, f) in files {
+        let own = f.package.name.as_str();
+        let mut scope = FileScope::default();
+        if let Some(p) = packages.get(own) {
+            scope.values.clone_from(&p.values);
+            scope.defs.clone_from(&p.defs);
+            scope.def_arity.clone_from(&p.def_arity);
+            scope.def_asts.clone_from(&p.def_asts);
+        }
+        let mut seen: HashSet<&str> = HashSet::from([own]);
+        for import in &f.imports {
+            let span = import.span;
+            let err = |code: Code, message: String| {
+                Diagnostic::new(code, *ix, span.start, span.end, message)
+            };
+            if import.name == own {
+                out.diagnostics
+                    .push(err(Code::E0115, format!("package `{own}` imports itself")));
+                continue;
+            }
+            if !packages.contains_key(&import.name) {
+                let names: Vec<&str> = packages.keys().map(String::as_str).collect();
+                let mut d = err(
+                    Code::E0115,
+                    format!("no package `{}` to import", import.name),
+                );
+                d.help = did_you_mean(&import.name, names.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("packages: {}", names.join(", "))));
+                out.diagnostics.push(d);
+                continue;
+            }
+            // The package and what it imports in turn.
+            let mut queue = vec![import.name.as_str()];
+            while let Some(name) = queue.pop() {
+                if !seen.insert(name) {
+                    continue;
+                }
+                queue.extend(by_package.get(name).into_iter().flatten().copied());
+                let Some(p) = packages.get(name) else {
+                    continue;
+                };
+                let mut names: Vec<&String> = p.values.keys().chain(p.defs.keys()).collect();
+                names.sort();
+                names.dedup();
+                for n in names {
+                    let clash = if let Some(other) = scope.imported.get(n) {
+                        Some(format!("`import {other}`"))
+                    } else if scope.values.contains_key(n) || scope.defs.contains_key(n) {
+                        Some(format!("package `{own}`"))
+                    } else {
+                        None
+                    };
+                    if let Some(by) = clash {
+                        out.diagnostics.push(
+                            err(
+                                Code::E0116,
+                                format!(
+                                    "`import {}` brings `{n}` (package `{name}`), already defined by {by}",
+                                    import.name
+                                ),
+                            )
+                            .with_help("rename the name in this package; imported names are not qualified"),
+                        );
+                        continue;
+                    }
+                    scope.imported.insert(n.clone(), name.to_string());
+                    if let Some(v) = p.values.get(n) {
+                        scope.values.insert(n.clone(), v.clone());
+                    }
+                    if let Some(d) = p.defs.get(n) {
+                        scope.defs.insert(n.clone(), d.clone());
+                    }
+                    if let Some(a) = p.def_arity.get(n) {
+                        scope.def_arity.insert(n.clone(), *a);
+                    }
+                    if let Some(a) = p.def_asts.get(n) {
+                        let mut a = a.clone();
+                        a.package = Some(name.to_string());
+                        scope.def_asts.insert(n.clone(), a);
+                    }
+                }
+            }
+        }
+        scopes.insert(*ix, scope);
+    }
+    scopes
 }
 
 impl PolicyCtx<'_> {
@@ -901,15 +1051,32 @@ impl PolicyCtx<'_> {
                 runtime_scope.push((name.clone(), package_map(pkg)));
             }
         }
+        // Imported constants and params, by name.
+        if let Some(fs) = self.file_scope {
+            for (k, from) in &fs.imported {
+                if let Some((t, v)) = fs.values.get(k).filter(|_| from != self.pkg) {
+                    scope.insert(k.clone(), Binding::Value(t.clone()));
+                    runtime_scope.retain(|(n, _)| n != k);
+                    runtime_scope.push((k.clone(), v.clone()));
+                }
+            }
+        }
         runtime_scope.sort_by(|a, b| a.0.cmp(&b.0));
         let empty_defs = HashMap::new();
         let empty_arity = HashMap::new();
         let empty_asts = HashMap::new();
         let own = self.packages.get(self.pkg);
-        let names = Names {
-            defs: own.map_or(&empty_defs, |p| &p.defs),
-            def_arity: own.map_or(&empty_arity, |p| &p.def_arity),
-            def_asts: own.map_or(&empty_asts, |p| &p.def_asts),
+        let names = match self.file_scope {
+            Some(fs) => Names {
+                defs: &fs.defs,
+                def_arity: &fs.def_arity,
+                def_asts: &fs.def_asts,
+            },
+            None => Names {
+                defs: own.map_or(&empty_defs, |p| &p.defs),
+                def_arity: own.map_or(&empty_arity, |p| &p.def_arity),
+                def_asts: own.map_or(&empty_asts, |p| &p.def_asts),
+            },
         };
 
         // The target: root of the first path.
@@ -956,6 +1123,19 @@ impl PolicyCtx<'_> {
             match clause {
                 Clause::For { var, path } => {
                     used.extend(path.segments.first().cloned());
+                    // An imported def's body reads its package's names by
+                    // name: a loop variable must not capture one.
+                    if let Some(from) = self.file_scope.and_then(|fs| fs.imported.get(&var.name)) {
+                        diags.push(
+                            self.err(
+                                Code::E0116,
+                                var.span,
+                                format!("`{}` is imported from package `{from}`", var.name),
+                            )
+                            .with_help("name the loop variable differently"),
+                        );
+                        ok = false;
+                    }
                     // A rebound name starts without guards.
                     guards.retain(|g| g.split('.').next() != Some(var.name.as_str()));
                     match self.path_type(&scope, path) {
@@ -1376,7 +1556,12 @@ fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
                         let before = line.get(..s).and_then(|b| b.trim_end().chars().last());
                         if before != Some('.') {
                             if let Some(w) = line.get(s..i) {
-                                *uses.entry((f.package.name.as_str(), w)).or_default() += 1;
+                                // A use in a file importing a package is that package's too.
+                                let pkgs = std::iter::once(f.package.name.as_str())
+                                    .chain(f.imports.iter().map(|i| i.name.as_str()));
+                                for p in pkgs {
+                                    *uses.entry((p, w)).or_default() += 1;
+                                }
                             }
                         }
                         word_start = None;

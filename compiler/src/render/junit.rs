@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::report::{Finding, Report};
 
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
