@@ -12,6 +12,7 @@ use rampart_runtime::project::Project;
 use crate::policy::compile::{CompiledPolicy, Severity};
 
 pub mod fingerprint;
+pub mod grouping;
 pub mod suppress;
 
 /// One finding, located.

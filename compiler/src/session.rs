@@ -453,6 +453,8 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
     }
     outcome.findings.sort();
     outcome.findings.dedup();
+    // One finding per root cause: shared YAML definitions, co-located pairs.
+    outcome.findings = crate::report::grouping::group(std::mem::take(&mut outcome.findings));
     // A file included by several entries reports its problems once.
     outcome.errors.sort();
     outcome.errors.dedup();

@@ -8,6 +8,7 @@ pub mod interpolation;
 pub mod ports;
 
 use crate::formats::image;
+use crate::formats::image::known_users::Start;
 use crate::formats::registry::Target;
 use crate::formats::yaml::{self, YKind, YNode, YamlLimits};
 use crate::model::{FileId, InputProblem, Node, Span};
@@ -1061,6 +1062,7 @@ struct TopNetwork {
 fn image_node(span: Span, raw: &str) -> Node {
     let resolved = interpolation::with_defaults(raw);
     let r = image::parse(&resolved);
+    let known = image::known_users::lookup(&r.repository);
     Node::object(span)
         .str("raw", span, raw)
         .opt("registry", r.registry.map(|v| Node::str(span, v)))
@@ -1068,6 +1070,17 @@ fn image_node(span: Span, raw: &str) -> Node {
         .str("name", span, r.name)
         .opt("tag", r.tag.map(|v| Node::str(span, v)))
         .opt("digest", r.digest.map(|v| Node::str(span, v)))
+        .opt(
+            "known_user",
+            known.map(|k| {
+                Node::object(span)
+                    .str("user", span, k.user)
+                    .field("non_root", Node::bool(span, k.start == Start::NonRoot))
+                    .field("drops_root", Node::bool(span, k.start == Start::DropsRoot))
+                    .str("source", span, k.source)
+                    .build()
+            }),
+        )
         .build()
 }
 
@@ -1080,10 +1093,16 @@ fn mount_node(
     target: &str,
     ro: bool,
 ) -> Node {
+    let host_path = if ty == "bind" {
+        interpolation::with_defaults(source)
+    } else {
+        String::new()
+    };
     Node::object(span)
         .str("raw", span, raw)
         .str("type", span, ty)
         .str("source", source_span, source)
+        .str("host_path", source_span, host_path)
         .str("target", span, target)
         .field("read_only", Node::bool(span, ro))
         .build()
@@ -1256,7 +1275,34 @@ pub fn schema(s: &mut Schema) {
         .field("name", "string", "last path segment (`redis` of `bitnami/redis`)")
         .opt("tag", "string", "tag, when given")
         .opt("digest", "string", "digest (`sha256:…`), when given")
+        .opt(
+            "known_user",
+            "KnownUser",
+            "what rampart's sourced table (runtime/src/formats/image/known_users.rs) knows about \
+             the user the image runs as, when listed",
+        )
         .done();
+    s.object(
+        "KnownUser",
+        "the user a widely used image runs as, from its upstream build files",
+    )
+    .field("user", "string", "the user, as the upstream file writes it")
+    .field(
+        "non_root",
+        "bool",
+        "the image configuration sets this non-root `USER`",
+    )
+    .field(
+        "drops_root",
+        "bool",
+        "the image starts as root and its entrypoint steps down to `user` (gosu/su-exec)",
+    )
+    .field(
+        "source",
+        "string",
+        "where the fact comes from (repository and file)",
+    )
+    .done();
     s.object("Build", "a build section")
         .field("context", "string", "build context (`.` by default)")
         .field(
@@ -1289,7 +1335,11 @@ pub fn schema(s: &mut Schema) {
             "string",
             "host port or range as written, `\"\"` when Docker picks one",
         )
-        .opt("published_start", "int", "first host port, when numeric")
+        .opt(
+            "published_start",
+            "int",
+            "first host port, when numeric (after `${VAR}` resolution through the `.env`)",
+        )
         .field("target_raw", "string", "container port or range as written (defaults of `${VAR:-d}` applied)")
         .opt("target", "int", "container port (first of a range); absent when an interpolation without default decides it")
         .opt("target_end", "int", "last container port of a range")
@@ -1347,6 +1397,12 @@ pub fn schema(s: &mut Schema) {
             "source",
             "string",
             "host path or volume name, `\"\"` for an anonymous volume",
+        )
+        .field(
+            "host_path",
+            "string",
+            "the source with `${VAR}` resolved through the `.env` beside the compose file \
+             (defaults applied; a variable left unset stays as written), `\"\"` for a named volume",
         )
         .field("target", "string", "path in the container")
         .field("read_only", "bool", "mounted read-only")

@@ -322,6 +322,12 @@ pub fn schema(s: &mut Schema) {
             "list<string>",
             "Source paths or URLs as written (`<<EOF` for a heredoc)",
         )
+        .field(
+            "resolved_sources",
+            "list<string>",
+            "`sources` with the stage's `ARG`/`ENV` values substituted (a source whose \
+             variables are not all known stays as written)",
+        )
         .field("dest", "string", "Destination as written")
         .field(
             "flags",

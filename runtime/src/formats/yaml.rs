@@ -2,8 +2,9 @@
 //!
 //! Anchors, aliases and `<<` merge keys are resolved by serde-saphyr; budgets
 //! (depth, node count, aliases) guard against alias bombs. A node reached
-//! through an alias keeps the span where it is *used* (`referenced`), so a
-//! finding points at the service that inherits the value.
+//! through an alias is located where it is *defined* (at the anchor), so a
+//! finding on it points where the fix goes; the report names the services
+//! that reach it (one finding per root cause).
 
 use std::fmt;
 
@@ -324,8 +325,16 @@ impl RawNode {
                     .collect(),
             ),
         };
+        // A node reached through an alias or a `<<` merge key is located where it
+        // is defined (the anchor), where the fix goes: findings on it from several
+        // services then share one location and are reported once.
+        let at = if defined.end > defined.start {
+            defined
+        } else {
+            span
+        };
         YNode {
-            span: widen_to_block(span, &kind),
+            span: widen_to_block(at, &kind),
             defined,
             kind,
         }

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use ignore::gitignore::GitignoreBuilder;
 
 use super::{join, normalize, parent, Kind, Project, Target};
+use crate::formats::compose::{interpolation, ports as ports_mod};
 use crate::formats::dotenv;
 use crate::fs::FsError;
 use crate::model::{InputProblem, Node, Span, Value};
@@ -317,6 +318,7 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
                 // interpolation → .env beside the compose file
                 if !env.is_empty() {
                     resolve_refs(svc, &env);
+                    resolve_mounts_and_ports(svc, &env);
                 }
             }
         }
@@ -405,6 +407,46 @@ fn dotenv_values(
             ))
         })
         .collect()
+}
+
+/// Bind-mount host paths (`host_path`) and published host ports
+/// (`published_start`) written with `${VAR}`, resolved through the `.env`
+/// (`DATA_FOLDER=/root/n8n` makes `${DATA_FOLDER}:/data` a mount of `/root/n8n`).
+fn resolve_mounts_and_ports(svc: &mut Node, env: &BTreeMap<String, String>) {
+    let lookup = |name: &str| env.get(name).cloned();
+    if let Some(mounts) = svc.get_mut("volumes").and_then(Node::as_list_mut) {
+        for m in mounts.iter_mut() {
+            let Some(source) = m.get("source").and_then(Node::as_str).map(str::to_string) else {
+                continue;
+            };
+            if !source.contains('$') || m.get("type").and_then(Node::as_str) != Some("bind") {
+                continue;
+            }
+            let resolved = interpolation::resolve(&source, &lookup);
+            let span = m.get("host_path").map_or(m.span, |h| h.span);
+            m.set("host_path", Node::str(span, resolved));
+        }
+    }
+    if let Some(ports) = svc.get_mut("ports").and_then(Node::as_list_mut) {
+        for port in ports.iter_mut() {
+            if port.get("published_start").is_some() {
+                continue;
+            }
+            let Some(published) = port.get("published").and_then(Node::as_str) else {
+                continue;
+            };
+            if !published.contains('$') {
+                continue;
+            }
+            let resolved = interpolation::resolve(published, &lookup);
+            // `published: "127.0.0.1:${PORT}"` (long syntax) keeps its address in front.
+            let port_text = resolved.rsplit(':').next().unwrap_or("");
+            if let Some((start, _)) = ports_mod::parse_range(port_text) {
+                let span = port.span;
+                port.set("published_start", Node::int(span, start));
+            }
+        }
+    }
 }
 
 /// Sets `resolved` on every interpolation node below `n` whose variable the `.env` defines.

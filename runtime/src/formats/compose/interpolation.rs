@@ -184,6 +184,40 @@ pub fn with_defaults(s: &str) -> String {
     out
 }
 
+/// `s` with references replaced as Compose would with the variables `lookup`
+/// knows (a project's `.env`): a set variable gives its value, `:-`/`-`
+/// defaults and `:+`/`+` replacements apply as Compose applies them; a
+/// reference that stays undecided (unset, no default) is kept as written.
+pub fn resolve(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let Ok(refs) = parse(s) else {
+        return s.to_string();
+    };
+    let mut out = String::new();
+    let mut last = 0;
+    let mut outer_end = 0;
+    for r in &refs {
+        if r.start < outer_end {
+            continue;
+        }
+        outer_end = r.end;
+        out.push_str(&s.get(last..r.start).unwrap_or("").replace("$$", "$"));
+        let value = lookup(&r.name);
+        let text = match (r.op, value) {
+            (":-", Some(v)) if !v.is_empty() => v,
+            (":-", _) | ("-", None) => resolve(&r.word, lookup),
+            (":+", Some(v)) if !v.is_empty() => resolve(&r.word, lookup),
+            ("+", Some(_)) => resolve(&r.word, lookup),
+            (":+" | "+", _) => String::new(),
+            (_, Some(v)) => v,
+            (_, None) => r.raw.clone(),
+        };
+        out.push_str(&text);
+        last = r.end;
+    }
+    out.push_str(&s.get(last..).unwrap_or("").replace("$$", "$"));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +260,22 @@ mod tests {
         assert_eq!(refs[0].word, "${B:-x}");
         assert_eq!(refs[1].name, "B");
         assert_eq!(with_defaults("${A:-${B:-x}}:1"), "x:1");
+    }
+
+    #[test]
+    fn resolve_through_an_env() {
+        let env = |n: &str| match n {
+            "DATA_FOLDER" => Some("/root/n8n".to_string()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        };
+        assert_eq!(resolve("${DATA_FOLDER}/data", &env), "/root/n8n/data");
+        assert_eq!(resolve("$DATA_FOLDER", &env), "/root/n8n");
+        assert_eq!(resolve("${EMPTY:-/srv}", &env), "/srv");
+        assert_eq!(resolve("${EMPTY-/srv}", &env), "");
+        assert_eq!(resolve("${UNSET:-${DATA_FOLDER}}", &env), "/root/n8n");
+        assert_eq!(resolve("${UNSET}:80", &env), "${UNSET}:80");
+        assert_eq!(resolve("${DATA_FOLDER:+/x}${UNSET:+/y}", &env), "/x");
     }
 
     #[test]

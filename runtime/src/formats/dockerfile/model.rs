@@ -1018,12 +1018,32 @@ impl Builder<'_> {
             .map(|h| Node::str(h.span, h.body.text()))
             .collect();
         let span = m.span(c.args.0, c.args.1);
+        // `ADD ${URL} …` with `ARG URL=https://…`: the source as the build sees it.
+        let escape = self.escape;
+        let resolved: Vec<Node> = sources
+            .iter()
+            .map(|w| {
+                let text = match self.stages.last() {
+                    Some(st) if w.value.contains('$') => {
+                        let sub = substitute(&w.value, escape, &|n| st.lookup(n));
+                        if sub.resolved {
+                            sub.text
+                        } else {
+                            w.value.clone()
+                        }
+                    }
+                    _ => w.value.clone(),
+                };
+                Node::str(w.span, text)
+            })
+            .collect();
         let node = Node::object(c.raw.span)
             .str("instruction", c.name_span, instruction)
             .field(
                 "sources",
                 Node::list(span, sources.iter().map(W::node).collect()),
             )
+            .field("resolved_sources", Node::list(span, resolved))
             .field("dest", dest.node())
             .field(
                 "flags",
