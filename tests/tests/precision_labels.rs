@@ -47,7 +47,9 @@ fn label_rows_parse_and_point_at_existing_lines() {
         assert!(policies.contains(policy), "{at}: unknown policy {policy}");
         assert!(LABELS.contains(&label), "{at}: label {label:?}");
         let row: usize = row.parse().unwrap_or_else(|_| panic!("{at}: line {row:?}"));
-        let col: usize = col.parse().unwrap_or_else(|_| panic!("{at}: column {col:?}"));
+        let col: usize = col
+            .parse()
+            .unwrap_or_else(|_| panic!("{at}: column {col:?}"));
         assert!(row >= 1 && col >= 1, "{at}: lines and columns are 1-based");
         assert!(
             seen.insert((policy, file, row, col)),
