@@ -2,7 +2,8 @@
 # Regenerates docs/policies.md from the embedded standard library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=(cargo run --quiet -p rampart --)
+# RAMPART_BIN: an already built binary (e.g. target/debug/rampart) instead of cargo run.
+if [[ -n "${RAMPART_BIN:-}" ]]; then bin=("$RAMPART_BIN"); else bin=(cargo run --quiet -p rampart --); fi
 {
   echo "# Standard library catalog"
   echo
@@ -11,6 +12,8 @@ bin=(cargo run --quiet -p rampart --)
   echo '```'
   "${bin[@]}" list
   echo '```'
+  echo
+  cat docs/policies-guide.md
   for id in $("${bin[@]}" list | awk '{print $1}'); do
     echo
     echo "## \`$id\`"

@@ -165,6 +165,12 @@ pub fn schema(s: &mut Schema) {
         "bool",
         "the Server header version is hidden",
     )
+    .opt(
+        "behind_proxy",
+        "bool",
+        "nginx: an effective `set_real_ip_from`/`real_ip_header` (the server trusts a proxy in \
+         front of it); absent for Caddy",
+    )
     .field(
         "access_log",
         "bool",

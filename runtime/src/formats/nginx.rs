@@ -240,6 +240,7 @@ pub fn schema(s: &mut Schema) {
         .field("rate_limited", "bool", "effective `limit_req` naming a declared `limit_req_zone`")
         .opt("body_limit", "string", "effective `client_max_body_size` as written")
         .field("server_tokens_hidden", "bool", "effective `server_tokens off`")
+        .field("behind_proxy", "bool", "an effective `set_real_ip_from`/`real_ip_header`: the server trusts a proxy in front of it")
         .field("access_log_off", "bool", "effective `access_log off`")
         .field("proxy", "bool", "this level passes requests on (proxy/fastcgi/uwsgi/grpc/scgi_pass)")
         .opt("upstream", "string", "the pass target as written")
@@ -321,6 +322,11 @@ pub fn schema(s: &mut Schema) {
         "server_tokens_hidden",
         "bool",
         "effective `server_tokens off`",
+    )
+    .field(
+        "behind_proxy",
+        "bool",
+        "an effective `set_real_ip_from`/`real_ip_header`: the server trusts a proxy in front of it",
     )
     .field("access_log_off", "bool", "effective `access_log off`")
     .field(

@@ -404,6 +404,7 @@ struct Facts<'a> {
     tls: Option<&'a Directive>,
     access_log_off: bool,
     server_tokens: Option<&'a Directive>,
+    real_ip: Option<&'a Directive>,
     body_limit: Option<&'a Directive>,
     rate_limit: Option<&'a Directive>,
     restricted: bool,
@@ -464,6 +465,7 @@ fn facts<'a>(
             .iter()
             .any(|d| d.arg(0) == Some("off")),
         server_tokens: nearest(chain, "server_tokens"),
+        real_ip: nearest(chain, "set_real_ip_from").or_else(|| nearest(chain, "real_ip_header")),
         body_limit: nearest(chain, "client_max_body_size"),
         rate_limit,
         restricted: internal || access_restricted(&access),
@@ -549,6 +551,10 @@ fn fact_fields(
                 f.server_tokens.map_or(span, |d| d.span),
                 f.server_tokens.and_then(|d| d.arg(0)) == Some("off"),
             ),
+        )
+        .field(
+            "behind_proxy",
+            Node::bool(f.real_ip.map_or(span, |d| d.span), f.real_ip.is_some()),
         )
         .field("access_log_off", Node::bool(span, f.access_log_off))
         .field(

@@ -104,6 +104,7 @@ fn route(server: &Node, level: &Node, path: Node, span: Span) -> Node {
             "server_tokens_hidden",
             bool_of(level, "server_tokens_hidden"),
         )
+        .field("behind_proxy", bool_of(level, "behind_proxy"))
         .field("access_log", access_log)
         .field("decl", decl)
         .build()
