@@ -43,6 +43,7 @@ import collections
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -352,6 +353,7 @@ def render_doc(stats, sev, findings, labels, errors, files, repos, base=None, ba
 
 
 def main():
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "debug", "rampart"))
     ap.add_argument("--shared")
@@ -393,6 +395,7 @@ def main():
                            excerpt=excerpt(shared, f["file"], f["line"]))
                 out.write(json.dumps(row) + "\n")
         return
+    labels = {k: v for k, v in labels.items() if want(k[0])}
     stats, sev = table([f for f in findings if want(f["policy"])], labels)
     base = None
     if a.baseline_bin:
