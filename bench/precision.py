@@ -309,6 +309,20 @@ reading the flagged lines (and the service, block or file around them):
 - `debatable`: defensible either way (the note says why, e.g. a one-shot init
   container without a healthcheck, a development-only compose file).
 
+A label covers every finding of its policy at its location: where several findings
+share one (a merge key reaching several variables), the label is the majority verdict
+and the note says so.
+
+How the labels were made: findings were grouped by policy and message and the flagged
+lines read; large groups were judged with a small reviewer's script that re-checks each
+finding against an independent reading of the file (a YAML parse: the service really has
+no `cap_drop`, its image really is `postgres`, the published host port really is below
+1024, the value really is `true`; a known image's `USER`; whether a compose service is a
+partial override of a base file) and writes the verdict and the reason into the note.
+Policies that fire hundreds of times on the same absent setting (`http.*` headers,
+`dockerfile.base-image-digest`, `compose.shared-volumes`) have a reviewed sample of
+30–40 findings, one per file, and the rest stay unlabelled.
+
 Precision is true / (true + false); debatable and unlabelled findings are counted but
 not in it. The target is ≥ 95 % for every policy, with at least 10 reviewed findings
 wherever a policy fires that often ("(thin)" marks fewer).
