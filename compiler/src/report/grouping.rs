@@ -195,6 +195,20 @@ mod tests {
     }
 
     #[test]
+    fn at_most_max_named_sharers_are_named() {
+        let many: Vec<Finding> = (0..MAX_NAMED_SHARERS + 3)
+            .map(|i| f("p", 1, 2, &format!("`s{i:02}` is bad")))
+            .collect();
+        let out = group(many);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.ends_with("`s08` and 2 more)"),
+            "{}",
+            out[0].message
+        );
+    }
+
+    #[test]
     fn unlike_messages_are_counted() {
         let out = group(vec![f("p", 1, 2, "`a` b `c`"), f("p", 1, 2, "`x` y `z`")]);
         assert_eq!(out.len(), 1);
