@@ -355,11 +355,13 @@ impl<'p> DocRun<'p> {
                     },
                 }
             }
+            // The message's own text is the policy's, never redacted; each
+            // interpolated value was redacted on its own (`Project::shown`).
             self.hits.push(Hit {
                 rule: rule_ix,
                 deny: d_ix,
                 span: target.span,
-                message: self.project.redact(&message),
+                message,
             });
         }
     }

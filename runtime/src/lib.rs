@@ -14,6 +14,7 @@ pub mod functions;
 pub mod model;
 pub mod project;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 #[cfg(test)]
 mod test_support;

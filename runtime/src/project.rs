@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use crate::formats::registry::{Input, LoadCx, RunState};
 use crate::fs::{Confined, FsError};
-use crate::functions::secrets::is_secret_name;
 use crate::model::{FileId, InputProblem, Node, Span, Value};
+pub use crate::secrets::url_credentials;
+use crate::secrets::{is_run_wide_secret, is_secret_name, masks_span};
 use crate::source::SourceMap;
 
 /// The largest input file read, in bytes; a larger one is an error.
@@ -218,7 +219,12 @@ impl Project {
                 let spans = self.secret_spans.entry(span.file).or_default();
                 written_spans(raw, &value, span.start, spans);
             }
-            self.secrets.insert(value);
+            // Only values that look like secrets and are long enough are
+            // searched for in every output (short values and plain words
+            // would mask service names and ordinary words).
+            if is_run_wide_secret(&value) {
+                self.secrets.insert(value);
+            }
         }
         self.redactor = std::sync::OnceLock::new();
         let limit = self.model_budget();
@@ -410,7 +416,7 @@ impl Project {
                         .unwrap_or("")
                         .trim_end_matches(':');
                     for piece in [v, inner, token] {
-                        if !piece.is_empty() {
+                        if is_run_wide_secret(piece) {
                             secrets.insert(piece.to_string());
                         }
                     }
@@ -526,7 +532,9 @@ pub const MAX_SHOWN_VALUE_CHARS: usize = 200;
 pub const MIN_STRONG_SECRET_CHARS: usize = 8;
 
 /// An interpolated message value that shares this many consecutive bytes
-/// (ignoring ASCII case, forwards or reversed) with a strong secret is redacted.
+/// (ignoring ASCII case, forwards or reversed) with a strong secret is
+/// redacted, when those bytes mix letters with digits or symbols (a run of
+/// letters is a piece of a word: see `mixed_window`).
 pub const SECRET_FRAGMENT_BYTES: usize = 6;
 
 /// An interpolated message value of 4 or 5 bytes that is, ignoring ASCII
@@ -566,6 +574,16 @@ fn is_strong(secret: &str) -> bool {
     classes.iter().filter(|c| **c).count() >= 2
 }
 
+/// Whether a window of a secret mixes letters with digits or symbols: only
+/// such windows make a value "derived" ([`Redactor::is_derived`]). A run of
+/// letters (`databa` of `very-secure-database-password`) is a piece of a
+/// word, shared with identifiers and with rampart's own messages.
+fn mixed_window(w: &[u8]) -> bool {
+    let letters = w.iter().any(u8::is_ascii_alphabetic);
+    let others = w.iter().any(|b| !b.is_ascii_alphabetic());
+    letters && others || !letters
+}
+
 /// Up to 7 bytes and their count packed into a word (exact, no hashing).
 fn pack(bytes: &[u8]) -> u64 {
     bytes
@@ -597,7 +615,13 @@ impl Redactor {
         for s in &strong {
             let lower = s.to_ascii_lowercase();
             for k in [MIN_SECRET_PIECE_BYTES, SECRET_FRAGMENT_BYTES] {
-                grams.extend(lower.as_bytes().windows(k).map(pack));
+                grams.extend(
+                    lower
+                        .as_bytes()
+                        .windows(k)
+                        .filter(|w| mixed_window(w))
+                        .map(pack),
+                );
             }
         }
         Redactor {
@@ -634,7 +658,7 @@ impl Redactor {
         {
             out = ac.replace_all(&out, &self.replacements);
         }
-        let creds = url_credentials(&out);
+        let creds = crate::secrets::masked_url_credentials(&out);
         if creds.is_empty() {
             return out;
         }
@@ -656,7 +680,7 @@ impl Redactor {
         for ac in [&self.insensitive, &self.automaton].into_iter().flatten() {
             out.extend(ac.find_iter(text).map(|m| m.range()));
         }
-        out.extend(url_credentials(text));
+        out.extend(crate::secrets::masked_url_credentials(text));
         out
     }
 
@@ -756,8 +780,9 @@ pub fn mask(text: &str, mut ranges: Vec<std::ops::Range<usize>>) -> String {
 /// parser (so they are found on lines that failed to parse too): `KEY: value`,
 /// `KEY=value`, `- KEY=value`, `export KEY=value`, `"KEY": value`,
 /// `ENV KEY value`, `ARG KEY=value`; a YAML block scalar (`KEY: |`) masks the
-/// more indented lines that follow. A value that is a reference (`$X`,
-/// `${X}`) is not masked. Linear in the text.
+/// more indented lines that follow. A value that cannot be a secret (a reference, a
+/// boolean, `null`, a path: `secrets::masks_span`) is not masked; secret arguments of
+/// command lines (`--requirepass X`) are. Linear in the text.
 pub fn secret_assignments(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
     let mut block_indent: Option<usize> = None;
@@ -778,17 +803,35 @@ pub fn secret_assignments(text: &str) -> Vec<std::ops::Range<usize>> {
             let value = body.get(range.clone()).unwrap_or("");
             if block {
                 block_indent = Some(indent);
-            } else if !value.starts_with('$') {
+            } else if masks_span(written_value(value)) {
                 out.push(start + range.start..start + range.end);
             }
         }
         out.extend(
             flow_assignments(body)
                 .into_iter()
+                .chain(
+                    crate::secrets::command_secrets(body)
+                        .into_iter()
+                        .map(|c| c.range),
+                )
                 .map(|r| start + r.start..start + r.end),
         );
     }
     out
+}
+
+/// The value of an assignment as written on its line, for the shape check:
+/// inside its quotes, or up to a ` #` comment (`pass # change this`).
+fn written_value(value: &str) -> &str {
+    let v = value.trim();
+    match v.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let rest = v.get(1..).unwrap_or("");
+            rest.find(q).and_then(|e| rest.get(..e)).unwrap_or(rest)
+        }
+        _ => v.find(" #").and_then(|e| v.get(..e)).unwrap_or(v).trim(),
+    }
 }
 
 /// The longest value [`flow_assignments`] looks at (keeps the scan linear).
@@ -850,7 +893,8 @@ fn flow_assignments(line: &str) -> Vec<std::ops::Range<usize>> {
             _ => window.find([',', '}']).unwrap_or(window.len()),
         };
         let value = window.get(..end).unwrap_or("").trim_end();
-        if value.is_empty() || value.trim_start_matches(['"', '\'']).starts_with('$') {
+        // A `${X}` reference is cut at its `}` here: `$` starts a reference.
+        if value.trim_start_matches(['"', '\'']).starts_with('$') || !masks_span(value) {
             continue;
         }
         out.push(at..at + value.len());
@@ -910,7 +954,12 @@ fn assignment_value(line: &str) -> Option<(std::ops::Range<usize>, bool)> {
 pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
     let mut sites = Vec::new();
     secret_sites(node, &mut sites);
-    out.extend(sites.into_iter().map(|(v, _)| v));
+    out.extend(
+        sites
+            .into_iter()
+            .map(|(v, _)| v)
+            .filter(|v| is_run_wide_secret(v)),
+    );
 }
 
 /// The secret values of a model with the span of the node each was read from
@@ -929,14 +978,32 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
             if is_secret_name(name) || is_secret_name(key) {
                 for field in ["value", "default", "resolved"] {
                     if let Some((v, span)) = get(field) {
-                        // A reference is not a secret; its default is collected on its own node.
-                        if !v.is_empty() && !v.trim_start().starts_with("${") {
+                        // A reference is not a secret (its default is
+                        // collected on its own node), nor is a boolean, a
+                        // path or `null` (see `secrets::masks_span`).
+                        if v.contains("://") {
+                            // A URL: its credentials are the secret, not
+                            // its host and database names.
+                            for r in crate::secrets::masked_url_credentials(v) {
+                                if let Some(secret) = v.get(r) {
+                                    out.push((secret.to_string(), span));
+                                }
+                            }
+                        } else if masks_span(v) {
                             out.push((v.to_string(), span));
                         }
                     }
                 }
             }
-            for (_, v) in fields {
+            for (k, v) in fields {
+                // Secret arguments of a command line (`--requirepass X`).
+                if let ("command" | "entrypoint" | "test", Some(s)) = (k.as_str(), v.as_str()) {
+                    for found in crate::secrets::command_secrets(s) {
+                        if let Some(secret) = s.get(found.range) {
+                            out.push((secret.to_string(), v.span));
+                        }
+                    }
+                }
                 secret_sites(v, out);
             }
         }
@@ -946,7 +1013,7 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
             }
         }
         Value::Str(s) => {
-            for r in url_credentials(s) {
+            for r in crate::secrets::masked_url_credentials(s) {
                 if let Some(secret) = s.get(r) {
                     out.push((secret.to_string(), node.span));
                 }
@@ -978,63 +1045,6 @@ fn written_spans(raw: &str, value: &str, start: usize, out: &mut Vec<std::ops::R
     if out.len() == before {
         out.push(start..start + raw.len());
     }
-}
-
-/// A userinfo without a password (`https://TOKEN@host`) is a credential
-/// (an access token) when it is at least this long; shorter ones are user
-/// names (`ssh://git@host`).
-const MIN_TOKEN_USERINFO: usize = 12;
-
-/// The byte ranges of the credentials of every URL in `text`: the password
-/// of `scheme://user:password@host`, or the whole userinfo of
-/// `scheme://TOKEN@host` (a token of at least [`MIN_TOKEN_USERINFO`] bytes).
-/// Linear in the text.
-pub fn url_credentials(text: &str) -> Vec<std::ops::Range<usize>> {
-    let mut found = Vec::new();
-    let mut from = 0;
-    while let Some(at) = text.get(from..).and_then(|t| t.find("://")) {
-        let start = from + at + 3;
-        let rest = text.get(start..).unwrap_or("");
-        let authority_end = authority_len(rest);
-        from = start + authority_end;
-        let authority = rest.get(..authority_end).unwrap_or("");
-        let Some(userinfo_end) = authority.rfind('@') else {
-            continue;
-        };
-        let userinfo = authority.get(..userinfo_end).unwrap_or("");
-        match userinfo.find(':') {
-            Some(colon) if colon + 1 < userinfo.len() => {
-                found.push(start + colon + 1..start + userinfo_end);
-            }
-            None if userinfo.len() >= MIN_TOKEN_USERINFO => {
-                found.push(start..start + userinfo_end);
-            }
-            _ => {}
-        }
-    }
-    found
-}
-
-/// The length of a URL's authority (`user:password@host:port`) at the start
-/// of `rest`: up to `/`, `?`, `#`, white space, a quote or an angle bracket —
-/// one escaped with a backslash (`\"` inside a quoted nginx string) does not
-/// end it. Characters legal in a userinfo (`;`, `,`, brackets, braces) do not
-/// end it either, so a password holding them is found whole.
-fn authority_len(rest: &str) -> usize {
-    let mut escaped = false;
-    for (i, c) in rest.char_indices() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' => escaped = true,
-            '/' | '?' | '#' | '"' | '\'' | '`' | '<' | '>' => return i,
-            c if c.is_whitespace() => return i,
-            _ => {}
-        }
-    }
-    rest.len()
 }
 
 #[cfg(test)]
@@ -1076,13 +1086,17 @@ mod tests {
         let mut p = Project::default();
         p.add_file(
             "docker-compose.yml",
-            b"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-cdb_secure_password}\n      API_TOKEN: abcdefghijkl\n      POSTGRES_USER: admin\n".to_vec(),
+            b"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-cdb_secure_password}\n      API_TOKEN: abcdef123456\n      POSTGRES_USER: admin\n      REDIS_PASSWORD: redisword\n      MYSQL_RANDOM_ROOT_PASSWORD: \"true\"\n".to_vec(),
             Kind::COMPOSE,
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
         assert!(p.secrets.contains("cdb_secure_password"));
-        assert!(p.secrets.contains("abcdefghijkl"));
+        assert!(p.secrets.contains("abcdef123456"));
         assert!(!p.secrets.contains("admin"));
+        // A plain word is masked where it is written, not searched for
+        // everywhere; a switch is no secret at all.
+        assert!(!p.secrets.contains("redisword"));
+        assert!(!p.secrets.contains("true"));
         assert_eq!(p.redact("x cdb_secure_password y"), "x cd****rd y");
     }
 
