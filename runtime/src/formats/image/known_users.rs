@@ -81,6 +81,13 @@ pub const KNOWN_IMAGES: &[KnownImage] = &[
         source: "docker-library/mysql Dockerfile (\"add gosu for easy step-down from root\")",
     },
     KnownImage {
+        repositories: &["mariadb"],
+        start: Start::DropsRoot,
+        user: "mysql",
+        source: "MariaDB/mariadb-docker docker-entrypoint.sh (\"Switching to dedicated user 'mysql'\", \
+                 `exec gosu mysql` when started as root)",
+    },
+    KnownImage {
         repositories: &["mongo"],
         start: Start::DropsRoot,
         user: "mongodb",
@@ -111,6 +118,7 @@ mod tests {
     fn lookups() {
         assert_eq!(lookup("n8nio/n8n").map(|k| k.user), Some("node"));
         assert_eq!(lookup("postgres").map(|k| k.start), Some(Start::DropsRoot));
+        assert_eq!(lookup("mariadb").map(|k| k.user), Some("mysql"));
         assert!(lookup("bitnami/postgresql").is_none());
         assert!(lookup("vaultwarden/server").is_none());
     }
