@@ -210,7 +210,7 @@ impl Project {
     fn push(&mut self, file: FileId, target: Target, root: Node) {
         let mut sites = Vec::new();
         secret_sites(&root, &mut sites);
-        for (value, span) in sites {
+        for (value, span, run_wide) in sites {
             let raw = self
                 .sources
                 .get(span.file)
@@ -222,7 +222,7 @@ impl Project {
             // Only values that look like secrets and are long enough are
             // searched for in every output (short values and plain words
             // would mask service names and ordinary words).
-            if is_run_wide_secret(&value) {
+            if run_wide {
                 self.secrets.insert(value);
             }
         }
@@ -534,7 +534,8 @@ pub const MIN_STRONG_SECRET_CHARS: usize = 8;
 /// An interpolated message value that shares this many consecutive bytes
 /// (ignoring ASCII case, forwards or reversed) with a strong secret is
 /// redacted, when those bytes mix letters with digits or symbols (a run of
-/// letters is a piece of a word: see `mixed_window`).
+/// letters is a piece of a word, a run of digits one of a number: see
+/// `mixed_window`).
 pub const SECRET_FRAGMENT_BYTES: usize = 6;
 
 /// An interpolated message value of 4 or 5 bytes that is, ignoring ASCII
@@ -576,12 +577,12 @@ fn is_strong(secret: &str) -> bool {
 
 /// Whether a window of a secret mixes letters with digits or symbols: only
 /// such windows make a value "derived" ([`Redactor::is_derived`]). A run of
-/// letters (`databa` of `very-secure-database-password`) is a piece of a
-/// word, shared with identifiers and with rampart's own messages.
+/// letters and word separators (`e-data` of `very-secure-database-password`)
+/// is a piece of words and a run of digits a piece of a number, both shared
+/// with identifiers, ports and rampart's own messages.
 fn mixed_window(w: &[u8]) -> bool {
-    let letters = w.iter().any(u8::is_ascii_alphabetic);
-    let others = w.iter().any(|b| !b.is_ascii_alphabetic());
-    letters && others || !letters
+    let wordish = |b: &u8| b.is_ascii_alphabetic() || matches!(b, b'-' | b'_' | b'.' | b' ');
+    w.iter().any(wordish) && !w.iter().all(wordish)
 }
 
 /// Up to 7 bytes and their count packed into a word (exact, no hashing).
@@ -957,14 +958,19 @@ pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
     out.extend(
         sites
             .into_iter()
-            .map(|(v, _)| v)
-            .filter(|v| is_run_wide_secret(v)),
+            .filter(|(_, _, run_wide)| *run_wide)
+            .map(|(v, _, _)| v),
     );
 }
 
 /// The secret values of a model with the span of the node each was read from
 /// (see [`collect_secrets`]).
-pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
+///
+/// Each comes with whether it is a run-wide pattern (searched for in every
+/// output, [`is_run_wide_secret`]): not when it is a plain word, short, or
+/// its own variable's name (`ACCESS_TOKEN_SECRET=access_token_secret`, a
+/// placeholder that would mask the name in every message).
+pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span, bool)>) {
     match &node.value {
         Value::Object(fields) => {
             let get = |k: &str| {
@@ -986,11 +992,14 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
                             // its host and database names.
                             for r in crate::secrets::masked_url_credentials(v) {
                                 if let Some(secret) = v.get(r) {
-                                    out.push((secret.to_string(), span));
+                                    out.push(site(secret, span));
                                 }
                             }
                         } else if masks_span(v) {
-                            out.push((v.to_string(), span));
+                            let own_name =
+                                v.eq_ignore_ascii_case(name) || v.eq_ignore_ascii_case(key);
+                            let (value, span, run_wide) = site(v, span);
+                            out.push((value, span, run_wide && !own_name));
                         }
                     }
                 }
@@ -1000,7 +1009,7 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
                 if let ("command" | "entrypoint" | "test", Some(s)) = (k.as_str(), v.as_str()) {
                     for found in crate::secrets::command_secrets(s) {
                         if let Some(secret) = s.get(found.range) {
-                            out.push((secret.to_string(), v.span));
+                            out.push(site(secret, v.span));
                         }
                     }
                 }
@@ -1015,12 +1024,18 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span)>) {
         Value::Str(s) => {
             for r in crate::secrets::masked_url_credentials(s) {
                 if let Some(secret) = s.get(r) {
-                    out.push((secret.to_string(), node.span));
+                    out.push(site(secret, node.span));
                 }
             }
         }
         _ => {}
     }
+}
+
+/// A secret site: the value, where it was read, and whether it is a
+/// run-wide pattern.
+fn site(value: &str, span: Span) -> (String, Span, bool) {
+    (value.to_string(), span, is_run_wide_secret(value))
 }
 
 /// Nodes whose span is longer than this many bytes plus four times their
@@ -1086,7 +1101,7 @@ mod tests {
         let mut p = Project::default();
         p.add_file(
             "docker-compose.yml",
-            b"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-cdb_secure_password}\n      API_TOKEN: abcdef123456\n      POSTGRES_USER: admin\n      REDIS_PASSWORD: redisword\n      MYSQL_RANDOM_ROOT_PASSWORD: \"true\"\n".to_vec(),
+            b"services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:-cdb_secure_password}\n      API_TOKEN: abcdef123456\n      POSTGRES_USER: admin\n      REDIS_PASSWORD: redisword\n      MYSQL_RANDOM_ROOT_PASSWORD: \"true\"\n      ACCESS_TOKEN_SECRET: access_token_secret\n".to_vec(),
             Kind::COMPOSE,
         );
         assert!(p.problems.is_empty(), "{:?}", p.problems);
@@ -1097,6 +1112,9 @@ mod tests {
         // everywhere; a switch is no secret at all.
         assert!(!p.secrets.contains("redisword"));
         assert!(!p.secrets.contains("true"));
+        // A value equal to its own name would mask the name everywhere.
+        assert!(!p.secrets.contains("access_token_secret"));
+        assert_eq!(p.shown("ACCESS_TOKEN_SECRET"), "ACCESS_TOKEN_SECRET");
         assert_eq!(p.redact("x cdb_secure_password y"), "x cd****rd y");
     }
 
@@ -1301,6 +1319,36 @@ mod tests {
         // Case changes of a strong secret are redacted in any text.
         assert_eq!(r.apply("a ZQ7XK2PW9VLR b"), "a Zq****Lr b");
         assert_eq!(r.apply("POSTGRES_PASSWORD"), "POSTGRES_PASSWORD");
+    }
+
+    #[test]
+    fn words_and_numbers_shared_with_a_passphrase_are_not_derived() {
+        // Real placeholders (Haxxnet yourls, drone, awesome-compose).
+        let secrets: BTreeSet<String> = [
+            "very-secure-database-password",
+            "MySecureAdminPasswordForLogin",
+            "mirotalkp2p_default_secret",
+            "ChooseYourOwnPasswordHere5432",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let r = Redactor::new(&secrets);
+        for v in [
+            "DATABASE_URL",
+            "NET_ADMIN",
+            "drone-server",
+            " (it may be a real secret)",
+            "5432:5432",
+            "5432",
+            "default",
+        ] {
+            assert!(!r.is_derived(v), "{v}");
+        }
+        // A window mixing letters and digits still is.
+        for v in ["talkp2p", "P2P_DE", "here5432"] {
+            assert!(r.is_derived(v), "{v}");
+        }
     }
 
     #[test]

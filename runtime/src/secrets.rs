@@ -289,7 +289,7 @@ pub enum Shape {
     Secret,
     /// Empty or blank.
     Empty,
-    /// `null`, `none`, `nil`, `undefined`, `~`: unset.
+    /// `null`, `none`, `nil`, `undefined`, `~`, `invalid`, `unset`: unset.
     Null,
     /// `true`, `false`, `yes`, `no`, `on`, `off`, `enabled`…
     Boolean,
@@ -353,7 +353,16 @@ pub fn value_shape(value: &str) -> Shape {
     let lower = v.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "null" | "none" | "nil" | "undefined" | "~" | "<none>" | "<null>"
+        "null"
+            | "none"
+            | "nil"
+            | "undefined"
+            | "~"
+            | "<none>"
+            | "<null>"
+            | "invalid"
+            | "unset"
+            | "n/a"
     ) {
         return Shape::Null;
     }
@@ -563,7 +572,7 @@ pub fn url_credentials(text: &str) -> Vec<Range<usize>> {
             continue;
         };
         let userinfo = authority.get(..userinfo_end).unwrap_or("");
-        match userinfo.find(':') {
+        match userinfo_colon(userinfo) {
             Some(colon) if colon + 1 < userinfo.len() => {
                 found.push(start + colon + 1..start + userinfo_end);
             }
@@ -574,6 +583,23 @@ pub fn url_credentials(text: &str) -> Vec<Range<usize>> {
         }
     }
     found
+}
+
+/// The `:` between user and password in a userinfo, not one inside a
+/// `${USER:-default}` reference.
+fn userinfo_colon(userinfo: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut prev = ' ';
+    for (i, c) in userinfo.char_indices() {
+        match c {
+            '{' if prev == '$' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            ':' if depth == 0 => return Some(i),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
 }
 
 /// The credentials of the URLs in `text` that are literal secrets (not a

@@ -196,6 +196,16 @@ const VALUES: &[(&str, Shape, &str)] = &[
     ),
     ("\"none\"", Shape::Null, ""),
     (
+        "invalid",
+        Shape::Null,
+        "mailcow API_KEY=${API_KEY:-invalid}",
+    ),
+    (
+        "postgresql://${PG_USER:-linkwarden}:${PG_PASS:-linkwarden}@postgres:5432/db",
+        Shape::Url,
+        "Haxxnet linkwarden: the password is a reference",
+    ),
+    (
         "true",
         Shape::Boolean,
         "MYSQL_RANDOM_ROOT_PASSWORD: \"true\"",
