@@ -7,6 +7,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod short;
 pub mod text;
 
 use crate::policy::compile::Severity;
@@ -45,6 +46,8 @@ pub enum Format {
     Junit,
     /// GitHub Actions workflow commands.
     Github,
+    /// One line per finding, for CI logs.
+    Short,
 }
 
 /// Renders `report` in `format`.
@@ -55,6 +58,17 @@ pub fn render(report: &crate::report::Report, format: Format) -> String {
         Format::Sarif => sarif::render(report),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report),
+        Format::Short => short::render(report),
+    }
+}
+
+/// Renders `report` in `format` for `--quiet`: the summary only where the
+/// format is read by people (`text`, `short`); the machine formats are
+/// documents and are rendered whole.
+pub fn render_quiet(report: &crate::report::Report, format: Format) -> String {
+    match format {
+        Format::Text | Format::Short => short::quiet(report),
+        _ => render(report, format),
     }
 }
 
