@@ -133,6 +133,8 @@ struct SarifResult<'a> {
     message: Message<'a>,
     partial_fingerprints: PartialFingerprints<'a>,
     rule_id: &'a str,
+    /// Absent (not `null`, which the schema forbids) for a rule not listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressions: Option<Vec<Suppression>>,
