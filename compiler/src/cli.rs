@@ -130,9 +130,18 @@ struct CheckArgs {
     /// Settings file (default: `rampart.yaml` at the scan root, when present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    /// Output format (repeatable: with `--output`, the n-th `--format` is
+    /// written to the n-th `--output`; one evaluation, many renderings).
+    #[arg(long, value_enum)]
+    format: Vec<Format>,
+    /// Write the output to FILE instead of standard output (`-`: standard
+    /// output); repeatable, paired in order with `--format`.
+    #[arg(long, short, value_name = "FILE")]
+    output: Vec<PathBuf>,
+    /// Print the summary only (`text`, `short`); other formats are documents
+    /// and are written whole.
+    #[arg(long, short)]
+    quiet: bool,
     /// Exit 1 only for findings at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
     fail_on: Severity,
@@ -180,13 +189,15 @@ enum Format {
     Sarif,
     /// JUnit XML, for test dashboards.
     Junit,
-    /// GitHub Actions workflow commands (annotations).
+    /// GitHub Actions workflow commands (annotations) and a summary notice.
     Github,
     /// Audit report: one self-contained HTML page (every policy's result,
     /// every input with its SHA-256).
     Html,
     /// Audit report as Markdown (e.g. for `$GITHUB_STEP_SUMMARY`).
     Markdown,
+    /// One line per finding (`file:line:col: severity policy message`) and a summary.
+    Short,
 }
 
 impl PolicyArgs {
@@ -228,6 +239,7 @@ impl Format {
             Format::Github => crate::render::Format::Github,
             Format::Html => crate::render::Format::Html,
             Format::Markdown => crate::render::Format::Markdown,
+            Format::Short => crate::render::Format::Short,
         }
     }
 }

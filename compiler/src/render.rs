@@ -8,6 +8,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod sarif;
+pub mod short;
 pub mod text;
 
 use crate::policy::compile::Severity;
@@ -50,6 +51,8 @@ pub enum Format {
     Html,
     /// The audit report as Markdown.
     Markdown,
+    /// One line per finding, for CI logs.
+    Short,
 }
 
 /// Renders `report` in `format`.
@@ -62,6 +65,17 @@ pub fn render(report: &crate::report::Report, format: Format) -> String {
         Format::Github => github::render(report),
         Format::Html => audit::render_html(report),
         Format::Markdown => audit::render_markdown(report),
+        Format::Short => short::render(report),
+    }
+}
+
+/// Renders `report` in `format` for `--quiet`: the summary only where the
+/// format is read by people (`text`, `short`); the machine formats are
+/// documents and are rendered whole.
+pub fn render_quiet(report: &crate::report::Report, format: Format) -> String {
+    match format {
+        Format::Text | Format::Short => short::quiet(report),
+        _ => render(report, format),
     }
 }
 

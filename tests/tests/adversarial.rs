@@ -345,7 +345,7 @@ fn names_and_values_cannot_forge_ci_log_lines() {
         "x\n::add-mask::findings\n\x1b[2J/Dockerfile",
         b"FROM alpine\n",
     );
-    for format in ["text", "json", "sarif", "junit", "github"] {
+    for format in ["text", "json", "sarif", "junit", "github", "short"] {
         let b = bounded(
             root,
             &["check", "--format", format, "--verbose"],
@@ -374,6 +374,7 @@ fn names_and_values_cannot_forge_ci_log_lines() {
                             "warning file=",
                             "error file=",
                             "notice file=",
+                            "notice title=rampart::",
                             "error::",
                             "warning::",
                             "notice::"

@@ -87,7 +87,14 @@ fn github_annotations_one_per_finding() {
         &examples(),
         &["check", "insecure-stack", "--format", "github"],
     );
-    let lines: Vec<&str> = out.lines().collect();
+    // The annotations, then the summary notice(s).
+    let (summary, lines): (Vec<&str>, Vec<&str>) = out
+        .lines()
+        .partition(|l| l.starts_with("::notice title=rampart::"));
+    assert!(
+        summary.first().is_some_and(|l| l.contains(" findings (")),
+        "{out}"
+    );
     assert_eq!(lines.len(), expected.len());
     assert!(lines.iter().all(|l| l.starts_with("::error ")
         || l.starts_with("::warning ")

@@ -83,7 +83,7 @@ fn assert_clean(what: &str, text: &str) {
     );
 }
 
-const FORMATS: [&str; 5] = ["text", "json", "sarif", "github", "junit"];
+const FORMATS: [&str; 6] = ["text", "json", "sarif", "github", "junit", "short"];
 
 #[test]
 fn links_out_of_the_root_are_never_followed_in_any_format() {

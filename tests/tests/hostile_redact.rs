@@ -110,7 +110,7 @@ fn assert_clean(what: &str, text: &str) {
 #[test]
 fn no_planted_secret_in_any_output() {
     let d = tree();
-    for format in ["text", "json", "sarif", "junit", "github"] {
+    for format in ["text", "json", "sarif", "junit", "github", "short"] {
         for verbose in [false, true] {
             let mut args = vec!["check", "--policy", "policies", "--format", format];
             if verbose {

@@ -7,7 +7,7 @@
 
 use rampart_tests::{findings, json, rampart, write};
 
-const FORMATS: &[&str] = &["text", "json", "sarif", "junit", "github"];
+const FORMATS: &[&str] = &["text", "json", "sarif", "junit", "github", "short"];
 
 /// The stdlib policies about secrets.
 const SECRET_POLICIES: &[&str] = &[

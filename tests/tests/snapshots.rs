@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rampart_tests::rampart;
 
-const FORMATS: [&str; 5] = ["text", "json", "sarif", "junit", "github"];
+const FORMATS: [&str; 6] = ["text", "json", "sarif", "junit", "github", "short"];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -102,6 +102,13 @@ fn check_mixed() {
 fn check_mixed_verbose() {
     let d = workdir(Some("mixed"));
     insta::assert_snapshot!(snap(d.path(), &["check", "--verbose"]));
+}
+
+/// `--quiet`: the summary only (and the errors, one line each).
+#[test]
+fn check_mixed_quiet() {
+    let d = workdir(Some("mixed"));
+    insta::assert_snapshot!(snap(d.path(), &["check", "--quiet"]));
 }
 
 #[test]

@@ -1,12 +1,45 @@
-//! `rampart check`: arguments → session → renderer → exit code.
+//! `rampart check`: arguments → session → renderers → exit code.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{CheckArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use super::{CheckArgs, Format, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::session::{self, CheckRequest};
 
+/// Where one rendering goes: `None` is standard output.
+type Target = Option<PathBuf>;
+
+/// The (format, destination) pairs of `--format`/`--output`: the n-th format
+/// to the n-th output; no `--output`: every format to standard output; one
+/// `--output` and no `--format`: text to it. Any other mismatch is a usage
+/// error.
+fn targets(a: &CheckArgs) -> Result<Vec<(Format, Target)>, String> {
+    let out = |p: &PathBuf| (p.as_os_str() != "-").then(|| p.clone());
+    match (a.format.len(), a.output.len()) {
+        (0, 0) => Ok(vec![(Format::Text, None)]),
+        (_, 0) => Ok(a.format.iter().map(|f| (*f, None)).collect()),
+        (0, 1) => Ok(a.output.iter().map(|p| (Format::Text, out(p))).collect()),
+        (f, o) if f == o => Ok(a
+            .format
+            .iter()
+            .zip(&a.output)
+            .map(|(f, p)| (*f, out(p)))
+            .collect()),
+        (f, o) => Err(format!(
+            "{f} --format and {o} --output: give one --output per --format \
+             (`-` for standard output), in the same order"
+        )),
+    }
+}
+
 pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let targets = match targets(a) {
+        Ok(t) => t,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            return EXIT_ERROR;
+        }
+    };
     let request = CheckRequest {
         paths: a.paths.clone(),
         policies: a.policies.request(),
@@ -17,14 +50,35 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
     let Some(report) = session::check(&request, cwd, err) else {
         return EXIT_ERROR;
     };
-    let rendered = crate::render::render(&report, a.format.format());
     if a.verbose {
         for note in report.skipped.iter().chain(&report.notes) {
             let _ = writeln!(err, "note: {}", crate::render::printable(note));
         }
     }
-    let _ = out.write_all(rendered.as_bytes());
-    if !report.errors.is_empty() {
+    let mut write_failed = false;
+    for (format, target) in &targets {
+        let rendered = if a.quiet {
+            crate::render::render_quiet(&report, format.format())
+        } else {
+            crate::render::render(&report, format.format())
+        };
+        match target {
+            None => {
+                let _ = out.write_all(rendered.as_bytes());
+            }
+            Some(path) => {
+                if let Err(e) = std::fs::write(cwd.join(path), rendered.as_bytes()) {
+                    let _ = writeln!(
+                        err,
+                        "error: cannot write {}: {e}",
+                        crate::render::printable(&path.to_string_lossy())
+                    );
+                    write_failed = true;
+                }
+            }
+        }
+    }
+    if write_failed || !report.errors.is_empty() {
         EXIT_ERROR
     } else if report.fails_at(a.fail_on) {
         EXIT_FINDINGS

@@ -19,7 +19,7 @@ fn gh_prop(s: &str) -> String {
 }
 
 /// GitHub Actions workflow commands: an annotation per finding, error and
-/// warning (the config's included).
+/// warning (the config's included), and the summary as `::notice` lines last.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for e in &report.errors {
@@ -65,6 +65,10 @@ pub fn render(report: &Report) -> String {
             gh_prop(&format!("{} ({})", f.policy, f.severity.as_str())),
             gh_data(&f.message)
         ));
+    }
+    // The summary, last: GitHub shows only the first annotations of a step.
+    for line in super::text::summary(report).lines() {
+        out.push_str(&format!("::notice title=rampart::{}\n", gh_data(line)));
     }
     out
 }

@@ -13,6 +13,43 @@ use crate::report::{Finding, InputError, Report, Rule, WaivedBy};
 /// The SARIF schema the output follows.
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The repository rampart is developed in: the workspace `repository` of
+/// `Cargo.toml`, the one place it is written (`informationUri`, and each
+/// rule's `helpUri` below it).
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");
+
+/// Where a policy's page of the catalog (`rampart docs`) lives in the
+/// repository, under [`REPOSITORY`].
+const POLICY_PAGES: &str = "/blob/main/docs/policies/";
+
+/// The base id every location is relative to: the directory scanned (the
+/// repository's root in CI; code scanning resolves it to the checkout).
+const SRCROOT: &str = "%SRCROOT%";
+
+/// `runs[].automationDetails.id`: a stable category (the trailing `/` says
+/// there is no run id), so code scanning matches runs of rampart with each
+/// other and with nothing else.
+const AUTOMATION_ID: &str = "rampart/check/";
+
+/// The URL of policy `id`'s catalog page.
+pub fn help_uri(id: &str) -> String {
+    format!("{REPOSITORY}{POLICY_PAGES}{}.md", uri_path(id))
+}
+
+/// A relative path as a URI reference: characters a URI cannot hold as they
+/// are (spaces, `%`, `#`, `?`, non-ASCII, controls) percent-encoded; `/` kept.
+pub fn uri_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 #[derive(Serialize)]
 struct Log<'a> {
     #[serde(rename = "$schema")]
@@ -22,10 +59,32 @@ struct Log<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct Run<'a> {
+    automation_details: AutomationDetails,
     invocations: Vec<Invocation<'a>>,
+    original_uri_base_ids: BaseIds,
     results: Vec<SarifResult<'a>>,
     tool: Tool<'a>,
+}
+
+#[derive(Serialize)]
+struct AutomationDetails {
+    id: &'static str,
+}
+
+/// `originalUriBaseIds`: `%SRCROOT%`, the directory scanned. It has no `uri`:
+/// the absolute path of the machine the check ran on means nothing where the
+/// log is read (code scanning substitutes the checkout).
+#[derive(Serialize)]
+struct BaseIds {
+    #[serde(rename = "%SRCROOT%")]
+    srcroot: BaseId,
+}
+
+#[derive(Serialize)]
+struct BaseId {
+    description: Message<'static>,
 }
 
 #[derive(Serialize)]
@@ -49,7 +108,7 @@ struct Notification<'a> {
     descriptor: Option<DescriptorReference<'a>>,
     level: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    locations: Option<Vec<Location<'a>>>,
+    locations: Option<Vec<Location>>,
     message: Message<'a>,
 }
 
@@ -70,10 +129,12 @@ struct PartialFingerprints<'a> {
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
     level: &'static str,
-    locations: Vec<Location<'a>>,
+    locations: Vec<Location>,
     message: Message<'a>,
     partial_fingerprints: PartialFingerprints<'a>,
     rule_id: &'a str,
+    /// Absent (not `null`, which the schema forbids) for a rule not listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
     rule_index: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressions: Option<Vec<Suppression>>,
@@ -86,26 +147,47 @@ struct SarifResult<'a> {
 struct Suppression {
     justification: String,
     kind: &'static str,
+    /// The waiver's owner and expiry (a waiver of `rampart.yaml` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<SuppressionProperties>,
     status: &'static str,
 }
 
 #[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Location<'a> {
-    physical_location: PhysicalLocation<'a>,
+struct SuppressionProperties {
+    expires: String,
+    owner: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PhysicalLocation<'a> {
-    artifact_location: ArtifactLocation<'a>,
+struct Location {
+    physical_location: PhysicalLocation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhysicalLocation {
+    artifact_location: ArtifactLocation,
     #[serde(skip_serializing_if = "Option::is_none")]
     region: Option<Region>,
 }
 
 #[derive(Serialize)]
-struct ArtifactLocation<'a> {
-    uri: &'a str,
+#[serde(rename_all = "camelCase")]
+struct ArtifactLocation {
+    uri: String,
+    uri_base_id: &'static str,
+}
+
+impl ArtifactLocation {
+    /// A file of the scan, relative to [`SRCROOT`].
+    fn of(file: &str) -> ArtifactLocation {
+        ArtifactLocation {
+            uri: uri_path(file),
+            uri_base_id: SRCROOT,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -143,7 +225,8 @@ struct Driver<'a> {
 struct ReportingDescriptor<'a> {
     default_configuration: Configuration,
     full_description: Message<'a>,
-    help: Help<'a>,
+    help: Help,
+    help_uri: String,
     id: &'a str,
     name: &'a str,
     properties: Properties<'a>,
@@ -156,9 +239,9 @@ struct Configuration {
 }
 
 #[derive(Serialize)]
-struct Help<'a> {
+struct Help {
     markdown: String,
-    text: &'a str,
+    text: String,
 }
 
 #[derive(Serialize)]
@@ -197,9 +280,13 @@ fn rule(r: &Rule) -> ReportingDescriptor<'_> {
         },
         full_description: Message { text: &r.rationale },
         help: Help {
-            markdown: format!("```\n{}\n```", r.remediation),
-            text: &r.remediation,
+            markdown: help_markdown(r),
+            text: format!(
+                "{}\n\n{}\n\nRemediation:\n{}",
+                r.title, r.rationale, r.remediation
+            ),
         },
+        help_uri: help_uri(&r.id),
         id: &r.id,
         name: &r.id,
         properties: Properties {
@@ -217,11 +304,31 @@ fn rule(r: &Rule) -> ReportingDescriptor<'_> {
     }
 }
 
+/// A rule's `help.markdown`: the rationale, the remediation (a code block:
+/// remediations are configuration snippets) and how to suppress it.
+fn help_markdown(r: &Rule) -> String {
+    let fence = if r.remediation.contains("```") {
+        "~~~~"
+    } else {
+        "```"
+    };
+    format!(
+        "**{}** ({})\n\n{}\n\n## Remediation\n\n{fence}\n{}\n{fence}\n\n\
+         ## Suppressing\n\nA `# rampart:ignore {} -- reason` comment on the line or \
+         the line above, or a waiver (reason, owner, expiry) in `rampart.yaml`.\n",
+        r.title,
+        r.severity.as_str(),
+        r.rationale,
+        r.remediation,
+        r.id
+    )
+}
+
 fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> {
     let locations = (!e.file.is_empty()).then(|| {
         vec![Location {
             physical_location: PhysicalLocation {
-                artifact_location: ArtifactLocation { uri: &e.file },
+                artifact_location: ArtifactLocation::of(&e.file),
                 region: (e.line > 0).then(|| Region {
                     end_column: None,
                     end_line: None,
@@ -252,7 +359,7 @@ pub fn render<'a>(report: &'a Report) -> String {
         level: sarif_level(f.severity),
         locations: vec![Location {
             physical_location: PhysicalLocation {
-                artifact_location: ArtifactLocation { uri: &f.file },
+                artifact_location: ArtifactLocation::of(&f.file),
                 region: Some(Region {
                     end_column: Some(f.end_column),
                     end_line: Some(f.end_line),
@@ -276,13 +383,20 @@ pub fn render<'a>(report: &'a Report) -> String {
         .iter()
         .map(|f| result(f, None))
         .chain(report.waived.iter().map(|w| {
-            let kind = match w.by {
-                WaivedBy::Config { .. } => "external",
-                WaivedBy::Inline { .. } => "inSource",
+            let (kind, properties) = match &w.by {
+                WaivedBy::Config { owner, expires, .. } => (
+                    "external",
+                    Some(SuppressionProperties {
+                        expires: expires.clone(),
+                        owner: owner.clone(),
+                    }),
+                ),
+                WaivedBy::Inline { .. } => ("inSource", None),
             };
             let s = Suppression {
                 justification: super::waived_by(&w.by),
                 kind,
+                properties,
                 status: "accepted",
             };
             result(&w.finding, Some(vec![s]))
@@ -304,6 +418,7 @@ pub fn render<'a>(report: &'a Report) -> String {
     let log = Log {
         schema: SCHEMA,
         runs: vec![Run {
+            automation_details: AutomationDetails { id: AUTOMATION_ID },
             invocations: vec![Invocation {
                 execution_successful: report.errors.is_empty(),
                 tool_execution_notifications: notifications,
@@ -312,10 +427,17 @@ pub fn render<'a>(report: &'a Report) -> String {
                     .as_deref()
                     .map(|config| InvocationProperties { config }),
             }],
+            original_uri_base_ids: BaseIds {
+                srcroot: BaseId {
+                    description: Message {
+                        text: "The directory rampart checked (the repository's root in CI).",
+                    },
+                },
+            },
             results,
             tool: Tool {
                 driver: Driver {
-                    information_uri: "https://example.invalid/rampart",
+                    information_uri: REPOSITORY,
                     name: "rampart",
                     rules: report.rules.iter().map(rule).collect(),
                     version: env!("CARGO_PKG_VERSION"),

@@ -71,10 +71,7 @@ pub fn render(report: &Report) -> String {
             Level::Warning => codespan_reporting::diagnostic::Severity::Warning,
             Level::Note => codespan_reporting::diagnostic::Severity::Note,
         };
-        let mut notes = vec![format!("{} · {}", f.severity.as_str(), printable(&f.title))];
-        if !f.remediation.is_empty() {
-            notes.push(format!("remediation:\n{}", indent(&f.remediation)));
-        }
+        let notes = vec![format!("{} · {}", f.severity.as_str(), printable(&f.title))];
         let mut d = CsDiagnostic::new(sev)
             .with_code(&f.policy)
             .with_message(printable(&f.message))
@@ -94,6 +91,46 @@ pub fn render(report: &Report) -> String {
             }),
         );
     }
+    out.push_str(&by_policy(report));
+    out.push_str(&summary(report));
+    out
+}
+
+/// The closing per-policy table: each policy with findings once (the most
+/// severe first), its severity and count, how to fix it and how to suppress
+/// it — the remediation is printed here, not under every finding.
+fn by_policy(report: &Report) -> String {
+    let mut rows: Vec<(&str, Severity, usize, &str)> = Vec::new();
+    for f in &report.findings {
+        match rows.iter_mut().find(|r| r.0 == f.policy) {
+            Some(r) => r.2 += 1,
+            None => rows.push((&f.policy, f.severity, 1, &f.remediation)),
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let mut out = format!("{:width$}  {:8}  {:>5}\n", "policy", "severity", "count");
+    for (id, severity, n, remediation) in rows {
+        out.push_str(&format!("{id:width$}  {:8}  {n:>5}\n", severity.as_str()));
+        if !remediation.is_empty() {
+            out.push_str(&format!("  how to fix:\n{}\n", indent(remediation)));
+        }
+        out.push_str(&format!(
+            "  how to suppress: `# rampart:ignore {id} -- reason` on the line (or the line \
+             above), or a waiver in rampart.yaml\n"
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// The summary lines: counts, the config in use, the waived findings (also
+/// all `--quiet` prints, and the end of the `short` format).
+pub(crate) fn summary(report: &Report) -> String {
+    let mut out = String::new();
     let mut counts: Vec<String> = Vec::new();
     for s in [
         Severity::Critical,
