@@ -68,27 +68,8 @@ pub fn is_dockerfile_name(file_name: &str) -> bool {
         || (base.ends_with(".dockerfile") && base.len() > ".dockerfile".len())
 }
 
-/// Dockerfile instructions (upper case).
-const INSTRUCTIONS: &[&str] = &[
-    "FROM",
-    "ARG",
-    "RUN",
-    "CMD",
-    "LABEL",
-    "MAINTAINER",
-    "EXPOSE",
-    "ENV",
-    "ADD",
-    "COPY",
-    "ENTRYPOINT",
-    "VOLUME",
-    "USER",
-    "WORKDIR",
-    "ONBUILD",
-    "STOPSIGNAL",
-    "HEALTHCHECK",
-    "SHELL",
-];
+/// Dockerfile instructions (upper case): the model's one list.
+use model::KNOWN as INSTRUCTIONS;
 
 /// Whether a text reads as a Dockerfile: its first instruction, after
 /// comments and parser directives (`# syntax=…`), is `FROM` or `ARG` — or

@@ -12,7 +12,8 @@ use crate::formats::image::{is_docker_hub, parse_image};
 use crate::model::{FileId, InputProblem, Node, Span, Value};
 
 /// Instructions BuildKit knows.
-const KNOWN: [&str; 18] = [
+/// Every Dockerfile instruction (upper case).
+pub(crate) const KNOWN: [&str; 18] = [
     "FROM",
     "RUN",
     "CMD",
