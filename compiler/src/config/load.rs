@@ -238,7 +238,17 @@ pub fn load(
             (candidate, Confined::new(cwd, [top.clone()]), top)
         }
     };
-    let path = rampart_runtime::fs::display(cwd, &file);
+    // A config found above the working directory is named relative to it
+    // (`../rampart.yaml`), never by an absolute path of the machine.
+    let path = match (file.parent(), file.file_name()) {
+        (Some(dir), Some(name)) if !file.starts_with(cwd) && cwd.starts_with(dir) => {
+            let up = cwd
+                .strip_prefix(dir)
+                .map_or(0, |rest| rest.components().count());
+            format!("{}{}", "../".repeat(up), rampart_runtime::fs::escape(name))
+        }
+        _ => rampart_runtime::fs::display(cwd, &file),
+    };
     let text = match fs
         .with_limit(config::MAX_CONFIG_BYTES as u64)
         .read_text(&file)
