@@ -145,8 +145,8 @@ codes! {
         "The policy's package declares no such param.";
     E0511 Error "config" "a param value of the wrong type"
         "The configured value does not have the param's declared type.";
-    E0512 Error "config" "an expired waiver"
-        "Fix the findings, or renew the waiver with a new `expires` date.";
+    W0512 Warning "config" "an expired waiver"
+        "Its findings are reported again (and fail the run); fix them, or renew the waiver with a new `expires` date.";
     W0513 Warning "config" "a waiver that matches no finding"
         "Remove it if the finding is fixed.";
     E0514 Error "config" "a `policies:` path that cannot be read"

@@ -243,6 +243,9 @@ pub struct Waiver {
     pub owner: String,
     /// Last day it holds.
     pub expires: At<Date>,
+    /// Past its expiry date (set by [`Config::expired_waivers`]): it hides
+    /// nothing any more.
+    pub expired: bool,
     /// The whole entry.
     pub start: usize,
     /// End of the entry.
@@ -435,7 +438,7 @@ impl ConfigProblem {
             ConfigError::NoPolicyMatches { .. } => Code::W0509,
             ConfigError::UnknownParam { .. } => Code::E0510,
             ConfigError::ParamType { .. } => Code::E0511,
-            ConfigError::ExpiredWaiver { .. } => Code::E0512,
+            ConfigError::ExpiredWaiver { .. } => Code::W0512,
             ConfigError::UnusedWaiver { .. } => Code::W0513,
             ConfigError::UnreadablePolicy { .. } => Code::E0514,
         }
@@ -475,7 +478,9 @@ impl ConfigProblem {
                 waiver,
                 owner,
                 expires,
-            } => format!("waiver for {waiver} (owner `{owner}`) expired on `{expires}`"),
+            } => format!(
+                "waiver for {waiver} (owner `{owner}`) expired on `{expires}`; its findings count again"
+            ),
             ConfigError::UnusedWaiver { waiver } => {
                 format!("waiver for {waiver} matches no finding")
             }
@@ -886,6 +891,7 @@ impl Reader<'_> {
                     reason,
                     owner,
                     expires,
+                    expired: false,
                     start: item.span.start,
                     end: item.span.end,
                 });
@@ -986,11 +992,15 @@ impl Config {
         out
     }
 
-    /// Expired waivers (an error each): `expires` is before `today`.
-    pub fn expired_waivers(&self, today: Date) -> Vec<ConfigProblem> {
+    /// Marks the waivers whose `expires` is before `today` as expired (they
+    /// hide nothing any more) and returns a warning naming the owner for each.
+    pub fn expired_waivers(&mut self, today: Date) -> Vec<ConfigProblem> {
+        for w in &mut self.waivers {
+            w.expired = w.expires.value < today;
+        }
         self.waivers
             .iter()
-            .filter(|w| w.expires.value < today)
+            .filter(|w| w.expired)
             .map(|w| {
                 ConfigProblem::new(
                     &w.expires,
@@ -1030,7 +1040,7 @@ impl Config {
     /// The first waiver covering a finding of `policy` at `rel`.
     pub fn waiver_for(&self, policy: &str, rel: &str) -> Option<usize> {
         self.waivers.iter().position(|w| {
-            w.policy.matches(policy) && w.path.as_ref().is_none_or(|p| p.matches(rel))
+            !w.expired && w.policy.matches(policy) && w.path.as_ref().is_none_or(|p| p.matches(rel))
         })
     }
 }
@@ -1128,7 +1138,7 @@ waivers:
     owner: alice
     expires: 2999-12-31
 "#;
-        let (c, p) = parse(text);
+        let (mut c, p) = parse(text);
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(c.profile.as_ref().map(|p| p.value), Some(Profile::Strict));
         assert!(c.selects("compose.x", false));
@@ -1199,17 +1209,21 @@ waivers:
 
     #[test]
     fn expired_waivers_name_their_owner() {
-        let (c, p) =
+        let (mut c, p) =
             parse("waivers:\n  - {policy: a.b, reason: r, owner: bob, expires: 2020-01-01}\n");
         assert!(p.is_empty());
         let e = c.expired_waivers(Date::parse("2020-01-02").unwrap());
         assert_eq!(
             e[0].message(),
-            "waiver for `a.b` (owner `bob`) expired on `2020-01-01`"
+            "waiver for `a.b` (owner `bob`) expired on `2020-01-01`; its findings count again"
         );
+        assert_eq!(e[0].level(), Level::Warning);
+        // An expired waiver hides nothing.
+        assert_eq!(c.waiver_for("a.b", "x.yml"), None);
         assert!(c
             .expired_waivers(Date::parse("2020-01-01").unwrap())
             .is_empty());
+        assert_eq!(c.waiver_for("a.b", "x.yml"), Some(0));
     }
 
     #[test]
@@ -1230,7 +1244,7 @@ waivers:
 
         #[test]
         fn parse_never_panics_on_near_valid(text in "(profile: [a-z]{0,8}\n)?(enable: \\[[a-z.*]{0,10}\\]\n)?(waivers:\n  - \\{policy: [a-z.]{0,6}, expires: [0-9-]{0,12}, owner: [a-z]{0,3}, reason: x\\}\n)?(params: \\{[a-z.]{1,6}: \\[[a-z0-9, ]{0,10}\\]\\}\n)?") {
-            let (c, _) = parse(&text);
+            let (mut c, _) = parse(&text);
             let _ = c.expired_waivers(Date::today_utc());
             let _ = c.check_ids(&["a.b"]);
         }
