@@ -41,6 +41,13 @@ struct Cli {
 enum Command {
     /// Check configuration files against the policies.
     Check(CheckArgs),
+    /// Write the current findings to a baseline FILE (for `check --baseline`).
+    Baseline {
+        /// The baseline file to write.
+        file: PathBuf,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
     /// Run the test blocks of policy files (default: the embedded standard library).
     Test(TestArgs),
     /// List the policies.
@@ -126,6 +133,9 @@ struct CheckArgs {
     /// Settings file (default: `rampart.yaml` at the scan root, when present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Report only findings not in this baseline (written by `rampart baseline`).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -224,6 +234,7 @@ pub fn run(
     };
     match cli.command {
         Command::Check(a) => check::run(&a, cwd, out, err),
+        Command::Baseline { file, check } => check::baseline(&file, &check, cwd, err),
         Command::Test(a) => test::run(&a, cwd, out, err),
         Command::List(p) => list::run(&p, cwd, out, err),
         Command::Explain { id, policies } => explain::run(&id, &policies, cwd, out, err),

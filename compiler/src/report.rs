@@ -11,6 +11,7 @@ use rampart_runtime::project::Project;
 
 use crate::policy::compile::{CompiledPolicy, Severity};
 
+pub mod baseline;
 pub mod fingerprint;
 pub mod grouping;
 pub mod suppress;
@@ -135,6 +136,8 @@ pub struct Report {
     pub config: Option<String>,
     /// Notes of the run (checks not done and why; redacted).
     pub notes: Vec<String>,
+    /// The comparison with `--baseline`, when one was given.
+    pub baseline: Option<baseline::BaselineStats>,
     /// The masked texts of the files a finding or a problem points into.
     pub sources: BTreeMap<FileId, SourceText>,
 }

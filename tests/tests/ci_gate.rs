@@ -1,4 +1,4 @@
-//! rampart as a CI gate (issue 12): the waiver lifecycle.
+//! rampart as a CI gate (issue 12): baselines and the waiver lifecycle.
 
 use rampart_tests::{findings, json, rampart, write};
 
@@ -84,4 +84,106 @@ fn an_ignore_comment_that_suppresses_nothing_is_a_warning() {
         "{v:#}"
     );
     assert_eq!(v["summary"]["waived"], 1, "{v:#}");
+}
+
+const STACK: &str = "services:\n  web:\n    image: nginx:latest\n    privileged: true\n  db:\n    image: postgres:latest\n    cap_add: [SYS_ADMIN]\n";
+
+#[test]
+fn a_baseline_hides_known_findings_and_survives_edits_above_them() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "docker-compose.yml", STACK);
+    let (code, _, err) = rampart(d.path(), &["baseline", "rampart-baseline.json"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = rampart(d.path(), &["check", "--format", "json"]);
+    let all = findings(&json(&out)).len();
+    assert!(all >= 3, "{out}");
+
+    // Unchanged: exit 0, every finding known.
+    let (code, out, err) = rampart(
+        d.path(),
+        &[
+            "check",
+            "--baseline",
+            "rampart-baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    assert!(findings(&v).is_empty(), "{v:#}");
+    assert_eq!(v["baseline"]["new"], 0);
+    assert_eq!(v["baseline"]["known"], all);
+    assert_eq!(v["baseline"]["fixed"], 0);
+
+    // Ten lines inserted above the findings: still known.
+    let padded = format!("{}{STACK}", "# a comment line\n".repeat(10));
+    write(d.path(), "docker-compose.yml", &padded);
+    let (code, out, err) = rampart(d.path(), &["check", "--baseline", "rampart-baseline.json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("baseline: 0 new, {all} known, 0 fixed")),
+        "{out}"
+    );
+
+    // One violating service added: exit 1, only its findings.
+    let more = format!("{padded}  cache:\n    image: redis:7\n    privileged: true\n");
+    write(d.path(), "docker-compose.yml", &more);
+    let (code, out, err) = rampart(
+        d.path(),
+        &[
+            "check",
+            "--baseline",
+            "rampart-baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let v = json(&out);
+    let new = findings(&v);
+    assert!(!new.is_empty(), "{v:#}");
+    for f in v["findings"].as_array().unwrap() {
+        assert!(
+            f["line"].as_u64().unwrap() >= 18,
+            "only the cache service: {v:#}"
+        );
+    }
+    assert_eq!(v["baseline"]["new"], new.len());
+    assert_eq!(v["baseline"]["known"], all);
+
+    // The db service removed: its findings are fixed.
+    write(
+        d.path(),
+        "docker-compose.yml",
+        "services:\n  web:\n    image: nginx:latest\n    privileged: true\n",
+    );
+    let (_, out, _) = rampart(
+        d.path(),
+        &[
+            "check",
+            "--baseline",
+            "rampart-baseline.json",
+            "--format",
+            "json",
+        ],
+    );
+    let v = json(&out);
+    assert!(v["baseline"]["fixed"].as_u64().unwrap() >= 1, "{v:#}");
+}
+
+#[test]
+fn a_missing_or_invalid_baseline_is_an_error() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "docker-compose.yml", STACK);
+    let (code, _, err) = rampart(d.path(), &["check", "--baseline", "nope.json"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("error: baseline `nope.json`: cannot read it"),
+        "{err}"
+    );
+    write(d.path(), "bad.json", "{\"findings\": []}");
+    let (code, _, err) = rampart(d.path(), &["check", "--baseline", "bad.json"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a rampart baseline"), "{err}");
 }
