@@ -151,6 +151,37 @@ fn a_baseline_hides_known_findings_and_survives_edits_above_them() {
     }
     assert_eq!(v["baseline"]["new"], new.len());
     assert_eq!(v["baseline"]["known"], all);
+    // Every format says it.
+    let line = format!("{} new, {all} known, 0 fixed", new.len());
+    let (_, out, _) = rampart(
+        d.path(),
+        &[
+            "check",
+            "--baseline",
+            "rampart-baseline.json",
+            "--format",
+            "sarif",
+        ],
+    );
+    let s = json(&out);
+    assert_eq!(s["runs"][0]["properties"]["baseline"]["new"], new.len());
+    let results = s["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), new.len());
+    assert!(results.iter().all(|r| r["baselineState"] == "new"), "{s:#}");
+    for format in ["github", "junit", "text"] {
+        let (code, out, _) = rampart(
+            d.path(),
+            &[
+                "check",
+                "--baseline",
+                "rampart-baseline.json",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(code, 1);
+        assert!(out.contains(&line), "{format}: {out}");
+    }
 
     // The db service removed: its findings are fixed.
     write(

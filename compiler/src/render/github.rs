@@ -66,6 +66,9 @@ pub fn render(report: &Report) -> String {
             gh_data(&f.message)
         ));
     }
+    if let Some(b) = &report.baseline {
+        out.push_str(&format!("::notice title=rampart baseline::{}\n", b.line()));
+    }
     out
 }
 

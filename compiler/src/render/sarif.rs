@@ -24,6 +24,9 @@ struct Log<'a> {
 #[derive(Serialize)]
 struct Run<'a> {
     invocations: Vec<Invocation<'a>>,
+    /// `baseline: {new, known, fixed}` with `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<serde_json::Value>,
     results: Vec<SarifResult<'a>>,
     tool: Tool<'a>,
 }
@@ -69,6 +72,9 @@ struct PartialFingerprints<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
+    /// `new` for a finding not in the `--baseline` (known ones are not listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     level: &'static str,
     locations: Vec<Location<'a>>,
     message: Message<'a>,
@@ -249,6 +255,11 @@ pub fn render<'a>(report: &'a Report) -> String {
         index_of.entry(r.id.as_str()).or_insert(i);
     }
     let result = |f: &'a Finding, suppressions: Option<Vec<Suppression>>| SarifResult {
+        baseline_state: report
+            .baseline
+            .as_ref()
+            .filter(|_| suppressions.is_none())
+            .map(|_| "new"),
         level: sarif_level(f.severity),
         locations: vec![Location {
             physical_location: PhysicalLocation {
@@ -312,6 +323,9 @@ pub fn render<'a>(report: &'a Report) -> String {
                     .as_deref()
                     .map(|config| InvocationProperties { config }),
             }],
+            properties: report.baseline.as_ref().map(|b| {
+                serde_json::json!({"baseline": {"new": b.new, "known": b.known, "fixed": b.fixed}})
+            }),
             results,
             tool: Tool {
                 driver: Driver {
