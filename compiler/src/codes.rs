@@ -151,6 +151,8 @@ codes! {
         "Remove it if the finding is fixed.";
     E0514 Error "config" "a `policies:` path that cannot be read"
         "Policy paths are relative to `rampart.yaml` and must stay inside the repository.";
+    W0515 Warning "config" "a waiver expiring soon"
+        "The waiver expires within `waiver_warning_days` (default 14): fix the findings or renew it.";
 }
 
 impl PartialEq<&str> for Code {

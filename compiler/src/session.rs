@@ -401,10 +401,13 @@ fn hide_accepted(
         l.report(&unused, err);
         // Expired waivers were printed with the config's problems; the report
         // carries them too, with the waivers that hid nothing.
-        let expired = l
-            .problems
-            .iter()
-            .filter(|p| matches!(p.error, crate::config::ConfigError::ExpiredWaiver { .. }));
+        let expired = l.problems.iter().filter(|p| {
+            matches!(
+                p.error,
+                crate::config::ConfigError::ExpiredWaiver { .. }
+                    | crate::config::ConfigError::ExpiringWaiver { .. }
+            )
+        });
         outcome.config_warnings = expired
             .chain(&unused)
             .map(|p| l.as_input_warning(p))

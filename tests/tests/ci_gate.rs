@@ -218,3 +218,38 @@ fn a_missing_or_invalid_baseline_is_an_error() {
     assert_eq!(code, 2);
     assert!(err.contains("not a rampart baseline"), "{err}");
 }
+
+#[test]
+fn a_waiver_expiring_soon_warns_and_still_holds() {
+    let today = rampart::config::Date::today_utc();
+    let soon = rampart::config::Date::from_days(today.days() + 3);
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "docker-compose.yml", PRIVILEGED);
+    let waiver = format!(
+        "waivers:\n  - policy: compose.no-privileged\n    reason: legacy\n    owner: dave\n    expires: {soon}\n"
+    );
+    write(d.path(), "rampart.yaml", &waiver);
+    let (_, out, err) = rampart(d.path(), &["check", "--format", "json"]);
+    let v = json(&out);
+    assert!(
+        !findings(&v)
+            .iter()
+            .any(|(p, ..)| p == "compose.no-privileged"),
+        "{v:#}"
+    );
+    let w = warnings(&v);
+    assert!(
+        w.iter()
+            .any(|(c, m)| c == "W0515" && m.contains("dave") && m.contains("in 3 days")),
+        "{w:?} {err}"
+    );
+    // A narrower window: no warning.
+    write(
+        d.path(),
+        "rampart.yaml",
+        format!("waiver_warning_days: 2\n{waiver}"),
+    );
+    let (_, out, err) = rampart(d.path(), &["check", "--format", "json"]);
+    let w = warnings(&json(&out));
+    assert!(!w.iter().any(|(c, _)| c == "W0515"), "{w:?} {err}");
+}
