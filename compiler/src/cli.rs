@@ -18,6 +18,7 @@ mod fmt;
 mod list;
 mod schema;
 mod test;
+mod waivers;
 
 /// Exit code: nothing at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;
@@ -41,6 +42,8 @@ struct Cli {
 enum Command {
     /// Check configuration files against the policies.
     Check(CheckArgs),
+    /// List every waiver and inline suppression with its status.
+    Waivers(CheckArgs),
     /// Write the current findings to a baseline FILE (for `check --baseline`).
     Baseline {
         /// The baseline file to write.
@@ -234,6 +237,7 @@ pub fn run(
     };
     match cli.command {
         Command::Check(a) => check::run(&a, cwd, out, err),
+        Command::Waivers(a) => waivers::run(&a, cwd, out, err),
         Command::Baseline { file, check } => check::baseline(&file, &check, cwd, err),
         Command::Test(a) => test::run(&a, cwd, out, err),
         Command::List(p) => list::run(&p, cwd, out, err),

@@ -259,6 +259,8 @@ pub struct Waiver {
     /// Past its expiry date (set by [`Config::expired_waivers`]): it hides
     /// nothing any more.
     pub expired: bool,
+    /// Expiring within `waiver_warning_days` (set with `expired`).
+    pub expiring: bool,
     /// The whole entry.
     pub start: usize,
     /// End of the entry.
@@ -955,6 +957,7 @@ impl Reader<'_> {
                     owner,
                     expires,
                     expired: false,
+                    expiring: false,
                     start: item.span.start,
                     end: item.span.end,
                 });
@@ -1058,8 +1061,10 @@ impl Config {
     /// Marks the waivers whose `expires` is before `today` as expired (they
     /// hide nothing any more) and returns a warning naming the owner for each.
     pub fn expired_waivers(&mut self, today: Date) -> Vec<ConfigProblem> {
+        let window = i64::from(self.waiver_warning_days.unwrap_or(WAIVER_WARNING_DAYS));
         for w in &mut self.waivers {
             w.expired = w.expires.value < today;
+            w.expiring = !w.expired && w.expires.value.days() - today.days() < window;
         }
         self.waivers
             .iter()
@@ -1074,10 +1079,9 @@ impl Config {
                     },
                 )
             })
-            .chain(self.waivers.iter().filter(|w| !w.expired).filter_map(|w| {
+            .chain(self.waivers.iter().filter(|w| w.expiring).map(|w| {
                 let days = w.expires.value.days() - today.days();
-                let window = i64::from(self.waiver_warning_days.unwrap_or(WAIVER_WARNING_DAYS));
-                (days < window).then(|| {
+                {
                     ConfigProblem::new(
                         &w.expires,
                         ConfigError::ExpiringWaiver {
@@ -1087,7 +1091,7 @@ impl Config {
                             days,
                         },
                     )
-                })
+                }
             }))
             .collect()
     }

@@ -136,6 +136,8 @@ pub struct Report {
     pub config: Option<String>,
     /// Notes of the run (checks not done and why; redacted).
     pub notes: Vec<String>,
+    /// Every waiver and inline suppression with its status (`rampart waivers`).
+    pub acceptances: Vec<suppress::Acceptance>,
     /// The comparison with `--baseline`, when one was given.
     pub baseline: Option<baseline::BaselineStats>,
     /// The masked texts of the files a finding or a problem points into.

@@ -408,6 +408,14 @@ fn hide_accepted(
                     | crate::config::ConfigError::ExpiringWaiver { .. }
             )
         });
+        for a in outcome
+            .acceptances
+            .iter_mut()
+            .filter(|a| a.kind == "waiver")
+        {
+            a.file = l.path.clone();
+            a.line = rampart_runtime::source::line_col_in(&l.text, a.offset).0;
+        }
         outcome.config_warnings = expired
             .chain(&unused)
             .map(|p| l.as_input_warning(p))

@@ -253,3 +253,39 @@ fn a_waiver_expiring_soon_warns_and_still_holds() {
     let w = warnings(&json(&out));
     assert!(!w.iter().any(|(c, _)| c == "W0515"), "{w:?} {err}");
 }
+
+#[test]
+fn waivers_lists_every_waiver_and_suppression_with_its_status() {
+    let today = rampart::config::Date::today_utc();
+    let soon = rampart::config::Date::from_days(today.days() + 3);
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "docker-compose.yml",
+        "services:\n  web:\n    image: nginx:latest\n    privileged: true\n    cap_add: [SYS_ADMIN] # rampart:ignore compose.cap-add-allowlist -- needed\n    read_only: true # rampart:ignore compose.no-privileged -- stale\n",
+    );
+    write(
+        d.path(),
+        "rampart.yaml",
+        format!("waivers:\n  - {{policy: compose.no-privileged, reason: r, owner: erin, expires: 2999-01-01}}\n  - {{policy: compose.image-pinned, reason: r, owner: finn, expires: 2020-01-01}}\n  - {{policy: compose.no-new-privileges, reason: r, owner: gil, expires: {soon}}}\n  - {{policy: compose.read-only-rootfs, path: none/**, reason: r, owner: hal, expires: 2999-01-01}}\n"),
+    );
+    let (code, out, err) = rampart(d.path(), &["waivers"]);
+    assert_eq!(code, 0, "{err}");
+    let line = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle}: {out}"))
+            .to_string()
+    };
+    assert!(line("owner erin").contains("active"), "{out}");
+    assert!(line("owner finn").contains("expired"), "{out}");
+    assert!(line("owner hal").contains("unused"), "{out}");
+    assert!(line("owner gil").contains("expiring"), "{out}");
+    assert!(
+        line("compose.cap-add-allowlist").contains("active"),
+        "{out}"
+    );
+    assert!(line("-- stale").contains("unused"), "{out}");
+    assert!(line("docker-compose.yml:6:").contains("inline"), "{out}");
+    assert!(line("rampart.yaml:3:").contains("expired"), "{out}");
+}
