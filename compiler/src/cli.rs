@@ -18,6 +18,7 @@ mod fmt;
 mod list;
 mod schema;
 mod test;
+mod waivers;
 
 /// Exit code: nothing at or above `--fail-on`.
 pub const EXIT_OK: i32 = 0;
@@ -41,6 +42,15 @@ struct Cli {
 enum Command {
     /// Check configuration files against the policies.
     Check(CheckArgs),
+    /// List every waiver and inline suppression with its status.
+    Waivers(CheckArgs),
+    /// Write the current findings to a baseline FILE (for `check --baseline`).
+    Baseline {
+        /// The baseline file to write.
+        file: PathBuf,
+        #[command(flatten)]
+        check: CheckArgs,
+    },
     /// Run the test blocks of policy files (default: the embedded standard library).
     Test(TestArgs),
     /// List the policies.
@@ -142,6 +152,9 @@ struct CheckArgs {
     /// and are written whole.
     #[arg(long, short)]
     quiet: bool,
+    /// Report only findings not in this baseline (written by `rampart baseline`).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Exit 1 only for findings at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
     fail_on: Severity,
@@ -267,6 +280,8 @@ pub fn run(
     };
     match cli.command {
         Command::Check(a) => check::run(&a, cwd, out, err),
+        Command::Waivers(a) => waivers::run(&a, cwd, out, err),
+        Command::Baseline { file, check } => check::baseline(&file, &check, cwd, err),
         Command::Test(a) => test::run(&a, cwd, out, err),
         Command::List(p) => list::run(&p, cwd, out, err),
         Command::Explain {

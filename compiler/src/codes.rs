@@ -149,12 +149,14 @@ codes! {
         "The policy's package declares no such param.";
     E0511 Error "config" "a param value of the wrong type"
         "The configured value does not have the param's declared type.";
-    E0512 Error "config" "an expired waiver"
-        "Fix the findings, or renew the waiver with a new `expires` date.";
+    W0512 Warning "config" "an expired waiver"
+        "Its findings are reported again (and fail the run); fix them, or renew the waiver with a new `expires` date.";
     W0513 Warning "config" "a waiver that matches no finding"
         "Remove it if the finding is fixed.";
     E0514 Error "config" "a `policies:` path that cannot be read"
         "Policy paths are relative to `rampart.yaml` and must stay inside the repository.";
+    W0515 Warning "config" "a waiver expiring soon"
+        "The waiver expires within `waiver_warning_days` (default 14): fix the findings or renew it.";
 }
 
 impl PartialEq<&str> for Code {

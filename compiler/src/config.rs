@@ -145,6 +145,19 @@ impl Date {
         Date::from_days(i64::try_from(secs / 86_400).unwrap_or(0))
     }
 
+    /// Days since 1970-01-01 (the inverse of [`Date::from_days`]).
+    pub fn days(self) -> i64 {
+        // Howard Hinnant's `days_from_civil`.
+        let m = i64::from(self.month);
+        let y = i64::from(self.year) - i64::from(m <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// The date `days` after 1970-01-01 (a proleptic Gregorian civil date).
     pub fn from_days(days: i64) -> Date {
         // Howard Hinnant's `civil_from_days`.
@@ -243,6 +256,11 @@ pub struct Waiver {
     pub owner: String,
     /// Last day it holds.
     pub expires: At<Date>,
+    /// Past its expiry date (set by [`Config::expired_waivers`]): it hides
+    /// nothing any more.
+    pub expired: bool,
+    /// Expiring within `waiver_warning_days` (set with `expired`).
+    pub expiring: bool,
     /// The whole entry.
     pub start: usize,
     /// End of the entry.
@@ -281,7 +299,15 @@ pub struct Config {
     pub exclude: Vec<PathPattern>,
     /// `waivers:`.
     pub waivers: Vec<Waiver>,
+    /// `waiver_warning_days:` (default [`WAIVER_WARNING_DAYS`]): a waiver
+    /// expiring within this many days is a warning.
+    pub waiver_warning_days: Option<u32>,
 }
+
+/// Default of `waiver_warning_days:`.
+pub const WAIVER_WARNING_DAYS: u32 = 14;
+/// Largest `waiver_warning_days:` accepted (ten years).
+pub const MAX_WAIVER_WARNING_DAYS: u32 = 3650;
 
 /// What is wrong in a config file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -374,6 +400,17 @@ pub enum ConfigError {
         /// Its date.
         expires: Date,
     },
+    /// A waiver expiring within `waiver_warning_days`.
+    ExpiringWaiver {
+        /// [`Waiver::label`].
+        waiver: String,
+        /// Its owner.
+        owner: String,
+        /// Its date.
+        expires: Date,
+        /// Days left (0: it expires today, its last day).
+        days: i64,
+    },
     /// A waiver that hid no finding.
     UnusedWaiver {
         /// [`Waiver::label`].
@@ -435,8 +472,9 @@ impl ConfigProblem {
             ConfigError::NoPolicyMatches { .. } => Code::W0509,
             ConfigError::UnknownParam { .. } => Code::E0510,
             ConfigError::ParamType { .. } => Code::E0511,
-            ConfigError::ExpiredWaiver { .. } => Code::E0512,
+            ConfigError::ExpiredWaiver { .. } => Code::W0512,
             ConfigError::UnusedWaiver { .. } => Code::W0513,
+            ConfigError::ExpiringWaiver { .. } => Code::W0515,
             ConfigError::UnreadablePolicy { .. } => Code::E0514,
         }
     }
@@ -475,7 +513,18 @@ impl ConfigProblem {
                 waiver,
                 owner,
                 expires,
-            } => format!("waiver for {waiver} (owner `{owner}`) expired on `{expires}`"),
+            } => format!(
+                "waiver for {waiver} (owner `{owner}`) expired on `{expires}`; its findings count again"
+            ),
+            ConfigError::ExpiringWaiver {
+                waiver,
+                owner,
+                expires,
+                days,
+            } => format!(
+                "waiver for {waiver} (owner `{owner}`) expires on `{expires}`, in {days} day{}",
+                if *days == 1 { "" } else { "s" }
+            ),
             ConfigError::UnusedWaiver { waiver } => {
                 format!("waiver for {waiver} matches no finding")
             }
@@ -510,6 +559,9 @@ impl ConfigProblem {
                 Some("fix the findings, or renew the waiver with a new `expires` date".into())
             }
             ConfigError::UnusedWaiver { .. } => Some("remove it if the finding is fixed".into()),
+            ConfigError::ExpiringWaiver { .. } => {
+                Some("fix the findings, or renew the waiver before it expires".into())
+            }
             ConfigError::MissingField { .. } => Some(
                 "a waiver needs `policy`, `reason`, `owner` and `expires` (and may have `path`)"
                     .into(),
@@ -527,8 +579,16 @@ impl ConfigProblem {
 }
 
 const TOP_KEYS: &[&str] = &[
-    "profile", "enable", "disable", "severity", "params", "policies", "include", "exclude",
+    "profile",
+    "enable",
+    "disable",
+    "severity",
+    "params",
+    "policies",
+    "include",
+    "exclude",
     "waivers",
+    "waiver_warning_days",
 ];
 const WAIVER_KEYS: &[&str] = &["policy", "path", "reason", "owner", "expires"];
 
@@ -621,6 +681,16 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
             "include" => config.include = r.path_list("include", value),
             "exclude" => config.exclude = r.path_list("exclude", value),
             "waivers" => config.waivers = r.waivers(value),
+            "waiver_warning_days" => {
+                let days = r
+                    .string("waiver_warning_days", value)
+                    .and_then(|t| t.parse::<u32>().ok())
+                    .filter(|d| *d <= MAX_WAIVER_WARNING_DAYS);
+                match days {
+                    Some(d) => config.waiver_warning_days = Some(d),
+                    None => r.wrong(value, "waiver_warning_days", "a number of days (0 to 3650)"),
+                }
+            }
             other => r.unknown_key(other, key.span.start, key.span.end, "", TOP_KEYS),
         }
     }
@@ -886,6 +956,8 @@ impl Reader<'_> {
                     reason,
                     owner,
                     expires,
+                    expired: false,
+                    expiring: false,
                     start: item.span.start,
                     end: item.span.end,
                 });
@@ -986,11 +1058,17 @@ impl Config {
         out
     }
 
-    /// Expired waivers (an error each): `expires` is before `today`.
-    pub fn expired_waivers(&self, today: Date) -> Vec<ConfigProblem> {
+    /// Marks the waivers whose `expires` is before `today` as expired (they
+    /// hide nothing any more) and returns a warning naming the owner for each.
+    pub fn expired_waivers(&mut self, today: Date) -> Vec<ConfigProblem> {
+        let window = i64::from(self.waiver_warning_days.unwrap_or(WAIVER_WARNING_DAYS));
+        for w in &mut self.waivers {
+            w.expired = w.expires.value < today;
+            w.expiring = !w.expired && w.expires.value.days() - today.days() < window;
+        }
         self.waivers
             .iter()
-            .filter(|w| w.expires.value < today)
+            .filter(|w| w.expired)
             .map(|w| {
                 ConfigProblem::new(
                     &w.expires,
@@ -1001,6 +1079,20 @@ impl Config {
                     },
                 )
             })
+            .chain(self.waivers.iter().filter(|w| w.expiring).map(|w| {
+                let days = w.expires.value.days() - today.days();
+                {
+                    ConfigProblem::new(
+                        &w.expires,
+                        ConfigError::ExpiringWaiver {
+                            waiver: w.label(),
+                            owner: w.owner.clone(),
+                            expires: w.expires.value,
+                            days,
+                        },
+                    )
+                }
+            }))
             .collect()
     }
 
@@ -1030,7 +1122,7 @@ impl Config {
     /// The first waiver covering a finding of `policy` at `rel`.
     pub fn waiver_for(&self, policy: &str, rel: &str) -> Option<usize> {
         self.waivers.iter().position(|w| {
-            w.policy.matches(policy) && w.path.as_ref().is_none_or(|p| p.matches(rel))
+            !w.expired && w.policy.matches(policy) && w.path.as_ref().is_none_or(|p| p.matches(rel))
         })
     }
 }
@@ -1128,7 +1220,7 @@ waivers:
     owner: alice
     expires: 2999-12-31
 "#;
-        let (c, p) = parse(text);
+        let (mut c, p) = parse(text);
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(c.profile.as_ref().map(|p| p.value), Some(Profile::Strict));
         assert!(c.selects("compose.x", false));
@@ -1199,17 +1291,44 @@ waivers:
 
     #[test]
     fn expired_waivers_name_their_owner() {
-        let (c, p) =
+        let (mut c, p) =
             parse("waivers:\n  - {policy: a.b, reason: r, owner: bob, expires: 2020-01-01}\n");
         assert!(p.is_empty());
         let e = c.expired_waivers(Date::parse("2020-01-02").unwrap());
         assert_eq!(
             e[0].message(),
-            "waiver for `a.b` (owner `bob`) expired on `2020-01-01`"
+            "waiver for `a.b` (owner `bob`) expired on `2020-01-01`; its findings count again"
         );
+        assert_eq!(e[0].level(), Level::Warning);
+        // An expired waiver hides nothing.
+        assert_eq!(c.waiver_for("a.b", "x.yml"), None);
+        // Its last day: still holds, with a warning.
+        let last = c.expired_waivers(Date::parse("2020-01-01").unwrap());
+        assert_eq!(last.len(), 1);
+        assert!(last[0].message().ends_with("in 0 days"), "{last:?}");
+        assert_eq!(c.waiver_for("a.b", "x.yml"), Some(0));
+        // Expiring within the window (default 14 days): a warning.
+        let soon = c.expired_waivers(Date::parse("2019-12-25").unwrap());
+        assert_eq!(
+            soon[0].message(),
+            "waiver for `a.b` (owner `bob`) expires on `2020-01-01`, in 7 days"
+        );
+        assert_eq!(soon[0].level(), Level::Warning);
         assert!(c
-            .expired_waivers(Date::parse("2020-01-01").unwrap())
+            .expired_waivers(Date::parse("2019-12-01").unwrap())
             .is_empty());
+        let (mut c, p) = parse(
+            "waiver_warning_days: 60\nwaivers:\n  - {policy: a.b, reason: r, owner: bob, expires: 2020-01-01}\n",
+        );
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(
+            c.expired_waivers(Date::parse("2019-12-01").unwrap()).len(),
+            1
+        );
+        assert_eq!(parse("waiver_warning_days: soon\n").1.len(), 1);
+        for d in [0i64, 1, 59, 365, 10_957, 20_000, -1, -800] {
+            assert_eq!(Date::from_days(d).days(), d);
+        }
     }
 
     #[test]
@@ -1230,7 +1349,7 @@ waivers:
 
         #[test]
         fn parse_never_panics_on_near_valid(text in "(profile: [a-z]{0,8}\n)?(enable: \\[[a-z.*]{0,10}\\]\n)?(waivers:\n  - \\{policy: [a-z.]{0,6}, expires: [0-9-]{0,12}, owner: [a-z]{0,3}, reason: x\\}\n)?(params: \\{[a-z.]{1,6}: \\[[a-z0-9, ]{0,10}\\]\\}\n)?") {
-            let (c, _) = parse(&text);
+            let (mut c, _) = parse(&text);
             let _ = c.expired_waivers(Date::today_utc());
             let _ = c.check_ids(&["a.b"]);
         }

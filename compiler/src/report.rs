@@ -11,6 +11,7 @@ use rampart_runtime::project::Project;
 
 use crate::policy::compile::{CompiledPolicy, Severity};
 
+pub mod baseline;
 pub mod fingerprint;
 pub mod grouping;
 pub mod suppress;
@@ -169,6 +170,10 @@ pub struct Report {
     pub run: RunInfo,
     /// Notes of the run (checks not done and why; redacted).
     pub notes: Vec<String>,
+    /// Every waiver and inline suppression with its status (`rampart waivers`).
+    pub acceptances: Vec<suppress::Acceptance>,
+    /// The comparison with `--baseline`, when one was given.
+    pub baseline: Option<baseline::BaselineStats>,
     /// The masked texts of the files a finding or a problem points into.
     pub sources: BTreeMap<FileId, SourceText>,
 }

@@ -473,7 +473,27 @@ fn hide_accepted(
     outcome.waived.sort();
     if let Some(l) = loaded {
         l.report(&unused, err);
-        outcome.config_warnings = unused.iter().map(|p| l.as_input_warning(p)).collect();
+        // Expired waivers were printed with the config's problems; the report
+        // carries them too, with the waivers that hid nothing.
+        let expired = l.problems.iter().filter(|p| {
+            matches!(
+                p.error,
+                crate::config::ConfigError::ExpiredWaiver { .. }
+                    | crate::config::ConfigError::ExpiringWaiver { .. }
+            )
+        });
+        for a in outcome
+            .acceptances
+            .iter_mut()
+            .filter(|a| a.kind == "waiver")
+        {
+            a.file = l.path.clone();
+            a.line = rampart_runtime::source::line_col_in(&l.text, a.offset).0;
+        }
+        outcome.config_warnings = expired
+            .chain(&unused)
+            .map(|p| l.as_input_warning(p))
+            .collect();
     }
 }
 

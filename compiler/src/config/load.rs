@@ -271,7 +271,7 @@ pub fn load(
             return Err(());
         }
     };
-    let (config, mut problems) = config::parse(&text);
+    let (mut config, mut problems) = config::parse(&text);
     problems.extend(config.expired_waivers(today));
     let dir = file
         .parent()

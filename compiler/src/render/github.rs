@@ -66,6 +66,9 @@ pub fn render(report: &Report) -> String {
             gh_data(&f.message)
         ));
     }
+    if let Some(b) = &report.baseline {
+        out.push_str(&format!("::notice title=rampart baseline::{}\n", b.line()));
+    }
     // The summary, last: GitHub shows only the first annotations of a step.
     for line in super::text::summary(report).lines() {
         out.push_str(&format!("::notice title=rampart::{}\n", gh_data(line)));

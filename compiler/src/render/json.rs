@@ -62,5 +62,12 @@ pub fn render(report: &Report) -> String {
         "notes": notes,
         "waived": waived,
     });
+    let mut doc = doc;
+    if let (Some(b), Some(o)) = (&report.baseline, doc.as_object_mut()) {
+        o.insert(
+            "baseline".into(),
+            json!({"new": b.new, "known": b.known, "fixed": b.fixed}),
+        );
+    }
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

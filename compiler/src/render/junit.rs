@@ -112,8 +112,13 @@ pub fn render(report: &Report) -> String {
         }
         suites.push_str("  </testsuite>\n");
     }
+    let baseline = report
+        .baseline
+        .as_ref()
+        .map(|b| format!("<!-- rampart baseline: {} -->\n", b.line()))
+        .unwrap_or_default();
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rampart\" tests=\"{total}\" failures=\"{failures}\" errors=\"{}\">\n{suites}</testsuites>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{baseline}<testsuites name=\"rampart\" tests=\"{total}\" failures=\"{failures}\" errors=\"{}\">\n{suites}</testsuites>\n",
         report.errors.len()
     )
 }

@@ -64,6 +64,9 @@ struct Run<'a> {
     automation_details: AutomationDetails,
     invocations: Vec<Invocation<'a>>,
     original_uri_base_ids: BaseIds,
+    /// `baseline: {new, known, fixed}` with `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<serde_json::Value>,
     results: Vec<SarifResult<'a>>,
     tool: Tool<'a>,
 }
@@ -128,6 +131,9 @@ struct PartialFingerprints<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
+    /// `new` for a finding not in the `--baseline` (known ones are not listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline_state: Option<&'static str>,
     level: &'static str,
     locations: Vec<Location>,
     message: Message<'a>,
@@ -356,6 +362,11 @@ pub fn render<'a>(report: &'a Report) -> String {
         index_of.entry(r.id.as_str()).or_insert(i);
     }
     let result = |f: &'a Finding, suppressions: Option<Vec<Suppression>>| SarifResult {
+        baseline_state: report
+            .baseline
+            .as_ref()
+            .filter(|_| suppressions.is_none())
+            .map(|_| "new"),
         level: sarif_level(f.severity),
         locations: vec![Location {
             physical_location: PhysicalLocation {
@@ -434,6 +445,9 @@ pub fn render<'a>(report: &'a Report) -> String {
                     },
                 },
             },
+            properties: report.baseline.as_ref().map(|b| {
+                serde_json::json!({"baseline": {"new": b.new, "known": b.known, "fixed": b.fixed}})
+            }),
             results,
             tool: Tool {
                 driver: Driver {

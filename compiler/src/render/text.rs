@@ -165,6 +165,9 @@ pub(crate) fn summary(report: &Report) -> String {
         report.policies,
         if report.policies == 1 { "y" } else { "ies" },
     ));
+    if let Some(b) = &report.baseline {
+        out.push_str(&format!("baseline: {}\n", b.line()));
+    }
     if let Some(config) = &report.config {
         out.push_str(&format!("config: {}\n", printable(config)));
     }

@@ -19,6 +19,31 @@ use crate::report::{Finding, InputError, Report, Waived, WaivedBy};
 /// The marker that starts an inline suppression.
 pub const MARKER: &str = "rampart:ignore";
 
+/// A waiver or inline suppression and what became of it (`rampart waivers`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Acceptance {
+    /// The file it is written in (the config's path for a waiver).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// Byte offset in its file (for a waiver: in the config text).
+    pub offset: usize,
+    /// What it covers: policy ids, or the waiver's label.
+    pub covers: String,
+    /// `waiver` or `inline`.
+    pub kind: &'static str,
+    /// Owner (waivers only).
+    pub owner: String,
+    /// Expiry date (waivers only).
+    pub expires: String,
+    /// Reason given.
+    pub reason: String,
+    /// `active`, `expiring`, `expired` or `unused`.
+    pub status: &'static str,
+    /// Findings it hid.
+    pub hidden: usize,
+}
+
 /// One `rampart:ignore` comment.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Suppression {
@@ -107,6 +132,8 @@ pub fn apply(
 ) -> Vec<ConfigProblem> {
     // Inline suppressions, per file.
     let mut by_file: HashMap<FileId, (Vec<Suppression>, Vec<&str>)> = HashMap::new();
+    // Which suppressions hid something, per file (an unused one is a warning).
+    let mut hits: HashMap<FileId, (String, Vec<usize>)> = HashMap::new();
     for (id, f) in project.sources.files() {
         if !f.text.contains(MARKER) {
             continue;
@@ -149,12 +176,16 @@ pub fn apply(
                 ));
             }
         }
+        hits.insert(id, (f.path.clone(), vec![0; sups.len()]));
         by_file.insert(id, (sups, f.text.lines().collect()));
     }
-    let mut used = vec![false; config.map_or(0, |c| c.waivers.len())];
+    let mut used = vec![0usize; config.map_or(0, |c| c.waivers.len())];
     let findings = std::mem::take(&mut outcome.findings);
     for f in findings {
-        if let Some(reason) = inline_reason(&by_file, &f) {
+        if let Some((i, reason)) = inline_reason(&by_file, &f) {
+            if let Some(h) = hits.get_mut(&f.span.file).and_then(|(_, h)| h.get_mut(i)) {
+                *h += 1;
+            }
             outcome.waived.push(Waived {
                 finding: f,
                 by: WaivedBy::Inline { reason },
@@ -168,7 +199,7 @@ pub fn apply(
         match waiver {
             Some((i, w)) => {
                 if let Some(u) = used.get_mut(i) {
-                    *u = true;
+                    *u += 1;
                 }
                 outcome.waived.push(Waived {
                     finding: f,
@@ -182,16 +213,78 @@ pub fn apply(
             None => outcome.findings.push(f),
         }
     }
+    for (id, (sups, _)) in &by_file {
+        let Some((path, used)) = hits.get(id) else {
+            continue;
+        };
+        for (i, s) in sups.iter().enumerate() {
+            let span = Span::new(*id, s.start, s.end);
+            let loc = project.sources.location(span);
+            let hidden = used.get(i).copied().unwrap_or(0);
+            outcome.acceptances.push(Acceptance {
+                file: path.clone(),
+                line: loc.as_ref().map_or(s.line, |l| l.line),
+                offset: s.start,
+                covers: s.ids.join(", "),
+                kind: "inline",
+                owner: String::new(),
+                expires: String::new(),
+                reason: s.reason.clone().unwrap_or_default(),
+                status: if hidden == 0 { "unused" } else { "active" },
+                hidden,
+            });
+            // A comment naming no policy, or an unknown one, already has its warning.
+            if s.ids.is_empty()
+                || s.ids.iter().any(|p| !policy_ids.contains(&p.as_str()))
+                || hidden > 0
+            {
+                continue;
+            }
+            outcome.warnings.push(InputError {
+                file: path.clone(),
+                line: loc.as_ref().map_or(s.line, |l| l.line),
+                column: loc.as_ref().map_or(0, |l| l.column),
+                message: format!(
+                    "`{MARKER} {}` suppresses nothing; remove it if the finding is fixed",
+                    s.ids.join(", ")
+                ),
+                span: Some(span),
+                code: "ignore-unused".to_string(),
+            });
+        }
+    }
     outcome.warnings.sort();
     outcome.warnings.dedup();
     let Some(config) = config else {
         return Vec::new();
     };
+    for (w, u) in config.waivers.iter().zip(&used) {
+        outcome.acceptances.push(Acceptance {
+            file: String::new(),
+            line: 0,
+            offset: w.start,
+            covers: w.label(),
+            kind: "waiver",
+            owner: w.owner.clone(),
+            expires: w.expires.value.to_string(),
+            reason: w.reason.clone(),
+            status: if w.expired {
+                "expired"
+            } else if *u == 0 {
+                "unused"
+            } else if w.expiring {
+                "expiring"
+            } else {
+                "active"
+            },
+            hidden: *u,
+        });
+    }
     config
         .waivers
         .iter()
         .zip(used)
-        .filter(|(_, u)| !u)
+        .filter(|(w, u)| *u == 0 && !w.expired)
         .map(|(w, _)| ConfigProblem {
             start: w.policy.text.start,
             end: w.policy.text.end,
@@ -200,26 +293,32 @@ pub fn apply(
         .collect()
 }
 
-/// The reason of the inline suppression covering `f`, if one does
-/// (`Some(None)`: suppressed without a reason).
+/// The index and reason of the inline suppression covering `f`, if one does
+/// (reason `None`: suppressed without a reason).
 fn inline_reason(
     by_file: &HashMap<FileId, (Vec<Suppression>, Vec<&str>)>,
     f: &Finding,
-) -> Option<Option<String>> {
+) -> Option<(usize, Option<String>)> {
     let (sups, lines) = by_file.get(&f.span.file)?;
-    let names = |s: &&Suppression| s.ids.contains(&f.policy);
-    if let Some(s) = sups.iter().filter(names).find(|s| s.line == f.line) {
-        return Some(s.reason.clone());
+    let names = |(_, s): &(usize, &Suppression)| s.ids.contains(&f.policy);
+    if let Some((i, s)) = sups
+        .iter()
+        .enumerate()
+        .filter(names)
+        .find(|(_, s)| s.line == f.line)
+    {
+        return Some((i, s.reason.clone()));
     }
     // Comment lines directly above the finding's line.
     let mut l = f.line.saturating_sub(1);
     while is_comment_line(lines, l) {
-        if let Some(s) = sups
+        if let Some((i, s)) = sups
             .iter()
+            .enumerate()
             .filter(names)
-            .find(|s| s.line == l && s.own_line)
+            .find(|(_, s)| s.line == l && s.own_line)
         {
-            return Some(s.reason.clone());
+            return Some((i, s.reason.clone()));
         }
         l -= 1;
     }

@@ -65,6 +65,7 @@ pub const ALL: &[ProblemCode] = &[
     // Suppressions and the run.
     code("ignore-no-policy", Warning, "a `rampart:ignore` comment names no policy"),
     code("ignore-no-reason", Warning, "a `rampart:ignore` comment gives no reason (`-- <reason>`)"),
+    code("ignore-unused", Warning, "a `rampart:ignore` comment that suppresses no finding"),
     code("ignore-unknown-policy", Warning, "a `rampart:ignore` comment names a policy that does not exist"),
     code("policy-failed", Error, "a policy failed at run time on an input (evaluation error or budget spent)"),
     code("engine-setup", Error, "the CEL engine could not be set up (an internal error)"),
