@@ -362,6 +362,7 @@ fn examined(project: &Project) -> Vec<crate::report::Examined> {
                 .filter(|d| d.file == id)
                 .map(|d| d.target.name().to_string())
                 .collect();
+            targets.sort_unstable();
             targets.dedup();
             crate::report::Examined {
                 path: f.path.clone(),
