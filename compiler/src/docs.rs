@@ -157,16 +157,11 @@ fn cel_literal(v: &cel::Value) -> String {
     }
 }
 
-/// The language of a test input's code block.
-fn lang_of(format: &str) -> &'static str {
-    match format {
-        "compose" => "yaml",
-        "dockerfile" => "dockerfile",
-        "dotenv" => "sh",
-        "nginx" => "nginx",
-        "caddy" => "caddyfile",
-        _ => "text",
-    }
+/// The language of a code block for a format or target name, from the
+/// format registry (a target such as `http` has none: plain text).
+fn lang_of(name: &str) -> &'static str {
+    rampart_runtime::formats::registry::InputKind::named(name)
+        .map_or("text", |k| k.format().code_language())
 }
 
 /// The blocks of one policy's page.

@@ -982,6 +982,9 @@ impl crate::formats::registry::Format for Caddy {
     fn targets(&self) -> &'static [Target] {
         &[Target::CADDY, Target::HTTP]
     }
+    fn code_language(&self) -> &'static str {
+        "caddyfile"
+    }
     fn default_file_name(&self) -> &'static str {
         "Caddyfile"
     }

@@ -1528,6 +1528,9 @@ impl crate::formats::registry::Format for Compose {
     fn targets(&self) -> &'static [Target] {
         &[Target::COMPOSE]
     }
+    fn code_language(&self) -> &'static str {
+        "yaml"
+    }
     fn default_file_name(&self) -> &'static str {
         "docker-compose.yml"
     }

@@ -421,6 +421,9 @@ impl crate::formats::registry::Format for Dockerfile {
     fn targets(&self) -> &'static [Target] {
         &[Target::DOCKERFILE]
     }
+    fn code_language(&self) -> &'static str {
+        "dockerfile"
+    }
     fn default_file_name(&self) -> &'static str {
         "Dockerfile"
     }

@@ -529,6 +529,9 @@ impl crate::formats::registry::Format for Dotenv {
     fn targets(&self) -> &'static [Target] {
         &[Target::DOTENV]
     }
+    fn code_language(&self) -> &'static str {
+        "sh"
+    }
     fn default_file_name(&self) -> &'static str {
         ".env"
     }

@@ -393,6 +393,9 @@ impl crate::formats::registry::Format for Nginx {
     fn targets(&self) -> &'static [Target] {
         &[Target::NGINX, Target::HTTP]
     }
+    fn code_language(&self) -> &'static str {
+        "nginx"
+    }
     fn default_file_name(&self) -> &'static str {
         "nginx.conf"
     }

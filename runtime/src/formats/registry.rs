@@ -48,6 +48,10 @@ pub trait Format: Sync {
     fn targets(&self) -> &'static [Target];
     /// The file name given to an inline test input of this format.
     fn default_file_name(&self) -> &'static str;
+    /// The language of its code blocks in generated docs (`yaml`).
+    fn code_language(&self) -> &'static str {
+        "text"
+    }
     /// Whether a file of this base name is of this format (by name alone).
     fn matches_name(&self, base: &str) -> bool;
     /// Whether a file named on the command line is read as this format on
