@@ -13,6 +13,7 @@ pub mod discover;
 pub mod docs;
 pub mod init;
 pub mod policy;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod schema_doc;
