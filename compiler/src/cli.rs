@@ -33,7 +33,7 @@ pub const EXIT_ERROR: i32 = 2;
 #[command(
     name = "rampart",
     version,
-    about = "Policy-as-code checks for docker-compose files (and more to come)"
+    about = "Policy-as-code checks for deployment configuration: compose files, Dockerfiles, .env, nginx and Caddy"
 )]
 struct Cli {
     #[command(subcommand)]

@@ -481,6 +481,18 @@ fn completions_for_every_shell_name_every_subcommand() {
         for s in &subs {
             assert!(out.contains(s.as_str()), "{shell} completions miss `{s}`");
         }
+        // The script is valid for its shell, where the shell is installed.
+        if matches!(shell, "bash" | "zsh") {
+            let script = d.path().join("script");
+            std::fs::write(&script, &out).unwrap();
+            if let Ok(st) = std::process::Command::new(shell)
+                .arg("-n")
+                .arg(&script)
+                .status()
+            {
+                assert!(st.success(), "{shell} -n rejects the script");
+            }
+        }
         // Option values come along (formats of `check`).
         if matches!(shell, "bash" | "zsh" | "fish") {
             assert!(out.contains("sarif"), "{shell}");
@@ -524,4 +536,26 @@ fn init_help_snapshot() {
     let (code, out, _) = rampart(d.path(), &["init", "--help"]);
     assert_eq!(code, 0);
     insta::assert_snapshot!("init_help", out);
+}
+
+// ----------------------------------------------------------------- progress
+
+#[test]
+fn captured_output_never_holds_a_progress_line() {
+    // Even a run long enough to show progress on a terminal: the in-process
+    // harness never turns it on (only the binary does, on a terminal).
+    rampart::progress::allow(); // this thread's only; the run has its own
+    let d = tempfile::tempdir().unwrap();
+    for i in 0..150 {
+        write(
+            d.path(),
+            &format!("s{i}/docker-compose.yml"),
+            format!("services:\n  web{i}:\n    image: nginx:1.27\n    privileged: true\n"),
+        );
+    }
+    let (code, out, err) = rampart(d.path(), &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(json(&out)["summary"]["files"], 150);
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    assert!(!out.contains('\r') && !out.contains('\u{1b}'));
 }
