@@ -531,11 +531,21 @@ fn the_man_page_names_every_subcommand() {
 }
 
 #[test]
-fn init_help_snapshot() {
+fn help_snapshots() {
     let d = tempfile::tempdir().unwrap();
     let (code, out, _) = rampart(d.path(), &["init", "--help"]);
     assert_eq!(code, 0);
     insta::assert_snapshot!("init_help", out);
+    let (code, out, _) = rampart(d.path(), &["completions", "--help"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("completions_help", out);
+    let (code, out, _) = rampart(d.path(), &["man", "--help"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("man_help", out);
+    // The list of commands.
+    let (code, out, _) = rampart(d.path(), &["--help"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!("help", out);
 }
 
 // ----------------------------------------------------------------- progress
