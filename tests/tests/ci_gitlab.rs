@@ -147,7 +147,7 @@ fn fingerprints_survive_reordering_and_lines_above_but_not_a_rename() {
     write(
         d.path(),
         "docker-compose.yml",
-        &format!("services:\n{rest}{web}"),
+        format!("services:\n{rest}{web}"),
     );
     assert_eq!(prints(d.path()), before, "reordered services");
 
@@ -155,7 +155,7 @@ fn fingerprints_survive_reordering_and_lines_above_but_not_a_rename() {
     write(
         d.path(),
         "docker-compose.yml",
-        &format!("{}{STACK}", "# a comment\n".repeat(10)),
+        format!("{}{STACK}", "# a comment\n".repeat(10)),
     );
     assert_eq!(prints(d.path()), before, "ten lines above");
 
@@ -163,7 +163,7 @@ fn fingerprints_survive_reordering_and_lines_above_but_not_a_rename() {
     write(
         d.path(),
         "docker-compose.yml",
-        &STACK.replace("  db:", "  database:"),
+        STACK.replace("  db:", "  database:"),
     );
     let renamed = prints(d.path());
     let of = |m: &BTreeMap<(String, String), String>, who: &str| -> BTreeSet<String> {
@@ -216,7 +216,7 @@ fn fingerprints_of_other_formats_follow_their_structure() {
     write(
         d.path(),
         "Dockerfile",
-        &format!("{}{dockerfile}", "# note\n".repeat(10)),
+        format!("{}{dockerfile}", "# note\n".repeat(10)),
     );
     write(
         d.path(),
@@ -226,7 +226,7 @@ fn fingerprints_of_other_formats_follow_their_structure() {
     write(
         d.path(),
         "nginx.conf",
-        &format!(
+        format!(
             "# top\n\n{}",
             nginx.replace("  listen 80;\n", "\n\n  listen 80;\n")
         ),
