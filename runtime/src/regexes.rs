@@ -193,7 +193,9 @@ mod tests {
         let b = compiled("^a+$").unwrap();
         assert!(Rc::ptr_eq(&a, &b));
         for i in 0..(MAX_CACHED_PATTERNS * 3) {
-            assert!(compiled(&format!("^x{i}$")).unwrap().is_match(&format!("x{i}")));
+            assert!(compiled(&format!("^x{i}$"))
+                .unwrap()
+                .is_match(&format!("x{i}")));
             assert!(CACHE.with(|c| c.borrow().len()) <= MAX_CACHED_PATTERNS);
         }
         // Too long to keep: compiled, not cached.
@@ -218,7 +220,10 @@ mod tests {
         // Beyond the crate's own limit: its error.
         let huge = "\\w{50000}";
         let err = compiled(huge).unwrap_err();
-        assert!(matches!(err, ExecutionError::FunctionError { .. }), "{err:?}");
+        assert!(
+            matches!(err, ExecutionError::FunctionError { .. }),
+            "{err:?}"
+        );
     }
 
     /// The lowered call answers as the crate's `matches` does, errors
@@ -248,7 +253,9 @@ mod tests {
         ] {
             let program = env.compile(src).unwrap();
             let lowered = crate::budget::instrument(program.expression());
-            assert!(format!("{lowered:?}").contains(MEMBER) || format!("{lowered:?}").contains(GLOBAL));
+            assert!(
+                format!("{lowered:?}").contains(MEMBER) || format!("{lowered:?}").contains(GLOBAL)
+            );
             let theirs = program.execute(&ctx);
             crate::budget::start(1000);
             let ours = crate::budget::execute(&lowered, &ctx).map_err(|f| match f {
