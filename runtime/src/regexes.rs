@@ -51,6 +51,8 @@ const CACHED_REGEX_DFA_LIMIT: usize = 256 * 1024;
 
 thread_local! {
     static CACHE: RefCell<HashMap<Box<str>, Rc<Regex>>> = RefCell::new(HashMap::new());
+    /// Patterns compiled on this thread (for tests).
+    static COMPILES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// The compiled `pattern`, from the cache when it can be; the crate's error
@@ -61,6 +63,7 @@ fn compiled(pattern: &str) -> Result<Rc<Regex>, ExecutionError> {
         if let Some(re) = CACHE.with(|c| c.borrow().get(pattern).cloned()) {
             return Ok(re);
         }
+        COMPILES.with(|n| n.set(n.get() + 1));
         if let Ok(re) = RegexBuilder::new(pattern)
             .size_limit(CACHED_REGEX_SIZE_LIMIT)
             .dfa_size_limit(CACHED_REGEX_DFA_LIMIT)
@@ -79,6 +82,7 @@ fn compiled(pattern: &str) -> Result<Rc<Regex>, ExecutionError> {
     }
     // Not kept (too long, too big, or invalid): the crate's own compile,
     // limits and error message.
+    COMPILES.with(|n| n.set(n.get() + 1));
     Regex::new(pattern)
         .map(Rc::new)
         .map_err(|err| ExecutionError::FunctionError {
@@ -224,6 +228,30 @@ mod tests {
             matches!(err, ExecutionError::FunctionError { .. }),
             "{err:?}"
         );
+    }
+
+    /// A literal pattern and a constant one matched against a thousand
+    /// items are compiled once each (the crate compiled one per call).
+    #[test]
+    fn patterns_are_compiled_once_per_thread() {
+        let env = crate::engine::cel_env().unwrap();
+        let mut ctx = cel::Context::with_env(std::sync::Arc::clone(&env));
+        crate::budget::register(&mut ctx).unwrap();
+        ctx.add_variable_from_value("p", Value::from("^item-[0-9]+$"));
+        let items: Vec<String> = (0..1000).map(|i| format!("item-{i}")).collect();
+        ctx.add_variable_from_value("l", Value::from(items));
+        let program = env
+            .compile("l.all(s, s.matches(p) && matches(s, '^item-') && s.matches('[0-9]$'))")
+            .unwrap();
+        let lowered = crate::budget::instrument(program.expression());
+        CACHE.with(|c| c.borrow_mut().clear());
+        let before = COMPILES.with(std::cell::Cell::get);
+        crate::budget::start(crate::budget::MAX_EVAL_UNITS);
+        assert_eq!(
+            crate::budget::execute(&lowered, &ctx),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(COMPILES.with(std::cell::Cell::get) - before, 3);
     }
 
     /// The lowered call answers as the crate's `matches` does, errors
