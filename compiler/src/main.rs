@@ -12,6 +12,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// depth limits); a generous stack keeps those limits, not the thread, in charge.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// The buffer in front of standard output.
+const OUT_BUFFER_BYTES: usize = 256 * 1024;
+
 fn main() {
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
@@ -19,8 +22,11 @@ fn main() {
             let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            let mut out = stdout.lock();
+            // Block-buffered: standard output is line-buffered (one write per
+            // line); everything is flushed before the process exits.
+            let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER_BYTES, stdout.lock());
             let mut err = stderr.lock();
+            rampart::cli::skip_drops_at_exit();
             let code = rampart::cli::run(std::env::args_os(), &cwd, &mut out, &mut err);
             let _ = out.flush();
             let _ = err.flush();

@@ -119,8 +119,23 @@ pub struct Examined {
     /// The targets its documents feed (`compose`, `http`…); empty for a
     /// file read only as an include or import.
     pub targets: Vec<String>,
-    /// SHA-256 of its bytes as read, lowercase hex.
-    pub sha256: String,
+    /// Its text as read (shared with the run's source map): the SHA-256 is
+    /// computed only by the formats that print it ([`Examined::sha256`]).
+    pub text: std::sync::Arc<str>,
+}
+
+impl Examined {
+    /// SHA-256 of its text as read (inputs are UTF-8), lowercase hex.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        use std::fmt::Write as _;
+        let digest = sha2::Sha256::digest(self.text.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for b in digest {
+            let _ = write!(hex, "{b:02x}");
+        }
+        hex
+    }
 }
 
 /// Facts about the run itself, for audit reports.

@@ -285,6 +285,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
     outcome.keep_sources(&project);
     crate::report::fingerprint::assign(&mut outcome);
+    crate::cli::release(project);
     Some(outcome)
 }
 
@@ -350,24 +351,28 @@ fn policy_digest(compiled: &Compiled) -> String {
 }
 
 /// Every file the project read, with the targets its documents feed and its
-/// SHA-256 (of the text as read: inputs are UTF-8).
+/// text (for its SHA-256, computed by the formats that print it).
 fn examined(project: &Project) -> Vec<crate::report::Examined> {
+    // The targets of each file's documents, in one pass over the documents.
+    let mut by_file: std::collections::HashMap<rampart_runtime::model::FileId, Vec<String>> =
+        std::collections::HashMap::new();
+    for d in &project.documents {
+        by_file
+            .entry(d.file)
+            .or_default()
+            .push(d.target.name().to_string());
+    }
     let mut out: Vec<crate::report::Examined> = project
         .sources
         .files()
         .map(|(id, f)| {
-            let mut targets: Vec<String> = project
-                .documents
-                .iter()
-                .filter(|d| d.file == id)
-                .map(|d| d.target.name().to_string())
-                .collect();
+            let mut targets = by_file.remove(&id).unwrap_or_default();
             targets.sort_unstable();
             targets.dedup();
             crate::report::Examined {
                 path: f.path.clone(),
                 targets,
-                sha256: sha256_hex([f.text.as_bytes()]),
+                text: f.text.clone(),
             }
         })
         .collect();
