@@ -33,12 +33,12 @@ pub struct Finding {
     pub policy: String,
     /// Severity.
     pub severity: Severity,
-    /// Policy title.
-    pub title: String,
+    /// Policy title (shared by the policy's findings).
+    pub title: std::sync::Arc<str>,
     /// Rendered message (redacted).
     pub message: String,
-    /// Remediation text.
-    pub remediation: String,
+    /// Remediation text (shared by the policy's findings).
+    pub remediation: std::sync::Arc<str>,
     /// The input's file id and byte range, for snippets.
     pub span: Span,
     /// Stable identity ([`fingerprint`]); empty until the session sets it.

@@ -528,6 +528,11 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
         policies: policies.len(),
         ..Report::default()
     };
+    // One copy of each policy's title and remediation, shared by its findings.
+    let shared = |text: &String| std::sync::Arc::<str>::from(text.as_str());
+    let titles: Vec<std::sync::Arc<str>> = policies.iter().map(|p| shared(&p.title)).collect();
+    let remediations: Vec<std::sync::Arc<str>> =
+        policies.iter().map(|p| shared(&p.remediation)).collect();
     for Hit {
         rule,
         span,
@@ -549,9 +554,9 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             end_column: loc.end_column,
             policy: p.id.clone(),
             severity: p.severity,
-            title: p.title.clone(),
+            title: titles.get(rule).cloned().unwrap_or_default(),
             message,
-            remediation: p.remediation.clone(),
+            remediation: remediations.get(rule).cloned().unwrap_or_default(),
             span,
             fingerprint: String::new(),
         });

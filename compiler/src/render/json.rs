@@ -28,7 +28,7 @@ impl<T, F: Fn(&T) -> serde_json::Value> serde::Serialize for Lazy<'_, T, F> {
 /// A finding as the contract shows it.
 fn finding(f: &Finding) -> serde_json::Value {
     json!({
-        "policy": f.policy, "severity": f.severity.as_str(), "title": f.title,
+        "policy": f.policy, "severity": f.severity.as_str(), "title": &*f.title,
         "message": f.message, "file": f.file, "line": f.line, "column": f.column,
         "end_line": f.end_line, "end_column": f.end_column,
         "fingerprint": f.fingerprint,

@@ -186,9 +186,9 @@ mod tests {
             end_column: 1,
             policy: policy.into(),
             severity: Severity::Low,
-            title: String::new(),
+            title: "".into(),
             message: message.into(),
-            remediation: String::new(),
+            remediation: "".into(),
             span: Span::new(FileId(0), start, end),
             fingerprint: String::new(),
         }
