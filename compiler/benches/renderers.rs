@@ -49,9 +49,9 @@ fn outcome(n: usize, policies: &[&CompiledPolicy]) -> Report {
             end_column: loc.end_column,
             policy: p.id.clone(),
             severity: p.severity,
-            title: p.title.clone(),
+            title: p.title.as_str().into(),
             message: format!("finding {i} of `{}`", p.id),
-            remediation: p.remediation.clone(),
+            remediation: p.remediation.as_str().into(),
             span,
             fingerprint: String::new(),
         });

@@ -427,7 +427,7 @@ fn blocks(report: &Report) -> Vec<Block> {
                 vec![
                     vec![code(&i.path)],
                     vec![text(kind)],
-                    vec![code(&i.sha256())],
+                    vec![code(i.sha256())],
                 ]
             })
             .collect(),
