@@ -285,6 +285,28 @@ impl Format {
     }
 }
 
+/// Whether the run's large values (the project, the report) are left to the
+/// operating system at exit instead of freed one by one: set by the binary,
+/// which exits right after the command (freeing them took a tenth of a
+/// parse-only run); off in-process (tests), where they are dropped.
+static SKIP_DROPS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Leaves the run's large values to the operating system at exit (the binary
+/// calls this before [`run`], then exits right after it).
+pub fn skip_drops_at_exit() {
+    SKIP_DROPS.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Drops `value`, or forgets it when the process is about to exit
+/// ([`skip_drops_at_exit`]).
+pub(crate) fn release<T>(value: T) {
+    if SKIP_DROPS.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+    } else {
+        drop(value);
+    }
+}
+
 /// Runs the command line `args` (program name first) in `cwd`, writing to
 /// `out` and `err`; returns the exit code.
 pub fn run(

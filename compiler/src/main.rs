@@ -26,6 +26,9 @@ impl<W: Write> Write for ClearsProgress<W> {
     }
 }
 
+/// The buffer in front of standard output.
+const OUT_BUFFER_BYTES: usize = 256 * 1024;
+
 fn main() {
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
@@ -33,11 +36,14 @@ fn main() {
             let cwd = std::env::current_dir().unwrap_or_else(|_| std::path::PathBuf::from("."));
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
-            let mut out = stdout.lock();
+            // Block-buffered: standard output is line-buffered (one write per
+            // line); everything is flushed before the process exits.
+            let mut out = std::io::BufWriter::with_capacity(OUT_BUFFER_BYTES, stdout.lock());
             let mut err = ClearsProgress(stderr.lock());
             if rampart::progress::terminal_allows() {
                 rampart::progress::allow();
             }
+            rampart::cli::skip_drops_at_exit();
             let code = rampart::cli::run(std::env::args_os(), &cwd, &mut out, &mut err);
             let _ = out.flush();
             let _ = err.flush();

@@ -73,6 +73,22 @@ pub fn render(report: &crate::report::Report, format: Format) -> String {
     }
 }
 
+/// Writes `report` in `format` to `out` ([`render`], streamed where the
+/// format allows: the JSON and SARIF documents are never held whole).
+pub fn write(
+    report: &crate::report::Report,
+    format: Format,
+    quiet: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, out),
+        Format::Sarif => sarif::write(report, out),
+        _ if quiet => out.write_all(render_quiet(report, format).as_bytes()),
+        _ => out.write_all(render(report, format).as_bytes()),
+    }
+}
+
 /// Renders `report` in `format` for `--quiet`: the summary only where the
 /// format is read by people (`text`, `short`); the machine formats are
 /// documents and are rendered whole.

@@ -33,12 +33,12 @@ pub struct Finding {
     pub policy: String,
     /// Severity.
     pub severity: Severity,
-    /// Policy title.
-    pub title: String,
+    /// Policy title (shared by the policy's findings).
+    pub title: std::sync::Arc<str>,
     /// Rendered message (redacted).
     pub message: String,
-    /// Remediation text.
-    pub remediation: String,
+    /// Remediation text (shared by the policy's findings).
+    pub remediation: std::sync::Arc<str>,
     /// The input's file id and byte range, for snippets.
     pub span: Span,
     /// Stable identity ([`fingerprint`]); empty until the session sets it.
@@ -123,8 +123,23 @@ pub struct Examined {
     /// The targets its documents feed (`compose`, `http`…); empty for a
     /// file read only as an include or import.
     pub targets: Vec<String>,
-    /// SHA-256 of its bytes as read, lowercase hex.
-    pub sha256: String,
+    /// Its text as read (shared with the run's source map): the SHA-256 is
+    /// computed only by the formats that print it ([`Examined::sha256`]).
+    pub text: std::sync::Arc<str>,
+}
+
+impl Examined {
+    /// SHA-256 of its text as read (inputs are UTF-8), lowercase hex.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        use std::fmt::Write as _;
+        let digest = sha2::Sha256::digest(self.text.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for b in digest {
+            let _ = write!(hex, "{b:02x}");
+        }
+        hex
+    }
 }
 
 /// Facts about the run itself, for audit reports.

@@ -294,6 +294,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     outcome.keep_sources(&project);
     crate::report::fingerprint::locate(&mut outcome, &project);
     crate::report::fingerprint::assign(&mut outcome);
+    crate::cli::release(project);
     Some(outcome)
 }
 
@@ -359,24 +360,28 @@ fn policy_digest(compiled: &Compiled) -> String {
 }
 
 /// Every file the project read, with the targets its documents feed and its
-/// SHA-256 (of the text as read: inputs are UTF-8).
+/// text (for its SHA-256, computed by the formats that print it).
 fn examined(project: &Project) -> Vec<crate::report::Examined> {
+    // The targets of each file's documents, in one pass over the documents.
+    let mut by_file: std::collections::HashMap<rampart_runtime::model::FileId, Vec<String>> =
+        std::collections::HashMap::new();
+    for d in &project.documents {
+        by_file
+            .entry(d.file)
+            .or_default()
+            .push(d.target.name().to_string());
+    }
     let mut out: Vec<crate::report::Examined> = project
         .sources
         .files()
         .map(|(id, f)| {
-            let mut targets: Vec<String> = project
-                .documents
-                .iter()
-                .filter(|d| d.file == id)
-                .map(|d| d.target.name().to_string())
-                .collect();
+            let mut targets = by_file.remove(&id).unwrap_or_default();
             targets.sort_unstable();
             targets.dedup();
             crate::report::Examined {
                 path: f.path.clone(),
                 targets,
-                sha256: sha256_hex([f.text.as_bytes()]),
+                text: f.text.clone(),
             }
         })
         .collect();
@@ -534,6 +539,11 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
         policies: policies.len(),
         ..Report::default()
     };
+    // One copy of each policy's title and remediation, shared by its findings.
+    let shared = |text: &String| std::sync::Arc::<str>::from(text.as_str());
+    let titles: Vec<std::sync::Arc<str>> = policies.iter().map(|p| shared(&p.title)).collect();
+    let remediations: Vec<std::sync::Arc<str>> =
+        policies.iter().map(|p| shared(&p.remediation)).collect();
     for Hit {
         rule,
         span,
@@ -555,9 +565,9 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             end_column: loc.end_column,
             policy: p.id.clone(),
             severity: p.severity,
-            title: p.title.clone(),
+            title: titles.get(rule).cloned().unwrap_or_default(),
             message,
-            remediation: p.remediation.clone(),
+            remediation: remediations.get(rule).cloned().unwrap_or_default(),
             span,
             fingerprint: String::new(),
             path: String::new(),

@@ -1,5 +1,6 @@
 //! Source files of a run and position lookup.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::{FileId, Span};
@@ -91,13 +92,18 @@ impl SourceFile {
 #[derive(Clone, Debug, Default)]
 pub struct SourceMap {
     files: Vec<SourceFile>,
+    /// The first file of each display path (lookups stay constant-time on
+    /// monorepos: every input and every link asks).
+    by_path: HashMap<String, FileId>,
 }
 
 impl SourceMap {
     /// Adds a file and returns its id.
     pub fn add(&mut self, path: impl Into<String>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
-        self.files.push(SourceFile::new(path.into(), text.into()));
+        let path = path.into();
+        self.by_path.entry(path.clone()).or_insert(id);
+        self.files.push(SourceFile::new(path, text.into()));
         id
     }
 
@@ -108,11 +114,7 @@ impl SourceMap {
 
     /// The id of the file with display path `path`.
     pub fn find(&self, path: &str) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(FileId)
+        self.by_path.get(path).copied()
     }
 
     /// Start line/column and end line/column (1-based) of a span.

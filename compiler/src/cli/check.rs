@@ -87,17 +87,18 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
     }
     let mut write_failed = false;
     for (format, target) in &targets {
-        let rendered = if a.quiet {
-            crate::render::render_quiet(&report, format.format())
-        } else {
-            crate::render::render(&report, format.format())
-        };
+        let format = format.format();
         match target {
             None => {
-                let _ = out.write_all(rendered.as_bytes());
+                let _ = crate::render::write(&report, format, a.quiet, out);
             }
             Some(path) => {
-                if let Err(e) = std::fs::write(cwd.join(path), rendered.as_bytes()) {
+                let written = std::fs::File::create(cwd.join(path)).and_then(|f| {
+                    let mut w = std::io::BufWriter::new(f);
+                    crate::render::write(&report, format, a.quiet, &mut w)?;
+                    w.flush()
+                });
+                if let Err(e) = written {
                     let _ = writeln!(
                         err,
                         "error: cannot write {}: {e}",
@@ -108,13 +109,15 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
             }
         }
     }
-    if write_failed || !report.errors.is_empty() {
+    let code = if write_failed || !report.errors.is_empty() {
         EXIT_ERROR
     } else if report.fails_at(a.fail_on) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
-    }
+    };
+    super::release(report);
+    code
 }
 
 /// A writer that passes everything on and keeps a copy.

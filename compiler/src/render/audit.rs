@@ -424,7 +424,11 @@ fn blocks(report: &Report) -> Vec<Block> {
                 } else {
                     i.targets.join(", ")
                 };
-                vec![vec![code(&i.path)], vec![text(kind)], vec![code(&i.sha256)]]
+                vec![
+                    vec![code(&i.path)],
+                    vec![text(kind)],
+                    vec![code(i.sha256())],
+                ]
             })
             .collect(),
     ));

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::report::{Finding, InputError, Report, WaivedBy};
+use crate::report::{Finding, InputError, Report, Waived, WaivedBy};
 
 /// A problem: its location, message and code (`null` when it has none).
 fn problem(e: &InputError) -> serde_json::Value {
@@ -10,64 +10,98 @@ fn problem(e: &InputError) -> serde_json::Value {
     json!({"file": e.file, "line": e.line, "column": e.column, "message": e.message, "code": code})
 }
 
-/// Renders the report as the stable JSON contract (DESIGN.md § CLI).
-pub fn render(report: &Report) -> String {
-    let finding = |f: &Finding| {
-        json!({
-            "policy": f.policy, "severity": f.severity.as_str(), "title": f.title,
-            "message": f.message, "file": f.file, "line": f.line, "column": f.column,
-            "end_line": f.end_line, "end_column": f.end_column,
-            "fingerprint": f.fingerprint,
-        })
+/// The items of a list, each made into a JSON value only when it is
+/// written: the document is streamed, never held whole as values.
+struct Lazy<'a, T, F>(&'a [T], F);
+
+impl<T, F: Fn(&T) -> serde_json::Value> serde::Serialize for Lazy<'_, T, F> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(&(self.1)(item))?;
+        }
+        seq.end()
+    }
+}
+
+/// A finding as the contract shows it.
+fn finding(f: &Finding) -> serde_json::Value {
+    json!({
+        "policy": f.policy, "severity": f.severity.as_str(), "title": &*f.title,
+        "message": f.message, "file": f.file, "line": f.line, "column": f.column,
+        "end_line": f.end_line, "end_column": f.end_column,
+        "fingerprint": f.fingerprint,
+    })
+}
+
+/// A waived finding: the finding and who waived it.
+fn waived(w: &Waived) -> serde_json::Value {
+    let mut v = finding(&w.finding);
+    let by = match &w.by {
+        WaivedBy::Config {
+            reason,
+            owner,
+            expires,
+        } => json!({"by": "config", "reason": reason, "owner": owner, "expires": expires}),
+        WaivedBy::Inline { reason } => json!({"by": "inline", "reason": reason}),
     };
-    let findings: Vec<_> = report.findings.iter().map(finding).collect();
-    let waived: Vec<_> = report
-        .waived
-        .iter()
-        .map(|w| {
-            let mut v = finding(&w.finding);
-            let by = match &w.by {
-                WaivedBy::Config {
-                    reason,
-                    owner,
-                    expires,
-                } => json!({"by": "config", "reason": reason, "owner": owner, "expires": expires}),
-                WaivedBy::Inline { reason } => json!({"by": "inline", "reason": reason}),
-            };
-            if let (Some(obj), Some(extra)) = (v.as_object_mut(), by.as_object()) {
-                obj.extend(extra.clone());
-            }
-            v
-        })
-        .collect();
-    let errors: Vec<_> = report.errors.iter().map(problem).collect();
-    let warnings: Vec<_> = report
+    if let (Some(obj), Some(extra)) = (v.as_object_mut(), by.as_object()) {
+        obj.extend(extra.clone());
+    }
+    v
+}
+
+/// The whole document; its keys in the order a JSON object of values
+/// prints them (sorted), so streaming changes no byte.
+struct Document<'a>(&'a Report, Vec<InputError>);
+
+impl serde::Serialize for Document<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let report = self.0;
+        let mut m = s.serialize_map(None)?;
+        if let Some(b) = &report.baseline {
+            m.serialize_entry(
+                "baseline",
+                &json!({"new": b.new, "known": b.known, "fixed": b.fixed}),
+            )?;
+        }
+        m.serialize_entry("config", &report.config)?;
+        m.serialize_entry("errors", &Lazy(&report.errors, problem))?;
+        m.serialize_entry("findings", &Lazy(&report.findings, finding))?;
+        m.serialize_entry("notes", &Lazy(&report.input_notes, problem))?;
+        m.serialize_entry(
+            "summary",
+            &json!({
+                "files": report.files, "policies": report.policies,
+                "findings": report.findings.len(), "errors": report.errors.len(),
+                "waived": report.waived.len(),
+            }),
+        )?;
+        m.serialize_entry("version", &1)?;
+        m.serialize_entry("waived", &Lazy(&report.waived, waived))?;
+        m.serialize_entry("warnings", &Lazy(&self.1, problem))?;
+        m.end()
+    }
+}
+
+/// Writes the report as the stable JSON contract (DESIGN.md § CLI) to `out`.
+pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let warnings: Vec<InputError> = report
         .warnings
         .iter()
         .chain(&report.config_warnings)
-        .map(problem)
+        .cloned()
         .collect();
-    let notes: Vec<_> = report.input_notes.iter().map(problem).collect();
-    let doc = json!({
-        "version": 1,
-        "config": report.config,
-        "summary": {
-            "files": report.files, "policies": report.policies,
-            "findings": report.findings.len(), "errors": report.errors.len(),
-            "waived": report.waived.len(),
-        },
-        "findings": findings,
-        "errors": errors,
-        "warnings": warnings,
-        "notes": notes,
-        "waived": waived,
-    });
-    let mut doc = doc;
-    if let (Some(b), Some(o)) = (&report.baseline, doc.as_object_mut()) {
-        o.insert(
-            "baseline".into(),
-            json!({"new": b.new, "known": b.known, "fixed": b.fixed}),
-        );
-    }
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+    let doc = Document(report, warnings);
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
+}
+
+/// Renders the report as the stable JSON contract (DESIGN.md § CLI).
+pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    let _ = write(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }

@@ -356,7 +356,14 @@ fn notification<'a>(level: &'static str, e: &'a InputError) -> Notification<'a> 
 /// SARIF 2.1.0: one run, a rule per policy run, a result per finding (waived
 /// ones with a suppression), errors
 /// and warnings (the config's included) as tool execution notifications.
-pub fn render<'a>(report: &'a Report) -> String {
+pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    let _ = write(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`render`] into `out`, streamed.
+pub fn write<'a>(report: &'a Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     // Rule indexes by id: one lookup per finding (linear in the findings).
     let mut index_of: HashMap<&str, usize> = HashMap::new();
     for (i, r) in report.rules.iter().enumerate() {
@@ -469,5 +476,6 @@ pub fn render<'a>(report: &'a Report) -> String {
         }],
         version: "2.1.0",
     };
-    serde_json::to_string_pretty(&log).unwrap_or_default() + "\n"
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }

@@ -104,7 +104,7 @@ fn by_policy(report: &Report) -> String {
     for f in &report.findings {
         match rows.iter_mut().find(|r| r.0 == f.policy) {
             Some(r) => r.2 += 1,
-            None => rows.push((&f.policy, f.severity, 1, &f.remediation)),
+            None => rows.push((&f.policy, f.severity, 1, &*f.remediation)),
         }
     }
     if rows.is_empty() {

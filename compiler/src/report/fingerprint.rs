@@ -260,21 +260,26 @@ pub fn assign(report: &mut Report) {
         .map(|i| (i, false))
         .chain((0..report.waived.len()).map(|i| (i, true)))
         .collect();
-    let finding = |r: &Report, (i, waived): (usize, bool)| -> Option<Finding> {
+    fn finding(r: &Report, (i, waived): (usize, bool)) -> Option<&Finding> {
         if waived {
-            r.waived.get(i).map(|w| w.finding.clone())
+            r.waived.get(i).map(|w| &w.finding)
         } else {
-            r.findings.get(i).cloned()
+            r.findings.get(i)
         }
-    };
-    // File order: rank findings that agree on everything else by position.
-    all.sort_by_key(|k| finding(report, *k).map(|f| (f.file.clone(), f.span.start, f.span.end)));
+    }
+    // File order: rank findings that agree on everything else by position (a
+    // stable sort: ties keep shown before waived, each in its order).
+    all.sort_by(|a, b| {
+        let key = |k| finding(report, k).map(|f| (f.file.as_str(), f.span.start, f.span.end));
+        key(*a).cmp(&key(*b))
+    });
     let mut seen: HashMap<(String, String, String, String), usize> = HashMap::new();
+    let mut prints = Vec::with_capacity(all.len());
     for k in all {
         let Some(f) = finding(report, k) else {
             continue;
         };
-        let text = node_text(report, &f);
+        let text = node_text(report, f);
         let rank = seen
             .entry((
                 f.policy.clone(),
@@ -294,6 +299,9 @@ pub fn assign(report: &mut Report) {
             ])
         );
         *rank += 1;
+        prints.push((k, print));
+    }
+    for (k, print) in prints {
         let slot = if k.1 {
             report.waived.get_mut(k.0).map(|w| &mut w.finding)
         } else {
@@ -331,9 +339,9 @@ mod tests {
                 end_column: 1,
                 policy: "p.x".into(),
                 severity: Severity::High,
-                title: String::new(),
+                title: "".into(),
                 message: String::new(),
-                remediation: String::new(),
+                remediation: "".into(),
                 span: Span::new(file, start, start + 9),
                 fingerprint: String::new(),
                 path: String::new(),

@@ -118,6 +118,20 @@ fn ticked(s: &str) -> Vec<String> {
 fn fold_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
     let mut drop = vec![false; findings.len()];
     let mut notes: Vec<Vec<String>> = vec![Vec::new(); findings.len()];
+    // The findings of each subsuming policy by file, in order: each weak
+    // finding looks only at those of its file (linear, not findings²).
+    let mut strong_in: std::collections::HashMap<
+        (&str, rampart_runtime::model::FileId),
+        Vec<usize>,
+    > = std::collections::HashMap::new();
+    for (j, s) in findings.iter().enumerate() {
+        if SUBSUMED.iter().any(|(_, strong)| *strong == s.policy) {
+            strong_in
+                .entry((s.policy.as_str(), s.span.file))
+                .or_default()
+                .push(j);
+        }
+    }
     for (i, weak) in findings.iter().enumerate() {
         let Some(strong_id) = SUBSUMED
             .iter()
@@ -126,8 +140,10 @@ fn fold_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
         else {
             continue;
         };
-        let strong = findings.iter().position(|s| {
-            s.policy == strong_id && s.span.file == weak.span.file && overlaps(s.span, weak.span)
+        let strong = strong_in.get(&(strong_id, weak.span.file)).and_then(|js| {
+            js.iter()
+                .copied()
+                .find(|&j| findings.get(j).is_some_and(|s| overlaps(s.span, weak.span)))
         });
         if let Some(j) = strong {
             if let (Some(d), Some(n)) = (drop.get_mut(i), notes.get_mut(j)) {
@@ -170,9 +186,9 @@ mod tests {
             end_column: 1,
             policy: policy.into(),
             severity: Severity::Low,
-            title: String::new(),
+            title: "".into(),
             message: message.into(),
-            remediation: String::new(),
+            remediation: "".into(),
             span: Span::new(FileId(0), start, end),
             fingerprint: String::new(),
             path: String::new(),

@@ -6,7 +6,7 @@
 //! A link to a file the repository does not contain is a warning that names
 //! it; the check goes on without it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
 use ignore::gitignore::GitignoreBuilder;
@@ -206,6 +206,13 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         .collect();
     // Dockerfiles referenced but not discovered (custom names): read them as inputs too.
     let mut not_read: BTreeSet<String> = BTreeSet::new();
+    let known_dockerfiles: HashSet<String> = p
+        .documents
+        .iter()
+        .filter(|d| d.target == Target::DOCKERFILE)
+        .map(|d| doc_path(p, d.file))
+        .collect();
+    let mut new_paths: HashSet<String> = HashSet::new();
     for &i in &compose_ix {
         let Some(doc) = p.documents.get(i) else {
             continue;
@@ -218,14 +225,12 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
             .unwrap_or(&[])
         {
             if let Some(df) = dockerfile_of(svc, &dir) {
-                let known = p
-                    .documents
-                    .iter()
-                    .any(|d| d.target == Target::DOCKERFILE && doc_path(p, d.file) == df);
-                if !known && p.in_roots(&df) && !new_docs.iter().any(|(n, _)| *n == df) {
+                let known = known_dockerfiles.contains(&df);
+                if !known && p.in_roots(&df) && !new_paths.contains(&df) {
                     let bspan = svc.get("build").map_or(svc.span, |b| b.span);
                     let before = refused.len();
                     if let Some(t) = read_linked(p, &df, "build Dockerfile", bspan, refused) {
+                        new_paths.insert(df.clone());
                         new_docs.push((df, t));
                     } else if refused.len() > before {
                         not_read.insert(df);
@@ -248,11 +253,14 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
             }
         }
     }
-    let dockerfiles: BTreeMap<String, Node> = p
+    // Each Dockerfile by path (the last document of a path wins), by index:
+    // compose roots are taken out while they are linked, Dockerfiles stay.
+    let dockerfiles: HashMap<String, usize> = p
         .documents
         .iter()
-        .filter(|d| d.target == Target::DOCKERFILE)
-        .map(|d| (doc_path(p, d.file), d.root.clone()))
+        .enumerate()
+        .filter(|(_, d)| d.target == Target::DOCKERFILE)
+        .map(|(j, d)| (doc_path(p, d.file), j))
         .collect();
 
     // The context each built Dockerfile is built with (the first service wins).
@@ -263,15 +271,26 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         };
         let path = doc_path(p, doc.file);
         let dir = parent(&path).to_string();
-        let env = dotenv_values(p, &join(&dir, ".env"), doc.root.span, refused);
-        let mut root = doc.root.clone();
+        let span = doc.root.span;
+        let env = dotenv_values(p, &join(&dir, ".env"), span, refused);
+        let Some(mut root) = p
+            .documents
+            .get_mut(i)
+            .map(|d| std::mem::replace(&mut d.root, Node::new(span, Value::Null)))
+        else {
+            continue;
+        };
         if let Some(services) = root.get_mut("services").and_then(Node::as_list_mut) {
             for svc in services.iter_mut() {
                 // build → Dockerfile
                 if let Some(df) = dockerfile_of(svc, &dir) {
                     let ctx_dir = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
                     let bspan = svc.get("build").map(|b| b.span).unwrap_or(svc.span);
-                    match dockerfiles.get(&df) {
+                    let model = dockerfiles
+                        .get(&df)
+                        .and_then(|j| p.documents.get(*j))
+                        .map(|d| &d.root);
+                    match model {
                         Some(model) => {
                             contexts.entry(df.clone()).or_insert_with(|| ctx_dir.clone());
                             let mut model = model.clone();
@@ -348,15 +367,11 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         }
     }
     // Resolved values of secret-like variables are secrets too.
-    let docs: Vec<Node> = p
-        .documents
-        .iter()
-        .filter(|d| d.target == Target::COMPOSE)
-        .map(|d| d.root.clone())
-        .collect();
-    for d in &docs {
-        super::collect_secrets(d, &mut p.secrets);
+    let mut secrets = BTreeSet::new();
+    for d in p.documents.iter().filter(|d| d.target == Target::COMPOSE) {
+        super::collect_secrets(&d.root, &mut secrets);
     }
+    p.secrets.extend(secrets);
     p.problems.extend(problems);
 }
 
