@@ -1172,6 +1172,7 @@ fn image_node(span: Span, raw: &str) -> Node {
     let resolved = interpolation::with_defaults(raw);
     let r = image::parse(&resolved);
     let known = image::known_users::lookup(&r.repository);
+    let healthcheck = image::known_healthchecks::lookup(&r.repository);
     Node::object(span)
         .str("raw", span, raw)
         .opt("registry", r.registry.map(|v| Node::str(span, v)))
@@ -1186,6 +1187,15 @@ fn image_node(span: Span, raw: &str) -> Node {
                     .str("user", span, k.user)
                     .field("non_root", Node::bool(span, k.start == Start::NonRoot))
                     .field("drops_root", Node::bool(span, k.start == Start::DropsRoot))
+                    .str("source", span, k.source)
+                    .build()
+            }),
+        )
+        .opt(
+            "known_healthcheck",
+            healthcheck.map(|k| {
+                Node::object(span)
+                    .str("test", span, k.test)
                     .str("source", span, k.source)
                     .build()
             }),
@@ -1396,7 +1406,28 @@ pub fn schema(s: &mut Schema) {
             "what rampart's sourced table (runtime/src/formats/image/known_users.rs) knows about \
              the user the image runs as, when listed",
         )
+        .opt(
+            "known_healthcheck",
+            "KnownHealthcheck",
+            "the `HEALTHCHECK` the image configuration defines, from rampart's sourced table \
+             (runtime/src/formats/image/known_healthchecks.rs), when listed",
+        )
         .done();
+    s.object(
+        "KnownHealthcheck",
+        "the healthcheck a widely used image defines, from its upstream Dockerfile",
+    )
+    .field(
+        "test",
+        "string",
+        "the check, as the upstream file writes it",
+    )
+    .field(
+        "source",
+        "string",
+        "where the fact comes from (repository and file)",
+    )
+    .done();
     s.object(
         "KnownUser",
         "the user a widely used image runs as, from its upstream build files",

@@ -1,5 +1,5 @@
 //! Compose overlays: files that complete the services of another compose file
-//! (docs/compatibility.md § Compose overlays).
+//! (docs/policies-guide.md § Compose overlays).
 //!
 //! - **The default override.** With neither `-f` nor `COMPOSE_FILE`, `docker
 //!   compose` reads the first of [`BASE_NAMES`] in a directory and merges into
