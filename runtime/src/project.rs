@@ -8,6 +8,7 @@
 //! set, from the disk on demand — never outside the scan roots.
 
 mod link;
+mod overlay;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -6,6 +6,7 @@
 
 pub mod extends;
 pub mod interpolation;
+pub mod overlay;
 pub mod ports;
 
 use crate::formats::image;
@@ -84,16 +85,63 @@ fn parse_with(
         file,
         source,
         problems,
+        partial: partial_services(&root),
+        other: None,
     };
     let model = b.file_model(&merged, path);
     b.check_interpolations(&root);
     (model, b.problems)
 }
 
+/// The model of a base compose file with its default override file merged in
+/// ([`overlay::merge_override`]): `over` is the override's root mapping, read
+/// from `over_source` (file `over_file`). Problems are those of the two files
+/// read alone, already reported; `None` when the base does not parse.
+pub fn parse_overlaid(
+    file: FileId,
+    source: &str,
+    path: &str,
+    over_file: FileId,
+    over_source: &str,
+    read: &mut extends::ReadOther<'_>,
+) -> Option<Node> {
+    let root = yaml::parse(file, source, YamlLimits::default()).ok()?;
+    let over = yaml::parse(over_file, over_source, YamlLimits::default()).ok()?;
+    let root = overlay::merge_override(&root, &over);
+    let mut problems = Vec::new();
+    let merged = extends::resolve(&root, path, read, &mut problems);
+    let mut b = Builder {
+        file,
+        source,
+        problems,
+        partial: partial_services(&root),
+        other: Some((over_file, over_source)),
+    };
+    b.file_model(&merged, path)
+}
+
+/// The services of a root mapping that cannot run on their own (before
+/// `extends:` is resolved: see [`overlay::is_partial`]).
+fn partial_services(root: &YNode) -> Vec<String> {
+    root.get("services")
+        .map(|s| {
+            s.entries()
+                .iter()
+                .filter(|(_, body)| overlay::is_partial(body))
+                .map(|(k, _)| k.text.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 struct Builder<'a> {
     file: FileId,
     source: &'a str,
     problems: Vec<InputProblem>,
+    /// Services that complete a service of another file (`overlay`).
+    partial: Vec<String>,
+    /// The default override file merged into this one, and its text.
+    other: Option<(FileId, &'a str)>,
 }
 
 impl Builder<'_> {
@@ -105,13 +153,16 @@ impl Builder<'_> {
         n.scalar_text(self.src(n.span))
     }
 
-    /// The source `span` points into: this file's, or none for a value
-    /// inherited through `extends:` from another file.
+    /// The source `span` points into: this file's, the merged override's,
+    /// or none for a value inherited through `extends:` from another file.
     fn src(&self, span: Span) -> &str {
         if span.file == self.file {
             self.source
         } else {
-            ""
+            match self.other {
+                Some((f, text)) if f == span.file => text,
+                _ => "",
+            }
         }
     }
 
@@ -251,7 +302,10 @@ impl Builder<'_> {
 
     fn service(&mut self, key: &yaml::YKey, body: &YNode, networks: &[TopNetwork]) -> Node {
         let name_span = key.span;
-        let mut obj = Node::object(name_span).str("name", name_span, key.text.clone());
+        let overlay = self.partial.contains(&key.text);
+        let mut obj = Node::object(name_span)
+            .str("name", name_span, key.text.clone())
+            .field("overlay", Node::bool(name_span, overlay));
         if !body.is_map() {
             if !matches!(body.kind, YKind::Null) {
                 self.error(
@@ -799,10 +853,8 @@ impl Builder<'_> {
     /// A span for `len` bytes at byte `offset` of the scalar text `text` held by
     /// `node`, when the source shows the scalar verbatim; the node's span otherwise.
     fn sub_span(&self, node: &YNode, text: &str, offset: usize, len: usize) -> Span {
-        let raw = self
-            .source
-            .get(node.span.start..node.span.end)
-            .unwrap_or("");
+        let source = self.src(node.span);
+        let raw = source.get(node.span.start..node.span.end).unwrap_or("");
         let inner_start = if raw.starts_with('"') || raw.starts_with('\'') {
             node.span.start + 1
         } else {
@@ -811,11 +863,11 @@ impl Builder<'_> {
         let start = inner_start + offset;
         let end = start + len;
         match (
-            self.source.get(inner_start..inner_start + text.len()),
+            source.get(inner_start..inner_start + text.len()),
             text.get(offset..offset + len),
         ) {
             (Some(shown), Some(_)) if shown == text && end <= node.span.end => {
-                Span::new(self.file, start, end)
+                Span::new(node.span.file, start, end)
             }
             _ => node.span,
         }
@@ -847,15 +899,16 @@ impl Builder<'_> {
 
     /// Like `sub_span` but from a span (used for values whose node is gone).
     fn span_within(&self, span: Span, text: &str, offset: usize, len: usize) -> Span {
-        let raw = self.source.get(span.start..span.end).unwrap_or("");
+        let source = self.src(span);
+        let raw = source.get(span.start..span.end).unwrap_or("");
         let inner_start = if raw.starts_with('"') || raw.starts_with('\'') {
             span.start + 1
         } else {
             span.start
         };
-        let shown = self.source.get(inner_start..inner_start + text.len());
+        let shown = source.get(inner_start..inner_start + text.len());
         if shown == Some(text) && inner_start + offset + len <= span.end {
-            Span::new(self.file, inner_start + offset, inner_start + offset + len)
+            Span::new(span.file, inner_start + offset, inner_start + offset + len)
         } else {
             span
         }
@@ -1119,6 +1172,7 @@ fn image_node(span: Span, raw: &str) -> Node {
     let resolved = interpolation::with_defaults(raw);
     let r = image::parse(&resolved);
     let known = image::known_users::lookup(&r.repository);
+    let healthcheck = image::known_healthchecks::lookup(&r.repository);
     Node::object(span)
         .str("raw", span, raw)
         .opt("registry", r.registry.map(|v| Node::str(span, v)))
@@ -1133,6 +1187,15 @@ fn image_node(span: Span, raw: &str) -> Node {
                     .str("user", span, k.user)
                     .field("non_root", Node::bool(span, k.start == Start::NonRoot))
                     .field("drops_root", Node::bool(span, k.start == Start::DropsRoot))
+                    .str("source", span, k.source)
+                    .build()
+            }),
+        )
+        .opt(
+            "known_healthcheck",
+            healthcheck.map(|k| {
+                Node::object(span)
+                    .str("test", span, k.test)
                     .str("source", span, k.source)
                     .build()
             }),
@@ -1222,6 +1285,12 @@ pub fn schema(s: &mut Schema) {
         .done();
     s.object("Service", "one service; its span is the service's name")
         .field("name", "string", "the service key")
+        .field(
+            "overlay",
+            "bool",
+            "the service has neither `image`, `build` nor `extends`: it completes a service \
+             of another compose file (an override or `-f` overlay) and cannot run on its own",
+        )
         .opt("image", "ImageRef", "`image:` parsed")
         .opt(
             "build",
@@ -1337,7 +1406,28 @@ pub fn schema(s: &mut Schema) {
             "what rampart's sourced table (runtime/src/formats/image/known_users.rs) knows about \
              the user the image runs as, when listed",
         )
+        .opt(
+            "known_healthcheck",
+            "KnownHealthcheck",
+            "the `HEALTHCHECK` the image configuration defines, from rampart's sourced table \
+             (runtime/src/formats/image/known_healthchecks.rs), when listed",
+        )
         .done();
+    s.object(
+        "KnownHealthcheck",
+        "the healthcheck a widely used image defines, from its upstream Dockerfile",
+    )
+    .field(
+        "test",
+        "string",
+        "the check, as the upstream file writes it",
+    )
+    .field(
+        "source",
+        "string",
+        "where the fact comes from (repository and file)",
+    )
+    .done();
     s.object(
         "KnownUser",
         "the user a widely used image runs as, from its upstream build files",

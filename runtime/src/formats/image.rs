@@ -1,6 +1,7 @@
 //! Container image references: `[registry[:port]/]path[:tag][@digest]`,
 //! shared by the compose and Dockerfile front ends.
 
+pub mod known_healthchecks;
 pub mod known_users;
 
 /// Byte ranges of an image reference's parts within its text.

@@ -19,6 +19,7 @@ use crate::model::{InputProblem, Node, Span, Value};
 
 pub(super) fn link(p: &mut Project) {
     let mut refused = Vec::new();
+    super::overlay::merge_default_overrides(p);
     link_dockerfile_contexts(p, &mut refused);
     link_env_gitignore(p, &mut refused);
     link_compose(p, &mut refused);

@@ -61,6 +61,31 @@ pub const KNOWN_IMAGES: &[KnownImage] = &[
         source: "jupyter/docker-stacks images/*/Dockerfile (final `USER ${NB_UID}`)",
     },
     KnownImage {
+        repositories: &["gotenberg/gotenberg"],
+        start: Start::NonRoot,
+        user: "gotenberg (1001)",
+        source: "gotenberg/gotenberg build/Dockerfile (`USER gotenberg` in every final stage)",
+    },
+    KnownImage {
+        repositories: &["apache/tika"],
+        start: Start::NonRoot,
+        user: "35002:35002",
+        source: "apache/tika-docker full/Dockerfile and minimal/Dockerfile (`ARG UID_GID=\"35002:35002\"`, \
+                 `USER $UID_GID` in the runtime stage, since TIKA-3912)",
+    },
+    KnownImage {
+        repositories: &["memcached"],
+        start: Start::NonRoot,
+        user: "memcache (11211)",
+        source: "docker-library/memcached 1/debian/Dockerfile (`USER memcache`)",
+    },
+    KnownImage {
+        repositories: &["wger/server"],
+        start: Start::NonRoot,
+        user: "wger",
+        source: "wger-project/wger extras/docker/production/Dockerfile (`USER wger` in the final stage)",
+    },
+    KnownImage {
         repositories: &["postgres"],
         start: Start::DropsRoot,
         user: "postgres",
