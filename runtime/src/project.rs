@@ -8,6 +8,7 @@
 //! set, from the disk on demand — never outside the scan roots.
 
 mod link;
+mod reach;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -458,6 +459,7 @@ impl Project {
     /// after every input is added.
     pub fn link(&mut self) {
         link::link(self);
+        reach::link(self);
         self.redactor = std::sync::OnceLock::new();
     }
 
