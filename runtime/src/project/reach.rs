@@ -347,13 +347,15 @@ fn repo_mains(p: &Project) -> Vec<Main> {
     out
 }
 
-/// How deep included files are followed inside `http`.
-const MAX_INCLUDE_DEPTH: usize = 16;
+/// How deep the walks below go: no new limit, the deepest tree the nginx
+/// front end builds (its nesting limit plus its include depth limit).
+const MAX_WALK: usize =
+    crate::formats::nginx::parse::MAX_DEPTH + crate::formats::nginx::include::MAX_INCLUDE_DEPTH;
 
 /// Walks `http`-level directives (and the files they include, not server
 /// blocks): whether an `include` appears, whether `server_tokens off` is set.
 fn walk_http(ds: &[Node], includes: &mut bool, hides: &mut bool, depth: usize) {
-    if depth > MAX_INCLUDE_DEPTH {
+    if depth > MAX_WALK {
         return;
     }
     for d in ds {
@@ -415,7 +417,7 @@ fn main_hiding_tokens(
 
 /// Whether any `include` below `ds` names a path under [`LSIO_CONFIG_DIR`].
 fn includes_lsio(ds: &[Node], depth: usize) -> bool {
-    if depth > MAX_INCLUDE_DEPTH {
+    if depth > MAX_WALK {
         return false;
     }
     ds.iter().any(|d| {
