@@ -50,7 +50,14 @@ fn the_same_listener_published_on_the_host_is_reported() {
     write(d.path(), "repo/compose.yaml", &published);
     write(d.path(), "repo/web/nginx.conf", NEXTCLOUD_NGINX);
     let fs = check(d.path());
-    assert_eq!(of(&fs, "http.https-redirect").len(), 1, "{fs:#?}");
+    let found = of(&fs, "http.https-redirect");
+    assert_eq!(found.len(), 1, "{fs:#?}");
+    assert!(
+        found[0]
+            .1
+            .ends_with("; compose service `web` (repo/compose.yaml) publishes it (`80:80`)"),
+        "{found:?}"
+    );
     // Published only on loopback (nextcloud's `insecure` example): not judged.
     let loopback = BEHIND_PROXY.replace(
         "    restart: always\n",

@@ -182,7 +182,13 @@ pub fn schema(s: &mut Schema) {
         "string",
         "how it was decided that only other containers (a proxy) reach this plain-HTTP route: \
          the compose services that run its configuration publish none of its plain-HTTP ports \
-         beyond loopback; absent when unknown or published",
+         but on loopback or a private address; absent when unknown or published",
+    )
+    .opt(
+        "published_by",
+        "string",
+        "the compose service that runs this plain-HTTP route's configuration and publishes \
+         its port on the host, with the `ports:` entry as written",
     )
     .opt(
         "server_tokens_from",

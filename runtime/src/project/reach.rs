@@ -22,7 +22,9 @@
 //! publishes everything; a container port left to interpolation counts as
 //! published), is reached only by other containers on the service's
 //! networks — in practice the TLS-terminating proxy in front of it. Such a
-//! route gets `unpublished`, a sentence saying how that was decided.
+//! route gets `unpublished`, a sentence saying how that was decided; a route
+//! one of whose runners publishes it gets `published_by`, naming the service
+//! and its `ports:` entry.
 //! Compose files are judged one by one (an override that publishes the port
 //! makes the route published).
 //!
@@ -65,9 +67,10 @@ const LSIO_CONFIG_DIR: &str = "/config/nginx/";
 struct Runner {
     /// `service` (compose file).
     label: String,
-    /// Container port ranges published beyond loopback; `None`: any port
-    /// (`network_mode: host`, or a container port left to interpolation).
-    exposed: Vec<Option<(i64, i64)>>,
+    /// Container port ranges published beyond loopback or a private address
+    /// (`None`: any port — `network_mode: host`, or a container port left to
+    /// interpolation), each with how it is written (`80:80`, `network_mode: host`).
+    exposed: Vec<(Option<(i64, i64)>, String)>,
     /// The image repository, when `image:` names one.
     image: Option<String>,
 }
@@ -124,8 +127,18 @@ pub(super) fn link(p: &mut Project) {
         for route in routes.iter_mut() {
             let span = route.span;
             if let (Some(note), Some(ports)) = (&unpublished, plain_ports(route)) {
-                if !runs.is_empty() && !runs.iter().any(|r| exposes(r, &ports)) {
-                    route.set("unpublished", Node::str(span, note.clone()));
+                match runs
+                    .iter()
+                    .find_map(|r| exposes(r, &ports).map(|raw| (r, raw)))
+                {
+                    None => route.set("unpublished", Node::str(span, note.clone())),
+                    Some((r, raw)) => route.set(
+                        "published_by",
+                        Node::str(
+                            span,
+                            format!("compose service {} publishes it (`{raw}`)", r.label),
+                        ),
+                    ),
                 }
             }
             if let Some(from) = &tokens_from {
@@ -183,12 +196,16 @@ fn plain_ports(route: &Node) -> Option<Vec<i64>> {
     Some(ports)
 }
 
-/// Whether `r` publishes one of `ports` beyond loopback.
-fn exposes(r: &Runner, ports: &[i64]) -> bool {
-    r.exposed.iter().any(|range| match range {
-        None => true,
-        Some((a, b)) => ports.iter().any(|p| *p == 0 || (*a..=*b).contains(p)),
-    })
+/// How `r` publishes one of `ports` beyond loopback or a private address
+/// (the `ports:` entry as written), if it does.
+fn exposes<'a>(r: &'a Runner, ports: &[i64]) -> Option<&'a str> {
+    r.exposed
+        .iter()
+        .find(|(range, _)| match range {
+            None => true,
+            Some((a, b)) => ports.iter().any(|p| *p == 0 || (*a..=*b).contains(p)),
+        })
+        .map(|(_, raw)| raw.as_str())
 }
 
 /// Whether a published port's host address keeps it off the internet:
@@ -273,9 +290,9 @@ fn runners(p: &Project) -> Vec<(String, Runner)> {
             }
             let name = str_of(svc, "name");
             let host_network = str_of(svc, "network_mode") == "host";
-            let mut exposed: Vec<Option<(i64, i64)>> = Vec::new();
+            let mut exposed: Vec<(Option<(i64, i64)>, String)> = Vec::new();
             if host_network {
-                exposed.push(None);
+                exposed.push((None, "network_mode: host".to_string()));
             }
             for port in list_of(svc, "ports") {
                 if is_internal_address(str_of(port, "host_ip")) {
@@ -283,7 +300,10 @@ fn runners(p: &Project) -> Vec<(String, Runner)> {
                 }
                 let target = port.get("target").and_then(Node::as_int);
                 let end = port.get("target_end").and_then(Node::as_int);
-                exposed.push(target.map(|t| (t, end.unwrap_or(t))));
+                exposed.push((
+                    target.map(|t| (t, end.unwrap_or(t))),
+                    str_of(port, "raw").to_string(),
+                ));
             }
             let image = svc
                 .get("image")
