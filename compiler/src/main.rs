@@ -2,6 +2,12 @@
 
 use std::io::Write;
 
+/// mimalloc instead of the system allocator: parsing and evaluation allocate
+/// many small, short-lived values, where glibc malloc spent over a third of
+/// the run and slowed as the heap grew (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Parsers and the evaluator recurse over nested inputs (bounded by typed
 /// depth limits); a generous stack keeps those limits, not the thread, in charge.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
