@@ -9,6 +9,7 @@
 
 mod link;
 mod overlay;
+mod reach;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -494,6 +495,7 @@ impl Project {
     /// after every input is added.
     pub fn link(&mut self) {
         link::link(self);
+        reach::link(self);
         self.redactor = std::sync::OnceLock::new();
     }
 

@@ -126,7 +126,8 @@ pub fn schema(s: &mut Schema) {
     .opt(
         "return_code",
         "int",
-        "nginx: the code of an unconditional `return` at this route or its server (`444` closes the connection)",
+        "nginx: the code of an unconditional `return` at this route or its server (`444` closes the connection); \
+         Caddy: `444` for an unconditional `abort` in a route that does not proxy",
     )
     .field(
         "proxy",
@@ -175,6 +176,25 @@ pub fn schema(s: &mut Schema) {
         "access_log",
         "bool",
         "requests are logged (nginx: false when `access_log off` is effective)",
+    )
+    .opt(
+        "unpublished",
+        "string",
+        "how it was decided that only other containers (a proxy) reach this plain-HTTP route: \
+         the compose services that run its configuration publish none of its plain-HTTP ports \
+         but on loopback or a private address; absent when unknown or published",
+    )
+    .opt(
+        "published_by",
+        "string",
+        "the compose service that runs this plain-HTTP route's configuration and publishes \
+         its port on the host, with the `ports:` entry as written",
+    )
+    .opt(
+        "server_tokens_from",
+        "string",
+        "nginx site file: the main configuration it inherits `server_tokens off` from, when \
+         that decided `server_tokens_hidden`",
     )
     .field("decl", "Decls", "spans of the deciding directives")
     .done();

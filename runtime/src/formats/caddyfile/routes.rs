@@ -269,6 +269,8 @@ struct Scope {
     body: Option<(String, Span)>,
     cond_body: Vec<(Vec<String>, String, Span)>,
     redirect: Option<(String, Span)>,
+    /// An unconditional `abort`: every request gets its connection closed.
+    closed: Option<Span>,
     log: bool,
 }
 
@@ -383,6 +385,9 @@ fn walk<'a>(
                 }
             }
             "abort" | "respond" | "error" => {
+                if d.name == "abort" && unconditional && scope.closed.is_none() {
+                    scope.closed = Some(d.span);
+                }
                 if let M::Named(name) = &m {
                     let guarded = d.name == "abort" || rest.iter().any(|(a, _)| is_4xx(a));
                     if let Some(info) = matchers.get(name).filter(|i| i.remote_ip && guarded) {
@@ -669,6 +674,14 @@ fn route_node(ctx: &SiteCtx, r: &RouteOut) -> Node {
             Node::bool(sp, ctx.redirects || redirect_https),
         )
         .field("redirect_only", Node::bool(sp, r.scope.redirect.is_some()))
+        // An unconditional `abort` closes the connection, as nginx's `return 444`.
+        .opt(
+            "return_code",
+            r.scope
+                .closed
+                .filter(|_| r.scope.proxy.is_none())
+                .map(|s| Node::int(s, 444)),
+        )
         .field("proxy", Node::bool(sp, r.scope.proxy.is_some()))
         .opt(
             "upstream",
@@ -752,6 +765,7 @@ fn subroutes(
                 }
             }
             inherited.proxy = None;
+            inherited.closed = None;
             let mut own = Scope::default();
             let mut nested = Vec::new();
             let mut local = matchers.clone();

@@ -802,3 +802,17 @@ fn the_run_budget_counts_earlier_caddyfiles() {
     let l = limits(&parse(&mut m, &mut used));
     assert_eq!(l.len(), 1, "{l:?}");
 }
+
+#[test]
+fn unconditional_abort_closes_the_connection() {
+    // mathewcsims/self-hosted pi-reverse-proxy: the catch-all `:80` only aborts.
+    let src = ":80 {\n\tlog\n\tabort\n}\nexample.com {\n\t@bad remote_ip 10.0.0.0/8\n\tabort @bad\n\treverse_proxy app:80\n}\n:8080 {\n\treverse_proxy app:80\n\tabort\n}\n";
+    let p = parse_str(FileId(0), src);
+    validate(&p);
+    let rs = routes(&p.model);
+    let code = |r: &Node| r.get("return_code").and_then(Node::as_int);
+    assert_eq!(code(route_by_path(&rs, ":80", "")), Some(444));
+    // A matched abort, or one beside a proxy, serves content still.
+    assert_eq!(code(route_by_path(&rs, "example.com", "")), None);
+    assert_eq!(code(route_by_path(&rs, ":8080", "")), None);
+}
