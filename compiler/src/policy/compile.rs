@@ -274,9 +274,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
 
     // 1. parse
     let mut files: Vec<(u32, ast::File)> = Vec::new();
-    for (i, src) in out.sources.iter().enumerate() {
+    let texts: Vec<&str> = out.sources.iter().map(|s| s.text.as_str()).collect();
+    for (i, parsed) in parallel(texts, rampart_lang::parse).into_iter().enumerate() {
         let ix = u32::try_from(i).unwrap_or(u32::MAX);
-        match rampart_lang::parse(&src.text) {
+        match parsed {
             Ok(f) => files.push((ix, f)),
             Err(e) => out.diagnostics.push(syntax_diagnostic(ix, &e)),
         }
@@ -1831,6 +1832,15 @@ impl PolicyCtx<'_> {
 /// a def this calls unused is unused for sure.
 fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
     let mut uses: HashMap<(&str, &str), usize> = HashMap::new();
+    // Only the words that name a def are counted (the others are never read).
+    let def_names: HashSet<&str> = files
+        .iter()
+        .flat_map(|(_, f)| f.items.iter())
+        .filter_map(|i| match i {
+            Item::Def(d) => Some(d.name.name.as_str()),
+            _ => None,
+        })
+        .collect();
     for (ix, f) in files {
         let Some(text) = out.sources.get(*ix as usize).map(|s| s.text.as_str()) else {
             continue;
@@ -1847,7 +1857,7 @@ fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
                     (Some(s), false) => {
                         let before = line.get(..s).and_then(|b| b.trim_end().chars().last());
                         if before != Some('.') {
-                            if let Some(w) = line.get(s..i) {
+                            if let Some(w) = line.get(s..i).filter(|w| def_names.contains(w)) {
                                 // A use in a file importing a package is that package's too.
                                 let pkgs = std::iter::once(f.package.name.as_str())
                                     .chain(f.imports.iter().map(|i| i.name.as_str()));
