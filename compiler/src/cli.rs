@@ -15,6 +15,8 @@ mod check;
 mod docs;
 mod explain;
 mod fmt;
+mod generate;
+mod init;
 mod list;
 mod schema;
 mod test;
@@ -31,7 +33,7 @@ pub const EXIT_ERROR: i32 = 2;
 #[command(
     name = "rampart",
     version,
-    about = "Policy-as-code checks for docker-compose files (and more to come)"
+    about = "Policy-as-code checks for deployment configuration: compose files, Dockerfiles, .env, nginx and Caddy"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -83,6 +85,29 @@ enum Command {
         #[arg(help = target_help())]
         target: Option<String>,
     },
+    /// Write a commented `rampart.yaml` in the current directory.
+    Init {
+        /// Overwrite an existing `rampart.yaml`.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print a shell completion script (from the command-line definitions).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into a folder.
+    Man {
+        /// Folder to write `rampart.1` and one `rampart-<command>.1` per command into.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// The command-line definition (for completions and man pages).
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
 }
 
 /// The `schema` command's target help, from the format registry.
@@ -292,5 +317,8 @@ pub fn run(
         Command::Docs(a) => docs::run(&a, cwd, out, err),
         Command::Schema { target } => schema::run(target.as_deref(), out, err),
         Command::Fmt { paths, check } => fmt::run(&paths, check, cwd, out, err),
+        Command::Init { force } => init::run(force, cwd, out, err),
+        Command::Completions { shell } => generate::completions(shell, out, err),
+        Command::Man { out: dir } => generate::man(dir.as_deref(), cwd, out, err),
     }
 }

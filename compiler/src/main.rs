@@ -12,6 +12,20 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// depth limits); a generous stack keeps those limits, not the thread, in charge.
 const STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// Standard error with the progress line cleared before each write, so a
+/// message never lands after a half-drawn progress line.
+struct ClearsProgress<W: Write>(W);
+
+impl<W: Write> Write for ClearsProgress<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        rampart::progress::clear();
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 fn main() {
     let worker = std::thread::Builder::new()
         .stack_size(STACK_BYTES)
@@ -20,7 +34,10 @@ fn main() {
             let stdout = std::io::stdout();
             let stderr = std::io::stderr();
             let mut out = stdout.lock();
-            let mut err = stderr.lock();
+            let mut err = ClearsProgress(stderr.lock());
+            if rampart::progress::terminal_allows() {
+                rampart::progress::allow();
+            }
             let code = rampart::cli::run(std::env::args_os(), &cwd, &mut out, &mut err);
             let _ = out.flush();
             let _ = err.flush();

@@ -192,6 +192,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     let Ok(loaded) = load(a.config.as_deref(), &a.paths, cwd, today, err) else {
         return None;
     };
+    crate::progress::phase("compiling policies");
     let compiled = compile_with_config(a, cwd, loaded.as_ref(), err)?;
     let chosen = select(&compiled, a.profile, loaded.as_ref());
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
@@ -204,6 +205,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         );
         return None;
     }
+    crate::progress::phase("finding inputs");
     let mut found = discover(&a.paths, cwd, a.no_ignore);
     // A config of the repository can narrow what is checked; it never does so
     // silently (a pull request could otherwise switch the gate off).
@@ -237,7 +239,13 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         project.documents.iter().map(|d| d.target.name()).collect();
     let chosen = compiled.rules_for(&chosen, |p| targets.contains(p.target.as_str()));
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
+    crate::progress::phase(&format!(
+        "checking {} files with {} policies",
+        found.inputs.len(),
+        policies.len()
+    ));
     let mut outcome = evaluate(&project, &policies, &compiled);
+    crate::progress::phase("writing the report");
     outcome.errors.extend(read_errors);
     outcome
         .errors
@@ -441,7 +449,9 @@ fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>, usi
     let fs = project.fs().clone();
     let mut read_errors = Vec::new();
     let mut skipped = 0;
-    for input in &found.inputs {
+    crate::progress::phase("reading inputs");
+    for (done, input) in found.inputs.iter().enumerate() {
+        crate::progress::step(done, found.inputs.len());
         // A file is checked as what it is, even when an nginx entry or a
         // Caddyfile already read it as an include (it keeps its one FileId).
         // Through the confined layer: a link out of the scan root, a special

@@ -71,7 +71,6 @@ const KEY_QUALIFIERS: &[&str] = &[
     "API",
     "APP",
     "PRIVATE",
-    "ACCESS",
     "SECRET",
     "ENCRYPTION",
     "ENC",
@@ -97,6 +96,24 @@ const KEY_QUALIFIERS: &[&str] = &[
     "WEBHOOK",
     "RPC",
 ];
+
+/// `ACCESS_KEY` is the public half of an S3-style key pair (`AWS_ACCESS_KEY`
+/// with `AWS_SECRET_KEY`, MinIO's `STORAGE_ACCESS_KEY` with
+/// `STORAGE_SECRET_KEY`): the key id, not the secret. In a name holding one
+/// of these words it is the secret itself (Azure's storage account key,
+/// `AZURE_STORAGE_ACCESS_KEY`).
+const SECRET_ACCESS_KEY_VENDORS: &[&str] = &["AZURE"];
+
+/// Services speaking the Pusher protocol (Pusher, Soketi, Laravel Reverb):
+/// their `APP_KEY` is public (it is sent to every browser to open the
+/// socket); the `APP_SECRET` signs. Laravel's own `APP_KEY` stays a secret.
+const PUBLIC_APP_KEY_VENDORS: &[&str] = &["PUSHER", "SOKETI", "REVERB"];
+
+/// `AUTH` not at the end of a name is a secret only before one of these
+/// (`AuthCode`, `REDIS_AUTH_STRING`); elsewhere it names a setting about
+/// authentication (`ZULIP_AUTH_BACKENDS`, `NTFY_AUTH_DEFAULT_ACCESS`,
+/// `AUTH_LDAP_USER_SEARCH`, `TS_AUTH_ONCE`).
+const AUTH_SECRET_NEXT_WORDS: &[&str] = &["CODE", "STRING", "VALUE"];
 
 /// A name whose last word is one of these holds something *about* a secret
 /// (where it is, who uses it, how long it lives), not the secret.
@@ -217,12 +234,32 @@ pub fn name_words(name: &str) -> Vec<String> {
     words
 }
 
-fn is_secret_word(word: &str, prev: Option<&str>) -> bool {
+/// Whether `words[i]` makes the name secret-like, given the whole name's words.
+fn is_secret_word(words: &[String], i: usize) -> bool {
+    let Some(word) = words.get(i).map(String::as_str) else {
+        return false;
+    };
+    let prev = i
+        .checked_sub(1)
+        .and_then(|j| words.get(j))
+        .map(String::as_str);
+    let has = |list: &[&str]| words.iter().any(|w| list.contains(&w.as_str()));
+    if word == "AUTH" {
+        return match words.get(i + 1) {
+            None => true,
+            Some(next) => AUTH_SECRET_NEXT_WORDS.contains(&next.as_str()),
+        };
+    }
     if SECRET_WORDS.contains(&word) {
         return true;
     }
+    let key_after = |q: &str| match q {
+        "ACCESS" => has(SECRET_ACCESS_KEY_VENDORS),
+        "APP" => !has(PUBLIC_APP_KEY_VENDORS),
+        _ => KEY_QUALIFIERS.contains(&q),
+    };
     if word == "KEY" {
-        return prev.is_some_and(|p| KEY_QUALIFIERS.contains(&p));
+        return prev.is_some_and(key_after);
     }
     if SECRET_WORD_ENDINGS
         .iter()
@@ -231,7 +268,7 @@ fn is_secret_word(word: &str, prev: Option<&str>) -> bool {
         return true;
     }
     if let Some(head) = word.strip_suffix("KEY") {
-        return KEY_QUALIFIERS.contains(&head);
+        return key_after(head);
     }
     if let Some(head) = word.strip_suffix("PASS") {
         return PASS_PREFIXES.contains(&head);
@@ -270,14 +307,7 @@ pub fn is_secret_name(name: &str) -> bool {
             return false;
         }
     }
-    words.iter().enumerate().any(|(i, w)| {
-        is_secret_word(
-            w,
-            i.checked_sub(1)
-                .and_then(|j| words.get(j))
-                .map(String::as_str),
-        )
-    })
+    (0..words.len()).any(|i| is_secret_word(&words, i))
 }
 
 // ----------------------------------------------------------------- values
@@ -609,6 +639,71 @@ pub fn literal_url_credentials(text: &str) -> Vec<Range<usize>> {
         .into_iter()
         .filter(|r| text.get(r.clone()).is_some_and(is_secret_value))
         .collect()
+}
+
+/// Passwords that mark a URL's credentials as a placeholder (besides the weak
+/// values of [`WEAK_VALUES`], contained anywhere, and the user name repeated):
+/// `postgresql://placeholder:placeholder@localhost:5432/placeholder`,
+/// `postgresql://user:pass@localhost:5432/dummy`.
+const PLACEHOLDER_PASSWORDS: &[&str] = &[
+    "placeholder",
+    "dummy",
+    "pass",
+    "pw",
+    "pwd",
+    "build",
+    "fake",
+    "sample",
+    "xxx",
+    "xxxx",
+    "xxxxxx",
+    "foo",
+    "bar",
+    "user",
+];
+
+/// Hosts that are the machine itself: in an image, a database there is one
+/// the container would have to run itself.
+const LOOPBACK_HOSTS: &[&str] = &["localhost", "127.0.0.1", "[::1]", "::1", "0.0.0.0"];
+
+/// Whether `text` holds URL credentials and every literal one is a dummy: a
+/// placeholder password ([`PLACEHOLDER_PASSWORDS`], a weak value such as
+/// `password` or `changeme`, or the user name repeated: `build:build`) for a
+/// server on the loopback host (`localhost`, `127.0.0.1`). Build steps need
+/// such a URL to be set (`prisma generate`, `next build`) though nothing
+/// connects to it; it holds no secret. A real-looking password, or any
+/// other host, is not a dummy.
+pub fn is_dummy_url(text: &str) -> bool {
+    let creds = literal_url_credentials(text);
+    !creds.is_empty()
+        && creds.iter().all(|r| {
+            let Some(password) = text.get(r.clone()) else {
+                return false;
+            };
+            // The URL around the password: back to `://`, on to the host's end.
+            let before = text.get(..r.start).unwrap_or("");
+            let user = before
+                .rfind("://")
+                .and_then(|s| before.get(s + 3..))
+                .and_then(|u| u.strip_suffix(':'))
+                .unwrap_or("");
+            let after = text.get(r.end..).unwrap_or("");
+            let Some(authority) = after.strip_prefix('@') else {
+                return false;
+            };
+            let host_port = authority.get(..authority_len(authority)).unwrap_or("");
+            let host = if host_port.starts_with('[') {
+                host_port.split_inclusive(']').next().unwrap_or("")
+            } else {
+                host_port.split(':').next().unwrap_or("")
+            };
+            let pw = password.to_ascii_lowercase();
+            let weak: Vec<String> = WEAK_VALUES.iter().map(|w| (*w).to_string()).collect();
+            let placeholder = pw.eq_ignore_ascii_case(user)
+                || PLACEHOLDER_PASSWORDS.contains(&pw.as_str())
+                || is_placeholder(&pw, "", &weak);
+            placeholder && LOOPBACK_HOSTS.contains(&host.to_ascii_lowercase().as_str())
+        })
 }
 
 /// The credentials of the URLs in `text` that are masked in outputs: all

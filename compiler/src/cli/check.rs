@@ -61,10 +61,14 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
         config: a.config.clone(),
         no_ignore: a.no_ignore,
     };
-    let Some(report) = session::check(&request, cwd, err) else {
+    // Progress on a terminal's stderr (see `crate::progress`), cleared
+    // before anything is rendered.
+    let progress = (!a.quiet).then(crate::progress::start);
+    let report = session::check(&request, cwd, err);
+    drop(progress);
+    let Some(mut report) = report else {
         return EXIT_ERROR;
     };
-    let mut report = report;
     if let Some(known) = &known {
         crate::report::baseline::apply(&mut report, known);
     }

@@ -39,6 +39,9 @@ pub(crate) fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::Declaration
     ctx.add_function("has_url_credentials", |v: Arc<String>| {
         !crate::secrets::literal_url_credentials(&v).is_empty()
     })?;
+    ctx.add_function("is_dummy_url", |v: Arc<String>| {
+        crate::secrets::is_dummy_url(&v)
+    })?;
     ctx.add_function("secret_options", |v: Arc<String>| {
         Value::List(Arc::new(
             secret_options(&v)
@@ -83,6 +86,12 @@ pub(crate) fn signatures() -> Vec<Signature> {
             &[("value", Type::String)],
             Type::Bool,
             "whether a value holds a URL with a literal password or token (`postgres://app:hunter22@db/app`)",
+        ),
+        sig(
+            "is_dummy_url",
+            &[("value", Type::String)],
+            Type::Bool,
+            "whether every literal URL password in a value is a build-time dummy: a placeholder (`placeholder`, `pass`, `password`, the user name repeated) for a loopback host (`postgresql://user:pass@localhost/dummy`)",
         ),
         sig(
             "secret_options",

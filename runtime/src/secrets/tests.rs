@@ -38,7 +38,23 @@ const NAMES: &[(&str, bool, &str)] = &[
     ("BW_INSTALLATION_KEY", true, "Haxxnet bitwarden"),
     ("SECRET_KEY_BASE", true, "Rails"),
     ("AWS_SECRET_ACCESS_KEY", true, "getsentry"),
-    ("AWS_ACCESS_KEY", true, "getsentry vroom"),
+    (
+        "AWS_SECRET_KEY",
+        true,
+        "getsentry vroom (beside AWS_ACCESS_KEY)",
+    ),
+    ("STORAGE_SECRET_KEY", true, "Haxxnet rxresume (MinIO)"),
+    ("MINIO_SECRET_KEY", true, "MinIO"),
+    (
+        "AZURE_STORAGE_ACCESS_KEY",
+        true,
+        "Azure: the storage account key",
+    ),
+    ("PUSHER_APP_SECRET", true, "Pusher: the signing half"),
+    ("SOKETI_DEFAULT_APP_SECRET", true, "07-Pixel docker-caddy"),
+    ("TS_AUTHKEY", true, "Tailscale"),
+    ("REDISCLI_AUTH", true, "bitnami redis"),
+    ("AUTH_KEY", true, "an auth key"),
     ("DRONE_RPC_SECRET", true, "Haxxnet drone"),
     (
         "PASSWORD_HASH",
@@ -60,6 +76,50 @@ const NAMES: &[(&str, bool, &str)] = &[
     ("GITHUB_TOKEN", true, "STDLIB.md"),
     ("apikey", true, "STDLIB.md"),
     // Not secrets: settings about a secret.
+    (
+        "AWS_ACCESS_KEY",
+        false,
+        "getsentry vroom: the key id beside AWS_SECRET_KEY (an earlier row said secret)",
+    ),
+    (
+        "STORAGE_ACCESS_KEY",
+        false,
+        "Haxxnet rxresume: MinIO's key id beside STORAGE_SECRET_KEY",
+    ),
+    ("MINIO_ACCESS_KEY", false, "MinIO: the root user"),
+    (
+        "PUSHER_APP_KEY",
+        false,
+        "Coolify: the Pusher key is sent to browsers",
+    ),
+    (
+        "SOKETI_DEFAULT_APP_KEY",
+        false,
+        "07-Pixel docker-caddy, Coolify",
+    ),
+    ("VITE_PUSHER_APP_KEY", false, "Laravel frontends"),
+    ("REVERB_APP_KEY", false, "Laravel Reverb"),
+    (
+        "NTFY_AUTH_DEFAULT_ACCESS",
+        false,
+        "mathewcsims ntfy: `deny-all`",
+    ),
+    (
+        "ZULIP_AUTH_BACKENDS",
+        false,
+        "zulip docker-zulip: `EmailAuthBackend,…`",
+    ),
+    (
+        "SETTING_AUTH_LDAP_USER_SEARCH",
+        false,
+        "zulip docker-zulip: an LDAP query",
+    ),
+    (
+        "SETTING_AUTH_LDAP_USER_ATTR_MAP",
+        false,
+        "zulip docker-zulip: a JSON map",
+    ),
+    ("TS_AUTH_ONCE", false, "mathewcsims litellm: a switch"),
     (
         "MYSQL_RANDOM_ROOT_PASSWORD",
         false,
@@ -378,6 +438,64 @@ fn url_credentials_are_found() {
         .map(|r| &t[r])
         .collect();
     assert_eq!(found, ["hunter22"]);
+}
+
+#[test]
+fn dummy_urls() {
+    // (value, dummy?, where it was seen)
+    let cases: &[(&str, bool, &str)] = &[
+        (
+            "\"postgresql://placeholder:placeholder@localhost:5432/placeholder\"",
+            true,
+            "hoppscotch prod.Dockerfile",
+        ),
+        (
+            "postgresql://user:pass@localhost:5432/dummy",
+            true,
+            "umami Dockerfile",
+        ),
+        (
+            "postgresql://build:build@localhost:5432/build",
+            true,
+            "a Next.js Dockerfile: the user name repeated",
+        ),
+        (
+            "postgresql://johndoe:randompassword@localhost:5432/mydb",
+            true,
+            "Prisma's documented example",
+        ),
+        ("mysql://dummy:dummy@127.0.0.1:3306/dummy", true, ""),
+        // A real-looking password, or another host: not a dummy.
+        (
+            "postgresql://app:Xk9vT2qLm8@localhost:5432/app",
+            false,
+            "a real password on the loopback host",
+        ),
+        (
+            "postgresql://postgres:postgres@db:5432/mydb?schema=public",
+            false,
+            "a node Dockerfile: the compose stack's database",
+        ),
+        (
+            "postgresql://postgres:Qx7LmNp2RtYv9WzKa4BcDe@shuttle.proxy.rlwy.net:41247/railway",
+            false,
+            "a Railway URL (shape of a real one, password replaced)",
+        ),
+        (
+            "postgresql://user:pass@localhost/a postgres://u:Xk9vT2qLm8@db/b",
+            false,
+            "one real password among dummies",
+        ),
+        ("postgresql://localhost:5432/app", false, "no credentials"),
+        (
+            "postgres://app:${DB_PASSWORD}@localhost/app",
+            false,
+            "a reference",
+        ),
+    ];
+    for (value, dummy, seen) in cases {
+        assert_eq!(is_dummy_url(value), *dummy, "`{value}` ({seen})");
+    }
 }
 
 #[test]

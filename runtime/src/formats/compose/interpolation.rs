@@ -156,16 +156,15 @@ fn matching_brace(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-/// `s` with every defaulted reference replaced by its default and `$$` by `$`;
-/// references without a default stay as written. Used where a value must be
-/// parsed further (an image reference, a port) before it is known.
-pub fn with_defaults(s: &str) -> String {
+/// `s` with each outer reference replaced by `text(reference)` and `$$` by
+/// `$` (an inner reference lies within the outer one and is the callback's to
+/// handle); `s` unchanged when it does not parse.
+fn substitute(s: &str, text: &dyn Fn(&Reference) -> String) -> String {
     let Ok(refs) = parse(s) else {
         return s.to_string();
     };
     let mut out = String::new();
     let mut last = 0;
-    // Outer references only: an inner one lies within the previous outer one.
     let mut outer_end = 0;
     for r in &refs {
         if r.start < outer_end {
@@ -173,15 +172,24 @@ pub fn with_defaults(s: &str) -> String {
         }
         outer_end = r.end;
         out.push_str(&s.get(last..r.start).unwrap_or("").replace("$$", "$"));
-        if r.has_default() {
-            out.push_str(&with_defaults(&r.word));
-        } else {
-            out.push_str(&r.raw);
-        }
+        out.push_str(&text(r));
         last = r.end;
     }
     out.push_str(&s.get(last..).unwrap_or("").replace("$$", "$"));
     out
+}
+
+/// `s` with every defaulted reference replaced by its default and `$$` by `$`;
+/// references without a default stay as written. Used where a value must be
+/// parsed further (an image reference, a port) before it is known.
+pub fn with_defaults(s: &str) -> String {
+    substitute(s, &|r| {
+        if r.has_default() {
+            with_defaults(&r.word)
+        } else {
+            r.raw.clone()
+        }
+    })
 }
 
 /// `s` with references replaced as Compose would with the variables `lookup`
@@ -189,33 +197,15 @@ pub fn with_defaults(s: &str) -> String {
 /// defaults and `:+`/`+` replacements apply as Compose applies them; a
 /// reference that stays undecided (unset, no default) is kept as written.
 pub fn resolve(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
-    let Ok(refs) = parse(s) else {
-        return s.to_string();
-    };
-    let mut out = String::new();
-    let mut last = 0;
-    let mut outer_end = 0;
-    for r in &refs {
-        if r.start < outer_end {
-            continue;
-        }
-        outer_end = r.end;
-        out.push_str(&s.get(last..r.start).unwrap_or("").replace("$$", "$"));
-        let value = lookup(&r.name);
-        let text = match (r.op, value) {
-            (":-", Some(v)) if !v.is_empty() => v,
-            (":-", _) | ("-", None) => resolve(&r.word, lookup),
-            (":+", Some(v)) if !v.is_empty() => resolve(&r.word, lookup),
-            ("+", Some(_)) => resolve(&r.word, lookup),
-            (":+" | "+", _) => String::new(),
-            (_, Some(v)) => v,
-            (_, None) => r.raw.clone(),
-        };
-        out.push_str(&text);
-        last = r.end;
-    }
-    out.push_str(&s.get(last..).unwrap_or("").replace("$$", "$"));
-    out
+    substitute(s, &|r| match (r.op, lookup(&r.name)) {
+        (":-", Some(v)) if !v.is_empty() => v,
+        (":-", _) | ("-", None) => resolve(&r.word, lookup),
+        (":+", Some(v)) if !v.is_empty() => resolve(&r.word, lookup),
+        ("+", Some(_)) => resolve(&r.word, lookup),
+        (":+" | "+", _) => String::new(),
+        (_, Some(v)) => v,
+        (_, None) => r.raw.clone(),
+    })
 }
 
 #[cfg(test)]
