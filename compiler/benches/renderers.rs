@@ -54,6 +54,7 @@ fn outcome(n: usize, policies: &[&CompiledPolicy]) -> Report {
             remediation: p.remediation.clone(),
             span,
             fingerprint: String::new(),
+            path: String::new(),
         });
     }
     findings.sort();

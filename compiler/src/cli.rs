@@ -236,6 +236,8 @@ enum Format {
     Markdown,
     /// One line per finding (`file:line:col: severity policy message`) and a summary.
     Short,
+    /// GitLab Code Quality report (`artifacts: reports: codequality:`).
+    Gitlab,
 }
 
 impl PolicyArgs {
@@ -278,6 +280,7 @@ impl Format {
             Format::Html => crate::render::Format::Html,
             Format::Markdown => crate::render::Format::Markdown,
             Format::Short => crate::render::Format::Short,
+            Format::Gitlab => crate::render::Format::Gitlab,
         }
     }
 }

@@ -607,7 +607,7 @@ mod tests {
             crate::session::compile_policies(&request, std::path::Path::new("."), &mut sink)
                 .unwrap();
         let pages = catalog(&compiled, DocFormat::Markdown, "rampart standard library");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/policies");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policies");
         if std::env::var_os("RAMPART_BLESS").is_some() {
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();

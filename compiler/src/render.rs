@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod diagnostics;
 pub mod github;
+pub mod gitlab;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -53,6 +54,8 @@ pub enum Format {
     Markdown,
     /// One line per finding, for CI logs.
     Short,
+    /// GitLab's Code Quality report (a Code Climate subset).
+    Gitlab,
 }
 
 /// Renders `report` in `format`.
@@ -66,6 +69,7 @@ pub fn render(report: &crate::report::Report, format: Format) -> String {
         Format::Html => audit::render_html(report),
         Format::Markdown => audit::render_markdown(report),
         Format::Short => short::render(report),
+        Format::Gitlab => gitlab::render(report),
     }
 }
 

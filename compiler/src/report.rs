@@ -43,6 +43,10 @@ pub struct Finding {
     pub span: Span,
     /// Stable identity ([`fingerprint`]); empty until the session sets it.
     pub fingerprint: String,
+    /// Structural path of the flagged node in its document
+    /// (`services.web.ports[0]`, [`fingerprint::locate`]); empty until the
+    /// session sets it, or when no node of a document has the span.
+    pub path: String,
 }
 
 /// A problem about an input, a policy run or the config, located.
@@ -174,6 +178,9 @@ pub struct Report {
     pub acceptances: Vec<suppress::Acceptance>,
     /// The comparison with `--baseline`, when one was given.
     pub baseline: Option<baseline::BaselineStats>,
+    /// Findings the `--baseline` knows (not in `findings`: they do not fail
+    /// the run); SARIF lists them with `baselineState: "unchanged"`.
+    pub known: Vec<Finding>,
     /// The masked texts of the files a finding or a problem points into.
     pub sources: BTreeMap<FileId, SourceText>,
 }

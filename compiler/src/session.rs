@@ -311,6 +311,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     outcome.skipped = found.notes.iter().map(|n| project.redact(n)).collect();
     outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
     outcome.keep_sources(&project);
+    crate::report::fingerprint::locate(&mut outcome, &project);
     crate::report::fingerprint::assign(&mut outcome);
     Some(outcome)
 }
@@ -579,6 +580,7 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             remediation: p.remediation.clone(),
             span,
             fingerprint: String::new(),
+            path: String::new(),
         });
     }
     for e in eval_errors {

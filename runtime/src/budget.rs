@@ -137,7 +137,8 @@ pub fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> 
     ctx.add_function(READ, Box::new(read_fn) as NativeFunction)?;
     ctx.add_function(REPLACE, Box::new(replace_fn) as NativeFunction)?;
     ctx.add_function(JOIN, Box::new(join_fn) as NativeFunction)?;
-    ctx.add_function(DEEP, Box::new(deep_fn) as NativeFunction)
+    ctx.add_function(DEEP, Box::new(deep_fn) as NativeFunction)?;
+    crate::regexes::register(ctx)
 }
 
 fn spent_error() -> ExecutionError {
@@ -405,6 +406,10 @@ fn rewrite(e: &mut Expression) {
                     }
                     let inner = std::mem::take(e);
                     *e = wrap(inner);
+                }
+                ("matches", true, 1) | ("matches", false, 2) => {
+                    // Compiled regexes kept (its operands are charged above).
+                    crate::regexes::lower(call);
                 }
                 _ if builds(call) => {
                     let inner = std::mem::take(e);

@@ -176,6 +176,8 @@ impl Engine {
     /// document order, then rule order, then iteration order: deterministic.
     pub fn run(&self, rules: &[Rule], project: &Project) -> (Vec<Hit>, Vec<EvalError>) {
         use rayon::prelude::*;
+        // Each rule's constants and params, converted once for the run.
+        let scopes = rule_scopes(rules);
         // Documents are independent: evaluate them in parallel, then collect in
         // document order so output stays deterministic. Workers get large
         // stacks: conversion and evaluation recurse over nested documents.
@@ -183,7 +185,7 @@ impl Engine {
             project
                 .documents
                 .par_iter()
-                .map(|doc| self.run_document(rules, doc, project))
+                .map(|doc| self.run_document_in(rules, &scopes, doc, project))
                 .collect()
         };
         let pool = rayon::ThreadPoolBuilder::new()
@@ -194,7 +196,7 @@ impl Engine {
             Err(_) => project
                 .documents
                 .iter()
-                .map(|doc| self.run_document(rules, doc, project))
+                .map(|doc| self.run_document_in(rules, &scopes, doc, project))
                 .collect(),
         };
         let mut hits = Vec::new();
@@ -213,6 +215,16 @@ impl Engine {
         doc: &Document,
         project: &Project,
     ) -> (Vec<Hit>, Vec<EvalError>) {
+        self.run_document_in(rules, &rule_scopes(rules), doc, project)
+    }
+
+    fn run_document_in(
+        &self,
+        rules: &[Rule],
+        scopes: &[Scope],
+        doc: &Document,
+        project: &Project,
+    ) -> (Vec<Hit>, Vec<EvalError>) {
         let mut run = DocRun {
             project,
             hits: Vec::new(),
@@ -224,20 +236,61 @@ impl Engine {
                 continue;
             }
             crate::budget::start(crate::budget::MAX_EVAL_UNITS);
-            let bind = Bind {
+            let bind = RuleBind {
                 name: rule.target.as_str(),
                 val: doc_val.as_ref(),
+                scope: scopes.get(i).map_or(&[], Vec::as_slice),
             };
             let mut ctx = self.root.new_inner_scope();
-            for (name, value) in &rule.scope {
-                ctx.add_variable_from_value(name.clone(), value.clone());
-            }
             ctx.set_variable_resolver(&bind);
             let mut bound: Vec<Bound<'_>> =
                 vec![(rule.target.as_str(), &doc.root, doc_val.as_ref())];
             run.step(i, rule, 0, &ctx, &mut bound);
         }
         (run.hits, run.errors)
+    }
+}
+
+/// A rule's constants and params as CEL values, by name.
+type Scope = Vec<(String, Box<dyn Val>)>;
+
+/// Every rule's [`Scope`], converted once (a value the crate cannot convert
+/// is left unbound, as an unknown name).
+fn rule_scopes(rules: &[Rule]) -> Vec<Scope> {
+    rules
+        .iter()
+        .map(|rule| {
+            rule.scope
+                .iter()
+                .filter_map(|(name, value)| {
+                    Box::<dyn Val>::try_from(value.clone())
+                        .ok()
+                        .map(|v| (name.clone(), v))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Resolves a rule's names without copying anything into its scope: the
+/// target to the document's converted value, then the rule's constants and
+/// params (the last one bound under a name wins, as in a scope).
+struct RuleBind<'a> {
+    name: &'a str,
+    val: &'a (dyn Val + 'a),
+    scope: &'a [(String, Box<dyn Val>)],
+}
+
+impl VariableResolver for RuleBind<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        if variable == self.name {
+            return Some(CowVal::Borrowed(self.val));
+        }
+        self.scope
+            .iter()
+            .rev()
+            .find(|(n, _)| n == variable)
+            .map(|(_, v)| CowVal::Borrowed(v.as_ref()))
     }
 }
 

@@ -13,6 +13,7 @@ pub mod fs;
 pub mod functions;
 pub mod model;
 pub mod project;
+pub mod regexes;
 pub mod schema;
 pub mod secrets;
 pub mod source;

@@ -252,6 +252,124 @@ fn sarif_is_what_code_scanning_needs() {
     );
 }
 
+/// With `--baseline`, known findings stay results (`unchanged`; code
+/// scanning would close the alert of a missing result), new ones are `new`,
+/// and the log still validates.
+#[test]
+fn sarif_with_a_baseline_marks_known_results_unchanged() {
+    let d = repo();
+    let (code, _, err) = rampart(d.path(), &["baseline", "b.json"]);
+    assert_eq!(code, 0, "{err}");
+    let mut text = fs::read_to_string(d.path().join("docker-compose.yml")).unwrap();
+    text.push_str("  cache:\n    image: redis:7.2\n    privileged: true\n");
+    fs::write(d.path().join("docker-compose.yml"), text).unwrap();
+    let (code, out, err) = rampart(
+        d.path(),
+        &["check", "--baseline", "b.json", "--format", "sarif"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let sarif = json(&out);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let open: Vec<&Value> = results
+        .iter()
+        .filter(|r| r.get("suppressions").is_none())
+        .collect();
+    let state = |s: &str| open.iter().filter(|r| r["baselineState"] == s).count();
+    let b = &sarif["runs"][0]["properties"]["baseline"];
+    assert_eq!(state("new") as u64, b["new"].as_u64().unwrap());
+    assert_eq!(state("unchanged") as u64, b["known"].as_u64().unwrap());
+    assert!(state("new") > 0 && state("unchanged") > 0, "{out}");
+    assert_eq!(open.len(), state("new") + state("unchanged"));
+    // Every new result is the cache service's.
+    for r in open.iter().filter(|r| r["baselineState"] == "new") {
+        let line = r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap();
+        assert!(line >= 9, "{r:#}");
+    }
+    let Some(shared) = shared_or_skip("sarif_with_a_baseline_marks_known_results_unchanged") else {
+        return;
+    };
+    let schema = load(&shared.join("schemas/sarif-schema-2.1.0.json"));
+    let errors = validate(&schema, &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// A config or policy error stops the run before anything is checked
+/// (exit 2): JSON still has its `errors`, SARIF its error notifications,
+/// located in the file at fault — machine formats are never empty.
+#[test]
+fn a_run_stopped_by_errors_still_writes_the_machine_formats() {
+    let d = repo();
+    fs::write(
+        d.path().join("rampart.yaml"),
+        "profile: bogus\nwaivers: 3\n",
+    )
+    .unwrap();
+    let (code, out, err) = rampart(
+        d.path(),
+        &[
+            "check", "--format", "sarif", "--output", "a.sarif", "--format", "json", "--output",
+            "-", "--format", "text", "--output", "t.txt",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown profile"), "{err}");
+    let v = json(&out);
+    let errors = v["errors"].as_array().expect("JSON with errors");
+    let located: Vec<&Value> = errors
+        .iter()
+        .filter(|e| e["file"] == "rampart.yaml")
+        .collect();
+    assert_eq!(located.len(), 2, "{v:#}");
+    assert_eq!(located[0]["line"], 1);
+    assert_eq!(located[0]["code"], "E0504");
+    assert!(located[0]["message"].as_str().unwrap().contains("bogus"));
+    assert_eq!(
+        v["summary"]["errors"].as_u64().unwrap() as usize,
+        errors.len()
+    );
+    // The formats people read stay on stderr.
+    assert!(!d.path().join("t.txt").exists());
+    let sarif = load(&d.path().join("a.sarif"));
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    let notes = inv["toolExecutionNotifications"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["level"] == "error"
+        && n["descriptor"]["id"] == "E0504"
+        && n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "rampart.yaml"));
+    // A policy that does not compile, and a bad baseline, too.
+    fs::remove_file(d.path().join("rampart.yaml")).unwrap();
+    fs::write(d.path().join("p.rampart"), "policy {\n").unwrap();
+    let (code, out, _) = rampart(
+        d.path(),
+        &["check", "--policy", "p.rampart", "--format", "json"],
+    );
+    assert_eq!(code, 2);
+    let v = json(&out);
+    assert!(
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["file"] == "p.rampart"),
+        "{v:#}"
+    );
+    let (code, out, _) = rampart(
+        d.path(),
+        &["check", "--baseline", "missing.json", "--format", "json"],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(json(&out)["errors"][0]["code"], "baseline-invalid");
+    let Some(shared) = shared_or_skip("a_run_stopped_by_errors_still_writes_the_machine_formats")
+    else {
+        return;
+    };
+    let schema = load(&shared.join("schemas/sarif-schema-2.1.0.json"));
+    let errors = validate(&schema, &sarif);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
 /// Paths with characters a URI cannot hold are percent-encoded.
 #[test]
 fn sarif_uris_are_encoded() {

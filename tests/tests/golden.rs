@@ -21,7 +21,7 @@ const TREES: &[&str] = &["real", "repos", "peers"];
 
 /// Every format, rendered from one evaluation per tree.
 const FORMATS: &[&str] = &[
-    "json", "sarif", "text", "short", "github", "junit", "markdown", "html",
+    "json", "sarif", "text", "short", "github", "junit", "markdown", "html", "gitlab",
 ];
 
 fn golden_file() -> PathBuf {

@@ -20,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use rampart_tests::rampart;
 
-const FORMATS: [&str; 6] = ["text", "json", "sarif", "junit", "github", "short"];
+const FORMATS: [&str; 7] = [
+    "text", "json", "sarif", "junit", "github", "short", "gitlab",
+];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -131,7 +131,8 @@ struct PartialFingerprints<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SarifResult<'a> {
-    /// `new` for a finding not in the `--baseline` (known ones are not listed).
+    /// With `--baseline`: `new` for a finding not in it, `unchanged` for one
+    /// it knows (waived findings have none).
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline_state: Option<&'static str>,
     level: &'static str,
@@ -361,38 +362,46 @@ pub fn render<'a>(report: &'a Report) -> String {
     for (i, r) in report.rules.iter().enumerate() {
         index_of.entry(r.id.as_str()).or_insert(i);
     }
-    let result = |f: &'a Finding, suppressions: Option<Vec<Suppression>>| SarifResult {
-        baseline_state: report
-            .baseline
-            .as_ref()
-            .filter(|_| suppressions.is_none())
-            .map(|_| "new"),
-        level: sarif_level(f.severity),
-        locations: vec![Location {
-            physical_location: PhysicalLocation {
-                artifact_location: ArtifactLocation::of(&f.file),
-                region: Some(Region {
-                    end_column: Some(f.end_column),
-                    end_line: Some(f.end_line),
-                    start_column: f.column,
-                    start_line: f.line,
-                }),
+    let result =
+        |f: &'a Finding, suppressions: Option<Vec<Suppression>>, known: bool| SarifResult {
+            baseline_state: report
+                .baseline
+                .as_ref()
+                .filter(|_| suppressions.is_none())
+                .map(|_| if known { "unchanged" } else { "new" }),
+            level: sarif_level(f.severity),
+            locations: vec![Location {
+                physical_location: PhysicalLocation {
+                    artifact_location: ArtifactLocation::of(&f.file),
+                    region: Some(Region {
+                        end_column: Some(f.end_column),
+                        end_line: Some(f.end_line),
+                        start_column: f.column,
+                        start_line: f.line,
+                    }),
+                },
+            }],
+            message: Message { text: &f.message },
+            partial_fingerprints: PartialFingerprints {
+                rampart_v1: &f.fingerprint,
             },
-        }],
-        message: Message { text: &f.message },
-        partial_fingerprints: PartialFingerprints {
-            rampart_v1: &f.fingerprint,
-        },
-        rule_id: &f.policy,
-        rule_index: index_of.get(f.policy.as_str()).copied(),
-        suppressions,
-    };
+            rule_id: &f.policy,
+            rule_index: index_of.get(f.policy.as_str()).copied(),
+            suppressions,
+        };
     // Waived findings are results too, marked suppressed (code scanning
-    // shows them as dismissed, with the justification).
+    // shows them as dismissed, with the justification). Findings the
+    // `--baseline` knows are results with `baselineState: "unchanged"`:
+    // code scanning closes the alert of a result missing from an upload, so
+    // leaving them out would mark them fixed. Baseline entries nothing
+    // matches any more (`fixed`) are not results (code scanning would open
+    // alerts for them, it does not read `baselineState`); they are counted
+    // in the run's `properties.baseline`.
     let results = report
         .findings
         .iter()
-        .map(|f| result(f, None))
+        .map(|f| result(f, None, false))
+        .chain(report.known.iter().map(|f| result(f, None, true)))
         .chain(report.waived.iter().map(|w| {
             let (kind, properties) = match &w.by {
                 WaivedBy::Config { owner, expires, .. } => (
@@ -410,7 +419,7 @@ pub fn render<'a>(report: &'a Report) -> String {
                 properties,
                 status: "accepted",
             };
-            result(&w.finding, Some(vec![s]))
+            result(&w.finding, Some(vec![s]), false)
         }))
         .collect();
     let notifications = report

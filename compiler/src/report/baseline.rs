@@ -1,14 +1,17 @@
 //! Baselines: a file of accepted findings' fingerprints. `rampart baseline FILE`
 //! writes it; `rampart check --baseline FILE` reports only the findings not in
-//! it. Matching is by [`Finding::fingerprint`] (policy, file, masked node text),
-//! so edits elsewhere in a file do not break it.
+//! it. Matching is by [`Finding::fingerprint`] (policy, file, structural path
+//! of the node, masked node text), so edits elsewhere in a file and reordered
+//! services do not break it.
 
 use serde_json::json;
 
 use crate::report::{Finding, Report};
 
-/// The format version written in the file.
-pub const VERSION: u64 = 1;
+/// The format version written in the file: 2 since fingerprints hash the
+/// structural path of the node (a version-1 file's fingerprints match nothing:
+/// it is refused with a plain error, write the baseline again).
+pub const VERSION: u64 = 2;
 
 /// Largest baseline file read, in bytes (64 MiB).
 pub const MAX_BASELINE_BYTES: u64 = 64 * 1024 * 1024;
@@ -34,15 +37,15 @@ impl BaselineStats {
     }
 }
 
-/// The baseline document for `findings` (fingerprint, policy, file, line,
-/// message — messages are already redacted).
+/// The baseline document for `findings` (fingerprint, policy, file, path,
+/// line, message — messages are already redacted).
 pub fn write(findings: &[Finding]) -> String {
     let entries: Vec<_> = findings
         .iter()
         .map(|f| {
             json!({
                 "fingerprint": f.fingerprint, "policy": f.policy,
-                "file": f.file, "line": f.line, "message": f.message,
+                "file": f.file, "path": f.path, "line": f.line, "message": f.message,
             })
         })
         .collect();
@@ -62,7 +65,8 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
         Some(VERSION) => {}
         Some(n) => {
             return Err(format!(
-                "baseline version {n} is not supported (expected {VERSION})"
+                "baseline version {n} is not supported (expected {VERSION}); \
+                 write it again with `rampart baseline`"
             ))
         }
         None => return Err("not a rampart baseline (no `rampart_baseline` version)".into()),
@@ -81,8 +85,9 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// Removes the findings of `report` whose fingerprint is in `known`
-/// (each baseline entry matches at most one finding) and records the counts.
+/// Moves the findings of `report` whose fingerprint is in `known` to
+/// [`Report::known`] (each baseline entry matches at most one finding) and
+/// records the counts.
 pub fn apply(report: &mut Report, known: &[String]) {
     let mut left: Vec<Option<&String>> = known.iter().map(Some).collect();
     let mut index: std::collections::HashMap<&str, Vec<usize>> = Default::default();
@@ -99,6 +104,7 @@ pub fn apply(report: &mut Report, known: &[String]) {
                     *s = None;
                 }
                 stats.known += 1;
+                report.known.push(f);
             }
             None => {
                 stats.new += 1;
@@ -121,9 +127,9 @@ mod tests {
         assert!(parse("{\"rampart_baseline\": 9, \"findings\": []}")
             .unwrap_err()
             .contains("version 9"));
-        assert!(parse("{\"rampart_baseline\": 1, \"findings\": [{}]}").is_err());
+        assert!(parse("{\"rampart_baseline\": 2, \"findings\": [{}]}").is_err());
         assert_eq!(
-            parse("{\"rampart_baseline\": 1, \"findings\": [{\"fingerprint\": \"a\"}]}").unwrap(),
+            parse("{\"rampart_baseline\": 2, \"findings\": [{\"fingerprint\": \"a\"}]}").unwrap(),
             ["a"]
         );
     }

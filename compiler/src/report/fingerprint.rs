@@ -2,15 +2,23 @@
 //! baselines and code-scanning deduplication.
 //!
 //! The fingerprint is FNV-1a (64 bits, hex) over the policy id, the file's
-//! display path, the text of the flagged node with secrets masked and runs of
-//! whitespace folded to one space, and the finding's rank among the findings
-//! of the same policy, file and text (in file order). The line number is not
-//! part of it: inserting lines above a finding keeps its fingerprint; editing
-//! the flagged node, renaming the file or adding an identical node before it
-//! changes it. Inputs carry no structural path to a node yet; when they do,
-//! it replaces the rank. A secret never reaches the hash (masked text only).
+//! display path, the structural path of the flagged node in its document
+//! ([`locate`]: `services.web.ports[0]`, `stages.build.runs[1]`,
+//! `servers[0].locations./admin`, `entries.DB_PASSWORD`), the text of the
+//! flagged node with secrets masked and runs of whitespace folded to one
+//! space, and — only to tell apart findings that agree on all of these — their
+//! rank in file order. The line number is not part of it: inserting lines
+//! above a finding and reordering services keep its fingerprint (list items
+//! with a name — services, stages, variables, networks — are named by it, not
+//! by their position); renaming the service, editing the flagged node or
+//! renaming the file changes it. A secret never reaches the hash (masked text
+//! only; names of variables are not secrets).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use rampart_runtime::model::{FileId, Node, Span, Value};
+use rampart_runtime::project::Project;
 
 use super::{Finding, Report};
 
@@ -40,8 +48,213 @@ fn node_text(report: &Report, f: &Finding) -> String {
         .unwrap_or_default()
 }
 
+/// The name a list item is known by, when it has one: its `name` (services,
+/// stages, variables, networks, instructions), else its `path` (nginx
+/// locations), else its first name (`names` of an nginx server).
+fn item_key(item: &Node) -> Option<&str> {
+    item.get("name")
+        .and_then(Node::as_str)
+        .or_else(|| item.get("path").and_then(Node::as_str))
+        .or_else(|| {
+            item.get("names")
+                .and_then(Node::as_list)
+                .and_then(|l| l.first())
+                .and_then(Node::as_str)
+        })
+}
+
+/// Appends `.name` (or `["name"]` when it holds characters other than
+/// letters, digits, `_`, `-` and `/`) to `path`.
+fn push_name(path: &mut String, name: &str) {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/'));
+    if plain {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(name);
+    } else {
+        let quoted = serde_json::to_string(name).unwrap_or_default();
+        let _ = write!(path, "[{quoted}]");
+    }
+}
+
+/// One step of the walk: a node, the length of its parent's path, and how
+/// it is reached from its parent.
+struct Step<'a> {
+    node: &'a Node,
+    parent_len: usize,
+    seg: Seg<'a>,
+}
+
+/// How a node is reached from its parent.
+enum Seg<'a> {
+    /// The document's root.
+    Root,
+    /// An object's field.
+    Field(&'a str),
+    /// A named list item and how many earlier siblings have its name.
+    Named(&'a str, usize),
+    /// An unnamed list item.
+    Index(usize),
+}
+
+/// What a walk looks for.
+enum Want<'a> {
+    /// Nodes whose span is exactly one of these (first in pre-order wins:
+    /// the shallowest).
+    Exact(&'a mut HashMap<Span, Option<String>>),
+    /// For each span, the smallest node of its file containing it.
+    Containing(&'a mut [(Span, Option<(usize, String)>)]),
+}
+
+/// Walks `root` in pre-order without recursion (documents may nest deeply),
+/// keeping the path of the current node in one buffer: no allocation per
+/// node, one per match.
+fn walk(root: &Node, want: &mut Want<'_>) {
+    let mut path = String::new();
+    let mut stack = vec![Step {
+        node: root,
+        parent_len: 0,
+        seg: Seg::Root,
+    }];
+    while let Some(Step {
+        node,
+        parent_len,
+        seg,
+    }) = stack.pop()
+    {
+        path.truncate(parent_len);
+        match seg {
+            Seg::Root => {}
+            Seg::Field(k) => push_name(&mut path, k),
+            Seg::Named(k, 0) => push_name(&mut path, k),
+            Seg::Named(k, n) => {
+                push_name(&mut path, k);
+                let _ = write!(path, "#{n}");
+            }
+            Seg::Index(i) => {
+                let _ = write!(path, "[{i}]");
+            }
+        }
+        match want {
+            Want::Exact(map) => {
+                if let Some(slot @ None) = map.get_mut(&node.span) {
+                    *slot = Some(path.clone());
+                }
+            }
+            Want::Containing(list) => {
+                for (span, best) in list.iter_mut() {
+                    let inside = node.span.file == span.file
+                        && node.span.start <= span.start
+                        && span.end <= node.span.end;
+                    if inside && best.as_ref().is_none_or(|(len, _)| node.span.len() < *len) {
+                        *best = Some((node.span.len(), path.clone()));
+                    }
+                }
+            }
+        }
+        let here = path.len();
+        match &node.value {
+            Value::Object(fields) => {
+                for (k, v) in fields.iter().rev() {
+                    stack.push(Step {
+                        node: v,
+                        parent_len: here,
+                        seg: Seg::Field(k),
+                    });
+                }
+            }
+            Value::List(items) => {
+                let mut seen: HashMap<&str, usize> = HashMap::new();
+                let segs: Vec<Seg<'_>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| match item_key(item) {
+                        Some(k) => {
+                            let n = seen.entry(k).or_insert(0);
+                            *n += 1;
+                            Seg::Named(k, *n - 1)
+                        }
+                        None => Seg::Index(i),
+                    })
+                    .collect();
+                for (item, seg) in items.iter().zip(segs).rev() {
+                    stack.push(Step {
+                        node: item,
+                        parent_len: here,
+                        seg,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Sets the structural path ([`Finding::path`]) of every finding (shown and
+/// waived) of `report` from the documents of `project`: the path of the
+/// shallowest node whose span is the finding's, in a document of the
+/// finding's own file first (a compose document also holds the nodes of the
+/// Dockerfile it builds), else in any document; else the path of the
+/// smallest node containing the span. Runs once per check, after
+/// evaluation, over the documents of files with findings only.
+pub fn locate(report: &mut Report, project: &Project) {
+    let spans: Vec<Span> = report
+        .findings
+        .iter()
+        .map(|f| f.span)
+        .chain(report.waived.iter().map(|w| w.finding.span))
+        .collect();
+    if spans.is_empty() {
+        return;
+    }
+    let files: std::collections::BTreeSet<FileId> = spans.iter().map(|s| s.file).collect();
+    let mut exact: HashMap<Span, Option<String>> = spans.iter().map(|s| (*s, None)).collect();
+    let own = |d: &&rampart_runtime::project::Document| files.contains(&d.file);
+    for doc in project.documents.iter().filter(own) {
+        walk(&doc.root, &mut Want::Exact(&mut exact));
+    }
+    if exact.values().any(Option::is_none) {
+        for doc in project.documents.iter().filter(|d| !own(d)) {
+            walk(&doc.root, &mut Want::Exact(&mut exact));
+        }
+    }
+    let mut open: Vec<(Span, Option<(usize, String)>)> = exact
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(s, _)| (*s, None))
+        .collect();
+    if !open.is_empty() {
+        open.sort_by_key(|(s, _)| *s);
+        for doc in project
+            .documents
+            .iter()
+            .filter(own)
+            .chain(project.documents.iter().filter(|d| !own(d)))
+        {
+            walk(&doc.root, &mut Want::Containing(&mut open));
+        }
+        for (span, best) in open {
+            if let Some((_, p)) = best {
+                exact.insert(span, Some(p));
+            }
+        }
+    }
+    let path_of = |s: &Span| exact.get(s).cloned().flatten().unwrap_or_default();
+    for f in report.findings.iter_mut() {
+        f.path = path_of(&f.span);
+    }
+    for w in report.waived.iter_mut() {
+        w.finding.path = path_of(&w.finding.span);
+    }
+}
+
 /// Sets the fingerprint of every finding (shown and waived) of `report`,
-/// whose sources must be kept ([`Report::keep_sources`]).
+/// whose sources must be kept ([`Report::keep_sources`]) and paths set
+/// ([`locate`]).
 pub fn assign(report: &mut Report) {
     let mut all: Vec<(usize, bool)> = (0..report.findings.len())
         .map(|i| (i, false))
@@ -54,22 +267,28 @@ pub fn assign(report: &mut Report) {
             r.findings.get(i).cloned()
         }
     };
-    // File order: rank identical nodes by position.
+    // File order: rank findings that agree on everything else by position.
     all.sort_by_key(|k| finding(report, *k).map(|f| (f.file.clone(), f.span.start, f.span.end)));
-    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
+    let mut seen: HashMap<(String, String, String, String), usize> = HashMap::new();
     for k in all {
         let Some(f) = finding(report, k) else {
             continue;
         };
         let text = node_text(report, &f);
         let rank = seen
-            .entry((f.policy.clone(), f.file.clone(), text.clone()))
+            .entry((
+                f.policy.clone(),
+                f.file.clone(),
+                f.path.clone(),
+                text.clone(),
+            ))
             .or_insert(0);
         let print = format!(
             "{:016x}",
             fnv1a(&[
                 f.policy.as_bytes(),
                 f.file.as_bytes(),
+                f.path.as_bytes(),
                 text.as_bytes(),
                 rank.to_string().as_bytes(),
             ])
@@ -117,6 +336,7 @@ mod tests {
                 remediation: String::new(),
                 span: Span::new(file, start, start + 9),
                 fingerprint: String::new(),
+                path: String::new(),
             });
         }
         assign(&mut r);
@@ -133,5 +353,55 @@ mod tests {
         assert_ne!(twins.findings[0].fingerprint, twins.findings[1].fingerprint);
         let edited = report("image: x\nports: 2\n", &[9]);
         assert_ne!(a.findings[0].fingerprint, edited.findings[0].fingerprint);
+    }
+
+    fn n(start: usize, value: Value) -> Node {
+        Node::new(Span::new(FileId(0), start, start + 1), value)
+    }
+
+    fn named(start: usize, name: &str, rest: Vec<(String, Node)>) -> Node {
+        let mut fields = vec![("name".to_string(), n(start, Value::Str(name.into())))];
+        fields.extend(rest);
+        n(start, Value::Object(fields))
+    }
+
+    #[test]
+    fn paths_name_list_items_by_their_name_and_count_repeats() {
+        let ports = n(
+            7,
+            Value::List(vec![n(8, Value::Int(80)), n(9, Value::Int(443))]),
+        );
+        let root = n(
+            0,
+            Value::Object(vec![(
+                "services".into(),
+                n(
+                    1,
+                    Value::List(vec![
+                        named(2, "db", vec![]),
+                        named(3, "web", vec![("ports".into(), ports)]),
+                        named(4, "web", vec![]),
+                        named(5, "my.app", vec![]),
+                    ]),
+                ),
+            )]),
+        );
+        let spans = [3, 4, 5, 9].map(|s| Span::new(FileId(0), s, s + 1));
+        let mut map: HashMap<Span, Option<String>> = spans.iter().map(|s| (*s, None)).collect();
+        walk(&root, &mut Want::Exact(&mut map));
+        let got: Vec<_> = spans.iter().map(|s| map[s].clone().unwrap()).collect();
+        assert_eq!(
+            got,
+            [
+                "services.web",
+                "services.web#1",
+                "services[\"my.app\"]",
+                "services.web.ports[1]"
+            ]
+        );
+        // A span inside a node but of none: the smallest container.
+        let mut open = [(Span::new(FileId(0), 9, 10), None)];
+        walk(&root, &mut Want::Containing(&mut open));
+        assert_eq!(open[0].1.as_ref().unwrap().1, "services.web.ports[1]");
     }
 }

@@ -175,6 +175,7 @@ mod tests {
             remediation: String::new(),
             span: Span::new(FileId(0), start, end),
             fingerprint: String::new(),
+            path: String::new(),
         }
     }
 

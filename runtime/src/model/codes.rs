@@ -69,6 +69,8 @@ pub const ALL: &[ProblemCode] = &[
     code("ignore-unknown-policy", Warning, "a `rampart:ignore` comment names a policy that does not exist"),
     code("policy-failed", Error, "a policy failed at run time on an input (evaluation error or budget spent)"),
     code("engine-setup", Error, "the CEL engine could not be set up (an internal error)"),
+    code("run-stopped", Error, "the run stopped before checking anything (config or policy errors, named above it); carried into the machine formats"),
+    code("baseline-invalid", Error, "the `--baseline` file is missing, unreadable, too large or not a rampart baseline of this version"),
     // YAML and compose.
     code("yaml-syntax", Error, "the file is not valid YAML (or exceeds the YAML limits)"),
     code("compose-structure", Error, "a compose file is not a mapping with a `services` key"),
