@@ -9,10 +9,12 @@
 # (default 10000) made from the corpus. Inputs that are invalid on purpose
 # (Caddy's rejected adapt fixtures) make exit code 2; timings include them.
 #   - startup: `rampart list` (compiles the embedded stdlib)
-#   - parse only: `rampart check --no-stdlib` (discovery + parsing + linking)
+#   - parse only: `rampart check --no-stdlib` with a no-op policy (discovery,
+#     parsing, linking, one rule that never fires)
 #   - full check: `rampart check` with the embedded stdlib
 # and prints the check/parse ratio (target: within 2x) and files per second.
-# Peers (hadolint, checkov, gixy) are timed on the same files when installed.
+# Peers (hadolint, checkov, gixy) are timed on the same files when installed;
+# bench/peers.sh is the interleaved comparison on the synthetic sets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FILES=10000
@@ -31,6 +33,18 @@ cargo build --release -q -p rampart
 BIN=$(pwd)/target/release/rampart
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+# Parse only: a no-op policy (`--no-stdlib` alone has nothing to check with).
+cat > "$WORK/noop.rampart" <<'EOF'
+package bench
+
+policy noop {
+  title "No-op"
+  severity info
+  rationale "A rule that never fires: a parse-only run reads, parses and links every input."
+  deny dotenv when false
+}
+EOF
+NOOP=(--no-stdlib --policy "$WORK/noop.rampart")
 
 # Trees of corpus files copied round-robin into directories of 10, each under
 # its recognisable name (docker-compose.yml, Dockerfile, .env, nginx.conf,
@@ -70,13 +84,13 @@ print(f"{statistics.median(ts):.1f}")
 PY
 }
 
-count() { { "$BIN" check --no-stdlib --format json "$1" 2>/dev/null || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["files"])'; }
+count() { { "$BIN" check "${NOOP[@]}" --format json "$1" 2>/dev/null || true; } | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["files"])'; }
 
 echo "rampart $("$BIN" --version | awk '{print $2}') · $(nproc) cores · median of $RUNS runs"
 printf 'startup (rampart list):            %8s ms\n' "$(time_cmd "$BIN" list)"
 for target in "$WORK/corpus" "$WORK/synthetic"; do
   n=$(count "$target")
-  parse=$(time_cmd "$BIN" check --no-stdlib --format json "$target")
+  parse=$(time_cmd "$BIN" check "${NOOP[@]}" --format json "$target")
   full=$(time_cmd "$BIN" check --format json "$target")
   ratio=$(python3 -c "print(f'{$full/$parse:.2f}')")
   rate=$(python3 -c "print(f'{$n/($full/1000):.0f}')")

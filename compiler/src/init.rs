@@ -135,6 +135,7 @@ mod tests {
         assert!(!c.waivers.is_empty() && !c.params.is_empty() && !c.enable.is_empty());
         let options = CompileOptions {
             params: c.param_values(),
+            ..CompileOptions::default()
         };
         let compiled = compile(stdlib_sources(), &options);
         assert!(

@@ -79,6 +79,20 @@ pub fn compile_policies(args: &PolicyRequest, cwd: &Path, err: &mut dyn Write) -
     compile_configured(args, cwd, None, &CompileOptions::default(), err)
 }
 
+/// As [`compile_policies`], the stdlib's rules left to compile on demand
+/// ([`Compiled::complete`]): for commands that read metadata.
+pub fn compile_policies_deferred(
+    args: &PolicyRequest,
+    cwd: &Path,
+    err: &mut dyn Write,
+) -> Option<Compiled> {
+    let options = CompileOptions {
+        defer_rules: true,
+        ..CompileOptions::default()
+    };
+    compile_configured(args, cwd, None, &options, err)
+}
+
 /// Compiles the stdlib (unless disabled), `--policy` files and `extra`
 /// policy paths (a config's, read inside its layer) with `options`; prints policy diagnostics. `None` when a
 /// policy file cannot be read or does not compile (param problems are left
@@ -220,6 +234,11 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         }
     }
     let (project, read_errors, skipped) = read_inputs(&found, cwd);
+    // The rules of the targets the inputs feed (the stdlib's are compiled on demand).
+    let targets: std::collections::HashSet<&str> =
+        project.documents.iter().map(|d| d.target.name()).collect();
+    let chosen = compiled.rules_for(&chosen, |p| targets.contains(p.target.as_str()));
+    let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
     crate::progress::phase(&format!(
         "checking {} files with {} policies",
         found.inputs.len(),
@@ -317,6 +336,7 @@ fn compile_with_config(
         problems.extend(missing);
         options.params = l.config.param_values();
     }
+    options.defer_rules = true;
     let compiled = compile_configured(&a.policies, cwd, extra, &options, err);
     if let (Some(l), Some(c)) = (loaded, &compiled) {
         let ids: Vec<&str> = c.policies.iter().map(|p| p.id.as_str()).collect();

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{PolicyArgs, EXIT_ERROR, EXIT_OK};
-use crate::session::compile_policies;
+use crate::session::compile_policies_deferred;
 
 pub(super) fn run(
     id: &str,
@@ -16,9 +16,10 @@ pub(super) fn run(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> i32 {
-    let Some(compiled) = compile_policies(&p.request(), cwd, err) else {
+    let Some(mut compiled) = compile_policies_deferred(&p.request(), cwd, err) else {
         return EXIT_ERROR;
     };
+    compiled.complete(|p| p.id == id);
     let Some(policy) = compiled.policies.iter().find(|x| x.id == id) else {
         let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
         let _ = writeln!(err, "error: no policy `{id}`");

@@ -4,10 +4,10 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{PolicyArgs, EXIT_ERROR, EXIT_OK};
-use crate::session::compile_policies;
+use crate::session::compile_policies_deferred;
 
 pub(super) fn run(p: &PolicyArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let Some(compiled) = compile_policies(&p.request(), cwd, err) else {
+    let Some(compiled) = compile_policies_deferred(&p.request(), cwd, err) else {
         return EXIT_ERROR;
     };
     let width = compiled

@@ -166,6 +166,8 @@ pub struct Compiled {
     /// Problems with [`CompileOptions::params`]; the caller locates them
     /// (in `rampart.yaml`).
     pub param_errors: Vec<ParamError>,
+    /// What compiles the rules left out by [`CompileOptions::defer_rules`].
+    pub deferred: Deferred,
 }
 
 impl Compiled {
@@ -219,6 +221,13 @@ fn coerce(v: &cel::Value, t: &Type) -> Option<cel::Value> {
 pub struct CompileOptions {
     /// Param overrides by qualified name (`compose.allowed_caps`).
     pub params: BTreeMap<String, cel::Value>,
+    /// Compile the policies' metadata only, and their rules (the CEL) when
+    /// asked ([`Compiled::complete`]), when every source is the embedded
+    /// standard library: it compiles without a diagnostic (a test says so),
+    /// so nothing a user sees depends on it. A run then compiles the rules
+    /// of the targets its inputs feed only (startup, docs/performance.md).
+    /// With any other policy source everything is compiled at once.
+    pub defer_rules: bool,
 }
 
 struct Package {
@@ -265,9 +274,10 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
 
     // 1. parse
     let mut files: Vec<(u32, ast::File)> = Vec::new();
-    for (i, src) in out.sources.iter().enumerate() {
+    let texts: Vec<&str> = out.sources.iter().map(|s| s.text.as_str()).collect();
+    for (i, parsed) in parallel(texts, rampart_lang::parse).into_iter().enumerate() {
         let ix = u32::try_from(i).unwrap_or(u32::MAX);
-        match rampart_lang::parse(&src.text) {
+        match parsed {
             Ok(f) => files.push((ix, f)),
             Err(e) => out.diagnostics.push(syntax_diagnostic(ix, &e)),
         }
@@ -296,7 +306,15 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
         }
     }
 
+    // Rules compiled on demand: only when every source is the stdlib's.
+    let defer = options.defer_rules && out.sources.iter().all(|s| s.stdlib);
+
     // 2. packages: constants and params (evaluated), defs
+    let mut def_programs = if defer {
+        HashMap::new()
+    } else {
+        def_asts(&env, &files)
+    };
     let mut packages: BTreeMap<String, Package> = BTreeMap::new();
     let mut pending: Vec<(u32, String, PendingValue)> = Vec::new();
     for (ix, f) in &files {
@@ -336,19 +354,8 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                     // parse is reported where the def is used.
                     if let Err(d) = shape_check(*ix, &d.body) {
                         out.diagnostics.push(d);
-                    } else if let Ok(program) = env.compile(&d.body.text) {
-                        entry.def_asts.insert(
-                            d.name.name.clone(),
-                            DefAst {
-                                params: d.params.iter().map(|p| p.name.clone()).collect(),
-                                body: program.expression().clone(),
-                                source: *ix,
-                                start: d.body.span.start,
-                                text: d.body.text.clone(),
-                                program: std::sync::Arc::new(program),
-                                package: None,
-                            },
-                        );
+                    } else if let Some(ast) = def_programs.remove(&(*ix, d.body.span.start)) {
+                        entry.def_asts.insert(d.name.name.clone(), ast);
                     }
                 }
                 _ => {}
@@ -363,6 +370,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     let target_names: HashSet<&str> = schema.targets().iter().map(|t| t.name).collect();
     let mut seen_ids: HashMap<String, (u32, usize, usize)> = HashMap::new();
     let mut tests: Vec<(u32, String, ast::TestBlock)> = Vec::new();
+    let mut jobs: Vec<Job<'_>> = Vec::new();
     for (ix, f) in &files {
         if library_only.contains(ix) {
             continue;
@@ -374,7 +382,7 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                     let id = format!("{pkg}.{}", p.name.name);
                     if let Some((_, s, _)) = seen_ids.get(&id) {
                         let first = *s;
-                        out.diagnostics.push(
+                        jobs.push(Job::Diagnostic(
                             Diagnostic::new(
                                 Code::E0101,
                                 *ix,
@@ -383,31 +391,35 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
                                 format!("duplicate policy id `{id}`"),
                             )
                             .with_help(format!("the first definition starts at byte {first}")),
-                        );
+                        ));
                         continue;
                     }
                     seen_ids.insert(id.clone(), (*ix, p.span.start, p.span.end));
-                    let ctx = PolicyCtx {
+                    jobs.push(Job::Policy {
                         source: *ix,
-                        stdlib: out.sources.get(*ix as usize).is_some_and(|s| s.stdlib),
-                        pkg: &pkg,
-                        packages: &packages,
-                        schema: &schema,
-                        signatures: &signatures,
-                        env: &env,
-                        target_names: &target_names,
-                        file_scope: scopes.get(ix),
-                    };
-                    let (policy, diags) = ctx.policy(p, id);
-                    out.diagnostics.extend(diags);
-                    if let Some(policy) = policy {
-                        out.policies.push(policy);
-                    }
+                        pkg: &f.package.name,
+                        policy: p,
+                        id,
+                    });
                 }
                 Item::Test(t) => tests.push((*ix, pkg.clone(), t.clone())),
                 _ => {}
             }
         }
+    }
+    let stdlib: Vec<bool> = out.sources.iter().map(|s| s.stdlib).collect();
+    let shared = Shared {
+        stdlib: &stdlib,
+        packages: &packages,
+        schema: &schema,
+        signatures: &signatures,
+        env: &env,
+        target_names: &target_names,
+        scopes: &scopes,
+    };
+    for (policy, diags) in shared.run(jobs, !defer) {
+        out.diagnostics.extend(diags);
+        out.policies.extend(policy);
     }
     for (ix, pkg, t) in tests {
         let id = format!("{pkg}.{}", t.name.name);
@@ -471,7 +483,263 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     let mut seen = HashSet::new();
     out.diagnostics
         .retain(|d| seen.insert((d.code, d.source, d.start, d.end, d.message.clone())));
+    if defer {
+        out.deferred = Deferred(Some(Arc::new(Later {
+            files,
+            packages,
+            stdlib,
+            env,
+        })));
+    }
     out
+}
+
+/// The stack of the threads that compile policies: the CEL parser and the
+/// checker recurse over expressions (bounded by [`MAX_CEL_BYTES`] and the
+/// nesting limits), as on the binary's main thread.
+const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// `f` over `items` on the cores, results in `items`' order; on the calling
+/// thread when there is one item or no thread pool.
+fn parallel<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
+    use rayon::prelude::*;
+    if items.len() > 1 {
+        if let Ok(pool) = rayon::ThreadPoolBuilder::new()
+            .stack_size(COMPILE_STACK_BYTES)
+            .build()
+        {
+            return pool.install(|| items.into_par_iter().map(&f).collect());
+        }
+    }
+    items.into_iter().map(f).collect()
+}
+
+/// The parsed body of every def whose text is within the CEL limits, by
+/// (source, body start), compiled in parallel; a body that does not parse
+/// is left out (it is reported where the def is used).
+fn def_asts(env: &Arc<cel::Env>, files: &[(u32, ast::File)]) -> HashMap<(u32, usize), DefAst> {
+    let defs: Vec<(u32, &ast::Def)> = files
+        .iter()
+        .flat_map(|(ix, f)| {
+            f.items.iter().filter_map(move |i| match i {
+                Item::Def(d) if cel_shape(&d.body.text, MAX_CEL_BYTES).is_ok() => Some((*ix, d)),
+                _ => None,
+            })
+        })
+        .collect();
+    parallel(defs, |(ix, d)| {
+        let program = env.compile(&d.body.text).ok()?;
+        Some((
+            (ix, d.body.span.start),
+            DefAst {
+                params: d.params.iter().map(|p| p.name.clone()).collect(),
+                body: program.expression().clone(),
+                source: ix,
+                start: d.body.span.start,
+                text: d.body.text.clone(),
+                program: Arc::new(program),
+                package: None,
+            },
+        ))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// One step of compiling the policies, in source order.
+enum Job<'a> {
+    /// A diagnostic found while listing them (a duplicate id).
+    Diagnostic(Diagnostic),
+    /// A policy to compile.
+    Policy {
+        source: u32,
+        pkg: &'a str,
+        policy: &'a ast::Policy,
+        id: String,
+    },
+}
+
+/// What compiling any policy reads.
+struct Shared<'a> {
+    /// Whether each source is the stdlib's, by index.
+    stdlib: &'a [bool],
+    packages: &'a BTreeMap<String, Package>,
+    schema: &'a Schema,
+    signatures: &'a [Signature],
+    env: &'a Arc<cel::Env>,
+    target_names: &'a HashSet<&'a str>,
+    scopes: &'a HashMap<u32, FileScope>,
+}
+
+impl Shared<'_> {
+    /// Compiles the policies of `jobs` in parallel (their metadata only
+    /// unless `rules`); results in `jobs`' order.
+    fn run(
+        &self,
+        jobs: Vec<Job<'_>>,
+        rules: bool,
+    ) -> Vec<(Option<CompiledPolicy>, Vec<Diagnostic>)> {
+        let one = |job: Job<'_>| match job {
+            Job::Diagnostic(d) => (None, vec![d]),
+            Job::Policy {
+                source,
+                pkg,
+                policy,
+                id,
+            } => {
+                let ctx = PolicyCtx {
+                    source,
+                    stdlib: self.stdlib.get(source as usize).copied().unwrap_or(false),
+                    pkg,
+                    packages: self.packages,
+                    schema: self.schema,
+                    signatures: self.signatures,
+                    env: self.env,
+                    target_names: self.target_names,
+                    file_scope: self.scopes.get(&source),
+                    rules,
+                };
+                ctx.policy(policy, id)
+            }
+        };
+        if rules {
+            parallel(jobs, one)
+        } else {
+            jobs.into_iter().map(one).collect()
+        }
+    }
+}
+
+/// The rules a compilation left for later ([`CompileOptions::defer_rules`]).
+#[derive(Clone, Default)]
+pub struct Deferred(Option<Arc<Later>>);
+
+impl std::fmt::Debug for Deferred {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Deferred(rules)"
+        } else {
+            "Deferred(none)"
+        })
+    }
+}
+
+/// Everything compiling a deferred rule needs.
+struct Later {
+    files: Vec<(u32, ast::File)>,
+    packages: BTreeMap<String, Package>,
+    stdlib: Vec<bool>,
+    env: Arc<cel::Env>,
+}
+
+impl Later {
+    /// The compiled policies of `ids` (their defs parsed first).
+    fn policies(&self, ids: &HashSet<&str>) -> HashMap<String, CompiledPolicy> {
+        if ids.is_empty() {
+            return HashMap::new();
+        }
+        let mut asts = def_asts(&self.env, &self.files);
+        let mut packages: BTreeMap<String, Package> = BTreeMap::new();
+        for (name, p) in &self.packages {
+            packages.insert(
+                name.clone(),
+                Package {
+                    values: p.values.clone(),
+                    defs: p.defs.clone(),
+                    def_arity: p.def_arity.clone(),
+                    def_asts: HashMap::new(),
+                },
+            );
+        }
+        for (ix, f) in &self.files {
+            let Some(pkg) = packages.get_mut(&f.package.name) else {
+                continue;
+            };
+            for item in &f.items {
+                if let Item::Def(d) = item {
+                    if let Some(ast) = asts.remove(&(*ix, d.body.span.start)) {
+                        pkg.def_asts.insert(d.name.name.clone(), ast);
+                    }
+                }
+            }
+        }
+        // Its diagnostics were reported by `compile`.
+        let scopes = file_scopes(&mut Compiled::default(), &self.files, &packages);
+        let schema = Schema::standard();
+        let signatures = functions::signatures();
+        let target_names: HashSet<&str> = schema.targets().iter().map(|t| t.name).collect();
+        let mut jobs = Vec::new();
+        for (ix, f) in &self.files {
+            for item in &f.items {
+                if let Item::Policy(p) = item {
+                    let id = format!("{}.{}", f.package.name, p.name.name);
+                    if ids.contains(id.as_str()) {
+                        jobs.push(Job::Policy {
+                            source: *ix,
+                            pkg: &f.package.name,
+                            policy: p,
+                            id,
+                        });
+                    }
+                }
+            }
+        }
+        let shared = Shared {
+            stdlib: &self.stdlib,
+            packages: &packages,
+            schema: &schema,
+            signatures: &signatures,
+            env: &self.env,
+            target_names: &target_names,
+            scopes: &scopes,
+        };
+        // The stdlib compiles without a diagnostic (tests/tests/stdlib.rs):
+        // a deferred rule has none to report.
+        shared
+            .run(jobs, true)
+            .into_iter()
+            .filter_map(|(p, _)| p)
+            .map(|p| (p.id.clone(), p))
+            .collect()
+    }
+}
+
+impl Compiled {
+    /// Compiles the deferred rules ([`CompileOptions::defer_rules`]) of
+    /// every policy `wanted` picks; other policies keep their metadata only.
+    pub fn complete(&mut self, wanted: impl Fn(&CompiledPolicy) -> bool) {
+        self.policies = self.rules_for(&self.policies, wanted);
+    }
+
+    /// `policies` (taken from this compilation, as selected for a run) with
+    /// the deferred rules of those `wanted` picks compiled.
+    pub fn rules_for(
+        &self,
+        policies: &[CompiledPolicy],
+        wanted: impl Fn(&CompiledPolicy) -> bool,
+    ) -> Vec<CompiledPolicy> {
+        let Some(later) = &self.deferred.0 else {
+            return policies.to_vec();
+        };
+        let ids: HashSet<&str> = policies
+            .iter()
+            .filter(|p| p.rule.denies.is_empty() && wanted(p))
+            .map(|p| p.id.as_str())
+            .collect();
+        let mut compiled = later.policies(&ids);
+        policies
+            .iter()
+            .map(|p| match compiled.remove(&p.id) {
+                // The run's choices (a severity from the config) stay.
+                Some(c) => CompiledPolicy {
+                    rule: c.rule,
+                    ..p.clone()
+                },
+                None => p.clone(),
+            })
+            .collect()
+    }
 }
 
 /// A syntax error of policy source `ix` as a diagnostic (E0001).
@@ -829,6 +1097,8 @@ struct PolicyCtx<'a> {
     target_names: &'a HashSet<&'a str>,
     /// The names the policy's file sees: its package's and its imports'.
     file_scope: Option<&'a FileScope>,
+    /// Compile the rule; else the metadata only, with an empty rule.
+    rules: bool,
 }
 
 /// What one policy file sees by name: its package's constants, params and
@@ -1111,6 +1381,29 @@ impl PolicyCtx<'_> {
             target.name.to_string(),
             Binding::Value(Type::Object(target.root.to_string())),
         );
+        if !self.rules {
+            let policy = CompiledPolicy {
+                id,
+                title: title.unwrap_or_default(),
+                severity: severity.unwrap_or(Severity::Medium),
+                profile,
+                sources,
+                rationale: rationale.unwrap_or_default(),
+                remediation,
+                tags,
+                docs: p.docs.clone(),
+                target: target.name.to_string(),
+                rule: Rule {
+                    target: target.name.to_string(),
+                    scope: Vec::new(),
+                    steps: Vec::new(),
+                    denies: Vec::new(),
+                },
+                source: self.source,
+                span: (p.span.start, p.span.end),
+            };
+            return (Some(policy), diags);
+        }
 
         let mut steps = Vec::new();
         let mut denies = Vec::new();
@@ -1539,6 +1832,15 @@ impl PolicyCtx<'_> {
 /// a def this calls unused is unused for sure.
 fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
     let mut uses: HashMap<(&str, &str), usize> = HashMap::new();
+    // Only the words that name a def are counted (the others are never read).
+    let def_names: HashSet<&str> = files
+        .iter()
+        .flat_map(|(_, f)| f.items.iter())
+        .filter_map(|i| match i {
+            Item::Def(d) => Some(d.name.name.as_str()),
+            _ => None,
+        })
+        .collect();
     for (ix, f) in files {
         let Some(text) = out.sources.get(*ix as usize).map(|s| s.text.as_str()) else {
             continue;
@@ -1555,7 +1857,7 @@ fn unused_defs(out: &mut Compiled, files: &[(u32, ast::File)]) {
                     (Some(s), false) => {
                         let before = line.get(..s).and_then(|b| b.trim_end().chars().last());
                         if before != Some('.') {
-                            if let Some(w) = line.get(s..i) {
+                            if let Some(w) = line.get(s..i).filter(|w| def_names.contains(w)) {
                                 // A use in a file importing a package is that package's too.
                                 let pkgs = std::iter::once(f.package.name.as_str())
                                     .chain(f.imports.iter().map(|i| i.name.as_str()));
@@ -1647,6 +1949,68 @@ mod tests {
 
     fn policy(when: &str) -> String {
         format!("policy p {{\n  for s in compose.services\n  deny s when {when}\n}}\n")
+    }
+
+    #[test]
+    fn deferred_rules_compile_as_eagerly() {
+        let sources = crate::policy::sources::stdlib_sources();
+        let eager = compile(sources.clone(), &CompileOptions::default());
+        let options = CompileOptions {
+            defer_rules: true,
+            ..CompileOptions::default()
+        };
+        let mut lazy = compile(sources.clone(), &options);
+        assert!(lazy.diagnostics.is_empty(), "{:?}", lazy.diagnostics);
+        let ids = |c: &Compiled| c.policies.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&lazy), ids(&eager));
+        assert!(lazy.policies.iter().all(|p| p.rule.denies.is_empty()));
+        // Some targets only: the others keep an empty rule.
+        let some = lazy.rules_for(&lazy.policies, |p| p.target == "dotenv");
+        assert!(some
+            .iter()
+            .all(|p| (p.target == "dotenv") != p.rule.denies.is_empty()));
+        lazy.complete(|_| true);
+        // The rules as run: the budgeted expressions (a program's Debug
+        // holds hash maps, in no fixed order).
+        fn shape(r: &Rule) -> Vec<String> {
+            let expr = |e: &Expr| format!("{:?} {:?}", e.budgeted, e.origin);
+            let mut out: Vec<String> = r
+                .steps
+                .iter()
+                .map(|s| match s {
+                    Step::Where(e) => expr(e),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            for d in &r.denies {
+                out.push(format!("{:?} {:?}", d.node, d.origin));
+                out.extend(d.when.as_ref().map(expr));
+                for m in &d.message {
+                    out.push(match m {
+                        MessagePart::Text(t) => t.clone(),
+                        MessagePart::Expr(e) => expr(e),
+                    });
+                }
+            }
+            out
+        }
+        for (a, b) in lazy.policies.iter().zip(&eager.policies) {
+            assert_eq!(shape(&a.rule), shape(&b.rule), "{}", a.id);
+            assert!(a.rule.scope == b.rule.scope, "{}", a.id);
+            assert_eq!(
+                (&a.title, &a.rationale, a.severity, a.source, a.span),
+                (&b.title, &b.rationale, b.severity, b.source, b.span)
+            );
+        }
+        // Any other source: everything at once, as before.
+        let mut mixed = sources;
+        mixed.push(PolicySource {
+            path: "p.rampart".into(),
+            text: format!("package x\n{}", policy("s.privileged == true")),
+            stdlib: false,
+        });
+        let c = compile(mixed, &options);
+        assert!(c.policies.iter().all(|p| !p.rule.denies.is_empty()));
     }
 
     #[test]

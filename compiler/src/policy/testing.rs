@@ -240,7 +240,10 @@ fn with_params<'a>(
         params.insert(name, value);
     }
     if !cache.contains_key(&key) {
-        let options = CompileOptions { params };
+        let options = CompileOptions {
+            params,
+            ..CompileOptions::default()
+        };
         let c = compile(compiled.sources.clone(), &options);
         cache.insert(key.clone(), c);
     }
