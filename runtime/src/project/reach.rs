@@ -46,8 +46,50 @@
 //! A lone site file with neither stays reported: the stock `nginx` image's
 //! main configuration does not set `server_tokens off`.
 
+use std::collections::HashMap;
+
 use super::{join, normalize, parent, within, Project, Target};
-use crate::model::Node;
+use crate::model::{FileId, Node};
+
+/// Normalised paths (each at its index) looked up by a path they contain:
+/// [`within`] for many pairs at the cost of one lookup per ancestor, where
+/// testing every pair grew with files × services.
+struct PathIndex {
+    by_path: HashMap<String, Vec<usize>>,
+}
+
+impl PathIndex {
+    fn new(paths: impl Iterator<Item = String>) -> PathIndex {
+        let mut by_path: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, path) in paths.enumerate() {
+            by_path.entry(path).or_default().push(k);
+        }
+        PathIndex { by_path }
+    }
+
+    /// The indices of the paths `path` (normalised) is [`within`], in order.
+    fn containing(&self, path: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut add = |key: &str| {
+            if let Some(ks) = self.by_path.get(key) {
+                out.extend(ks.iter().copied());
+            }
+        };
+        add(path);
+        for (i, _) in path.match_indices('/') {
+            if let Some(prefix) = path.get(..i).filter(|x| !x.is_empty()) {
+                add(prefix);
+            }
+        }
+        add("/");
+        if !path.starts_with("../") && path != ".." && !path.starts_with('/') {
+            add(".");
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
 
 /// Images whose main nginx configuration sets `server_tokens off` at `http`
 /// level. Source: linuxserver/docker-baseimage-alpine-nginx,
@@ -79,45 +121,50 @@ struct Runner {
 /// compose ↔ Dockerfile links are made.
 pub(super) fn link(p: &mut Project) {
     let delivered = runners(p);
+    let by_source = PathIndex::new(delivered.iter().map(|(src, _)| src.clone()));
     let mains = repo_mains(p);
-    for i in 0..p.documents.len() {
-        let Some(doc) = p.documents.get(i) else {
-            continue;
-        };
+    let by_main_dir = PathIndex::new(mains.iter().map(|m| normalize(parent(&m.path))));
+    // The first nginx document of each file (a site's parsed configuration).
+    let mut nginx_of: HashMap<FileId, usize> = HashMap::new();
+    for (i, d) in p.documents.iter().enumerate() {
+        if d.target == Target::NGINX {
+            nginx_of.entry(d.file).or_insert(i);
+        }
+    }
+    // What each http document learns, decided before any document changes.
+    let mut facts = Vec::new();
+    for (i, doc) in p.documents.iter().enumerate() {
         if doc.target != Target::HTTP {
             continue;
         }
-        let file = doc.file;
-        let path = doc
-            .root
-            .get("path")
-            .and_then(Node::as_str)
-            .unwrap_or("")
-            .to_string();
-        let nginx = p
-            .documents
-            .iter()
-            .find(|d| d.file == file && d.target == Target::NGINX)
-            .map(|d| d.root.clone());
-        let root = p.root_of(&path).unwrap_or_else(|| ".".into());
-        let mut files = vec![normalize(&path)];
-        if let Some(n) = &nginx {
+        let path = doc.root.get("path").and_then(Node::as_str).unwrap_or("");
+        let nginx = nginx_of
+            .get(&doc.file)
+            .and_then(|&n| p.documents.get(n))
+            .map(|d| &d.root);
+        let root = p.root_of(path).unwrap_or_else(|| ".".into());
+        let mut files = vec![normalize(path)];
+        if let Some(n) = nginx {
             for f in n.get("files").and_then(Node::as_list).unwrap_or(&[]) {
                 if let Some(f) = f.as_str() {
                     files.push(join(&root, f));
                 }
             }
         }
-        let runs: Vec<&Runner> = delivered
+        let mut hits: Vec<usize> = files.iter().flat_map(|f| by_source.containing(f)).collect();
+        hits.sort_unstable();
+        hits.dedup();
+        let runs: Vec<&Runner> = hits
             .iter()
-            .filter(|(src, _)| files.iter().any(|f| within(f, src)))
-            .map(|(_, r)| r)
+            .filter_map(|&k| delivered.get(k).map(|(_, r)| r))
             .collect();
         let tokens_from = nginx
-            .as_ref()
             .filter(|n| !is_main(n))
-            .and_then(|n| main_hiding_tokens(n, &runs, &mains, parent(&path)));
+            .and_then(|n| main_hiding_tokens(n, &runs, &mains, &by_main_dir, parent(path)));
         let unpublished = unpublished_note(&runs);
+        facts.push((i, runs, tokens_from, unpublished));
+    }
+    for (i, runs, tokens_from, unpublished) in facts {
         let Some(doc) = p.documents.get_mut(i) else {
             continue;
         };
@@ -401,6 +448,7 @@ fn main_hiding_tokens(
     site: &Node,
     runs: &[&Runner],
     mains: &[Main],
+    by_dir: &PathIndex,
     site_dir: &str,
 ) -> Option<String> {
     if let Some(r) = runs
@@ -421,9 +469,10 @@ fn main_hiding_tokens(
     }
     // The main configurations of the site's directory or one above it (not
     // those of unrelated examples elsewhere in the tree).
-    let here: Vec<&Main> = mains
-        .iter()
-        .filter(|m| within(site_dir, parent(&m.path)))
+    let here: Vec<&Main> = by_dir
+        .containing(&normalize(site_dir))
+        .into_iter()
+        .filter_map(|k| mains.get(k))
         .collect();
     if !here.is_empty() && here.iter().all(|m| m.hides) {
         let names: Vec<String> = here.iter().map(|m| format!("`{}`", m.path)).collect();
