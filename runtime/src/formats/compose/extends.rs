@@ -246,7 +246,9 @@ fn merge(base: &YNode, over: &YNode, field: Option<&str>) -> YNode {
     }
 }
 
-fn seq(over: &YNode, items: Vec<YNode>) -> YNode {
+/// A sequence written where `over` is, holding `items` (shared with
+/// [`super::overlay`], whose merge rules are the same).
+pub(super) fn seq(over: &YNode, items: Vec<YNode>) -> YNode {
     YNode {
         span: over.span,
         defined: over.defined,
@@ -255,7 +257,7 @@ fn seq(over: &YNode, items: Vec<YNode>) -> YNode {
 }
 
 /// Two items equal by value (not by where they are written).
-fn same(a: &YNode, b: &YNode) -> bool {
+pub(super) fn same(a: &YNode, b: &YNode) -> bool {
     match (&a.kind, &b.kind) {
         (YKind::Str(x), YKind::Str(y)) => x == y,
         (YKind::Int(x), YKind::Int(y)) => x == y,

@@ -26,6 +26,7 @@
 //! replaced. YAML tags (`!reset`, `!override`) are not seen by the parser and
 //! are merged as if absent.
 
+use super::extends::{same, seq};
 use crate::formats::yaml::{YKey, YKind, YNode};
 
 /// Compose's base file names in a directory, in its order of preference
@@ -320,24 +321,6 @@ fn target_of(field: &str, item: &YNode) -> Option<String> {
         }
         YKind::Str(s) => Some(s.clone()),
         _ => None,
-    }
-}
-
-fn seq(over: &YNode, items: Vec<YNode>) -> YNode {
-    YNode {
-        span: over.span,
-        defined: over.defined,
-        kind: YKind::Seq(items),
-    }
-}
-
-/// Two items equal by value (not by where they are written).
-fn same(a: &YNode, b: &YNode) -> bool {
-    match (&a.kind, &b.kind) {
-        (YKind::Str(x), YKind::Str(y)) => x == y,
-        (YKind::Int(x), YKind::Int(y)) => x == y,
-        (YKind::Bool(x), YKind::Bool(y)) => x == y,
-        _ => false,
     }
 }
 
