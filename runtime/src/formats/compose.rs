@@ -6,6 +6,7 @@
 
 pub mod extends;
 pub mod interpolation;
+mod merge;
 pub mod overlay;
 pub mod ports;
 

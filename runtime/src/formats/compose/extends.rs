@@ -14,7 +14,8 @@
 //! A target that cannot be found is a warning at the `extends:` naming it;
 //! the service is checked with what it writes itself.
 
-use crate::formats::yaml::{YKey, YKind, YNode};
+use super::merge;
+use crate::formats::yaml::{YKind, YNode};
 use crate::model::{InputProblem, Span};
 
 /// How many `extends` links are followed from one service (a chain longer
@@ -190,79 +191,17 @@ fn resolve_service(
 /// `over` merged onto `base` (`field`: the service key both are the value of).
 fn merge(base: &YNode, over: &YNode, field: Option<&str>) -> YNode {
     match (&base.kind, &over.kind) {
-        (YKind::Map(b), YKind::Map(o)) => {
-            let mut out: Vec<(YKey, YNode)> = Vec::with_capacity(b.len() + o.len());
-            for (k, v) in b {
-                match o.iter().find(|(ok, _)| ok.text == k.text) {
-                    // Below the service level, nested mappings merge too.
-                    Some((ok, ov)) => {
-                        let f = if field.is_none() {
-                            Some(k.text.as_str())
-                        } else {
-                            field
-                        };
-                        out.push((ok.clone(), merge(v, ov, f)));
-                    }
-                    None => out.push((k.clone(), v.clone())),
-                }
-            }
-            for (k, v) in o {
-                if !b.iter().any(|(bk, _)| bk.text == k.text) {
-                    out.push((k.clone(), v.clone()));
-                }
-            }
-            YNode {
-                span: over.span,
-                defined: over.defined,
-                kind: YKind::Map(out),
-            }
-        }
+        // Below the service level, nested mappings merge too.
+        (YKind::Map(b), YKind::Map(o)) => merge::maps(b, o, over, |k, v, ov| {
+            merge(v, ov, field.or(Some(k.text.as_str())))
+        }),
         (YKind::Seq(b), YKind::Seq(o)) if field.is_some_and(|f| KEYED.contains(&f)) => {
-            let key_of = |n: &YNode| {
-                n.scalar_text("")
-                    .map(|t| t.split(['=', ':']).next().unwrap_or("").trim().to_string())
-            };
-            let mut out: Vec<YNode> = b
-                .iter()
-                .filter(|bi| {
-                    let k = key_of(bi);
-                    !o.iter().any(|oi| k.is_some() && key_of(oi) == k)
-                })
-                .cloned()
-                .collect();
-            out.extend(o.iter().cloned());
-            seq(over, out)
+            merge::keyed(b, o, over)
         }
         (YKind::Seq(b), YKind::Seq(o)) if field.is_some_and(|f| APPENDED.contains(&f)) => {
-            let mut out = b.clone();
-            for item in o {
-                if !out.iter().any(|x| same(x, item)) {
-                    out.push(item.clone());
-                }
-            }
-            seq(over, out)
+            merge::appended(b, o, over)
         }
         _ => over.clone(),
-    }
-}
-
-/// A sequence written where `over` is, holding `items` (shared with
-/// [`super::overlay`], whose merge rules are the same).
-pub(super) fn seq(over: &YNode, items: Vec<YNode>) -> YNode {
-    YNode {
-        span: over.span,
-        defined: over.defined,
-        kind: YKind::Seq(items),
-    }
-}
-
-/// Two items equal by value (not by where they are written).
-pub(super) fn same(a: &YNode, b: &YNode) -> bool {
-    match (&a.kind, &b.kind) {
-        (YKind::Str(x), YKind::Str(y)) => x == y,
-        (YKind::Int(x), YKind::Int(y)) => x == y,
-        (YKind::Bool(x), YKind::Bool(y)) => x == y,
-        _ => false,
     }
 }
 

@@ -26,7 +26,7 @@
 //! replaced. YAML tags (`!reset`, `!override`) are not seen by the parser and
 //! are merged as if absent.
 
-use super::extends::{same, seq};
+use super::merge;
 use crate::formats::yaml::{YKey, YKind, YNode};
 
 /// Compose's base file names in a directory, in its order of preference
@@ -126,45 +126,14 @@ pub fn merge_service(base: &YNode, over: &YNode) -> YNode {
             over.clone()
         };
     };
-    let mut out: Vec<(YKey, YNode)> = Vec::with_capacity(b.len() + o.len());
-    for (k, v) in b {
-        match o.iter().find(|(ok, _)| ok.text == k.text) {
-            Some((ok, ov)) => out.push((ok.clone(), merge_field(&k.text, v, ov))),
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    for (k, v) in o {
-        if !b.iter().any(|(bk, _)| bk.text == k.text) {
-            out.push((k.clone(), v.clone()));
-        }
-    }
-    YNode {
-        span: base.span,
-        defined: base.defined,
-        kind: YKind::Map(out),
-    }
+    merge::maps(b, o, base, |k, v, ov| merge_field(&k.text, v, ov))
 }
 
 /// One service-level key merged.
 fn merge_field(field: &str, base: &YNode, over: &YNode) -> YNode {
     match (&base.kind, &over.kind) {
         (YKind::Seq(_), YKind::Seq(_)) if REPLACED.contains(&field) => over.clone(),
-        (YKind::Seq(b), YKind::Seq(o)) if KEYED.contains(&field) => {
-            let key_of = |n: &YNode| {
-                n.scalar_text("")
-                    .map(|t| t.split(['=', ':']).next().unwrap_or("").trim().to_string())
-            };
-            let mut items: Vec<YNode> = b
-                .iter()
-                .filter(|bi| {
-                    let k = key_of(bi);
-                    k.is_none() || !o.iter().any(|oi| key_of(oi) == k)
-                })
-                .cloned()
-                .collect();
-            items.extend(o.iter().cloned());
-            seq(over, items)
-        }
+        (YKind::Seq(b), YKind::Seq(o)) if KEYED.contains(&field) => merge::keyed(b, o, over),
         (YKind::Seq(b), YKind::Seq(o)) if BY_TARGET.contains(&field) => {
             let mut items: Vec<YNode> = b
                 .iter()
@@ -175,17 +144,9 @@ fn merge_field(field: &str, base: &YNode, over: &YNode) -> YNode {
                 .cloned()
                 .collect();
             items.extend(o.iter().cloned());
-            seq(over, items)
+            merge::seq(over, items)
         }
-        (YKind::Seq(b), YKind::Seq(o)) => {
-            let mut items = b.clone();
-            for item in o {
-                if !items.iter().any(|x| same(x, item)) {
-                    items.push(item.clone());
-                }
-            }
-            seq(over, items)
-        }
+        (YKind::Seq(b), YKind::Seq(o)) => merge::appended(b, o, over),
         (YKind::Map(_), YKind::Map(_)) => {
             let replaced: &[&str] = if field == "healthcheck" {
                 &["test"]
@@ -270,37 +231,14 @@ fn as_form_of(field: &str, n: &YNode, like: &YNode) -> YNode {
 /// keys in `replaced` (`healthcheck.test`), which the override replaces.
 fn merge_nested(base: &YNode, over: &YNode, replaced: &[&str]) -> YNode {
     match (&base.kind, &over.kind) {
-        (YKind::Map(b), YKind::Map(o)) => {
-            let mut out: Vec<(YKey, YNode)> = Vec::with_capacity(b.len() + o.len());
-            for (k, v) in b {
-                match o.iter().find(|(ok, _)| ok.text == k.text) {
-                    Some((ok, ov)) if replaced.contains(&k.text.as_str()) => {
-                        out.push((ok.clone(), ov.clone()));
-                    }
-                    Some((ok, ov)) => out.push((ok.clone(), merge_nested(v, ov, &[]))),
-                    None => out.push((k.clone(), v.clone())),
-                }
+        (YKind::Map(b), YKind::Map(o)) => merge::maps(b, o, over, |k, v, ov| {
+            if replaced.contains(&k.text.as_str()) {
+                ov.clone()
+            } else {
+                merge_nested(v, ov, &[])
             }
-            for (k, v) in o {
-                if !b.iter().any(|(bk, _)| bk.text == k.text) {
-                    out.push((k.clone(), v.clone()));
-                }
-            }
-            YNode {
-                span: over.span,
-                defined: over.defined,
-                kind: YKind::Map(out),
-            }
-        }
-        (YKind::Seq(b), YKind::Seq(o)) => {
-            let mut items = b.clone();
-            for item in o {
-                if !items.iter().any(|x| same(x, item)) {
-                    items.push(item.clone());
-                }
-            }
-            seq(over, items)
-        }
+        }),
+        (YKind::Seq(b), YKind::Seq(o)) => merge::appended(b, o, over),
         _ => over.clone(),
     }
 }
