@@ -1381,28 +1381,37 @@ impl PolicyCtx<'_> {
             target.name.to_string(),
             Binding::Value(Type::Object(target.root.to_string())),
         );
+        // The policy around its rule: the rule left empty when only metadata
+        // is compiled (the rules compiled later, on demand).
+        let source = self.source;
+        let docs = p.docs.clone();
+        let span = (p.span.start, p.span.end);
+        let target_name = target.name.to_string();
+        // `id` and `title` are read again below, in diagnostics.
+        let (policy_id, policy_title) = (id.clone(), title.clone());
+        let policy_with = move |rule: Rule| CompiledPolicy {
+            id: policy_id,
+            title: policy_title.unwrap_or_default(),
+            severity: severity.unwrap_or(Severity::Medium),
+            profile,
+            sources,
+            rationale: rationale.unwrap_or_default(),
+            remediation,
+            tags,
+            docs,
+            target: target_name,
+            rule,
+            source,
+            span,
+        };
         if !self.rules {
-            let policy = CompiledPolicy {
-                id,
-                title: title.unwrap_or_default(),
-                severity: severity.unwrap_or(Severity::Medium),
-                profile,
-                sources,
-                rationale: rationale.unwrap_or_default(),
-                remediation,
-                tags,
-                docs: p.docs.clone(),
+            let rule = Rule {
                 target: target.name.to_string(),
-                rule: Rule {
-                    target: target.name.to_string(),
-                    scope: Vec::new(),
-                    steps: Vec::new(),
-                    denies: Vec::new(),
-                },
-                source: self.source,
-                span: (p.span.start, p.span.end),
+                scope: Vec::new(),
+                steps: Vec::new(),
+                denies: Vec::new(),
             };
-            return (Some(policy), diags);
+            return (Some(policy_with(rule)), diags);
         }
 
         let mut steps = Vec::new();
@@ -1564,27 +1573,13 @@ impl PolicyCtx<'_> {
         if !ok {
             return (None, diags);
         }
-        let policy = CompiledPolicy {
-            id,
-            title: title.unwrap_or_default(),
-            severity: severity.unwrap_or(Severity::Medium),
-            profile,
-            sources,
-            rationale: rationale.unwrap_or_default(),
-            remediation,
-            tags,
-            docs: p.docs.clone(),
+        let rule = Rule {
             target: target.name.to_string(),
-            rule: Rule {
-                target: target.name.to_string(),
-                scope: runtime_scope,
-                steps,
-                denies,
-            },
-            source: self.source,
-            span: (p.span.start, p.span.end),
+            scope: runtime_scope,
+            steps,
+            denies,
         };
-        (Some(policy), diags)
+        (Some(policy_with(rule)), diags)
     }
 
     /// The type at a static path (first segment in scope), checking every field.
