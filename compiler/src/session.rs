@@ -192,6 +192,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     let Ok(loaded) = load(a.config.as_deref(), &a.paths, cwd, today, err) else {
         return None;
     };
+    crate::progress::timings::mark("compile policies");
     crate::progress::phase("compiling policies");
     let compiled = compile_with_config(a, cwd, loaded.as_ref(), err)?;
     let chosen = select(&compiled, a.profile, loaded.as_ref());
@@ -205,6 +206,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         );
         return None;
     }
+    crate::progress::timings::mark("discover inputs");
     crate::progress::phase("finding inputs");
     let mut found = discover(&a.paths, cwd, a.no_ignore);
     // A config of the repository can narrow what is checked; it never does so
@@ -233,6 +235,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
                 });
         }
     }
+    crate::progress::timings::mark("read and parse");
     let (project, read_errors, skipped) = read_inputs(&found, cwd);
     // The rules of the targets the inputs feed (the stdlib's are compiled on demand).
     let targets: std::collections::HashSet<&str> =
@@ -244,6 +247,7 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         found.inputs.len(),
         policies.len()
     ));
+    crate::progress::timings::mark("evaluate");
     let mut outcome = evaluate(&project, &policies, &compiled);
     crate::progress::phase("writing the report");
     outcome.errors.extend(read_errors);
@@ -306,14 +310,20 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         time: run_time(),
     };
     let ids: Vec<&str> = compiled.policies.iter().map(|p| p.id.as_str()).collect();
+    crate::progress::timings::mark("suppressions and waivers");
     hide_accepted(&mut outcome, &project, loaded.as_ref(), &ids, err);
     outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();
     outcome.skipped = found.notes.iter().map(|n| project.redact(n)).collect();
     outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
+    crate::progress::timings::mark("keep sources");
     outcome.keep_sources(&project);
+    crate::progress::timings::mark("locate findings");
     crate::report::fingerprint::locate(&mut outcome, &project);
+    crate::progress::timings::mark("fingerprints");
     crate::report::fingerprint::assign(&mut outcome);
+    crate::progress::timings::mark("release project");
     crate::cli::release(project);
+    crate::progress::timings::mark("report built");
     Some(outcome)
 }
 
@@ -491,6 +501,7 @@ fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>, usi
             }),
         }
     }
+    crate::progress::timings::mark("link");
     project.link();
     (project, read_errors, skipped)
 }

@@ -85,6 +85,7 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
             let _ = writeln!(err, "note: {}", crate::render::printable(note));
         }
     }
+    crate::progress::timings::mark("render");
     let mut write_failed = false;
     for (format, target) in &targets {
         let format = format.format();
@@ -109,6 +110,7 @@ pub(super) fn run(a: &CheckArgs, cwd: &Path, out: &mut dyn Write, err: &mut dyn 
             }
         }
     }
+    crate::progress::timings::mark("rendered");
     let code = if write_failed || !report.errors.is_empty() {
         EXIT_ERROR
     } else if report.fails_at(a.fail_on) {
