@@ -97,8 +97,8 @@ impl<T> At<T> {
     fn new(value: T, node: &YNode) -> Self {
         At {
             value,
-            start: node.span.start,
-            end: node.span.end,
+            start: node.span.start(),
+            end: node.span.end(),
         }
     }
 }
@@ -447,8 +447,8 @@ impl ConfigProblem {
 
     fn at(node: &YNode, error: ConfigError) -> Self {
         ConfigProblem {
-            start: node.span.start,
-            end: node.span.end,
+            start: node.span.start(),
+            end: node.span.end(),
             error,
         }
     }
@@ -611,8 +611,8 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
         Ok(r) => r,
         Err(p) => {
             problems.push(ConfigProblem {
-                start: p.span.start,
-                end: p.span.end,
+                start: p.span.start(),
+                end: p.span.end(),
                 error: ConfigError::Syntax { message: p.message },
             });
             return (config, problems);
@@ -651,8 +651,8 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
                     for (k, v) in value.entries() {
                         let key_at = At {
                             value: k.text.clone(),
-                            start: k.span.start,
-                            end: k.span.end,
+                            start: k.span.start(),
+                            end: k.span.end(),
                         };
                         let level = r
                             .choice("severity", v, Severity::names())
@@ -669,8 +669,8 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
                         config.params.push((
                             At {
                                 value: k.text.clone(),
-                                start: k.span.start,
-                                end: k.span.end,
+                                start: k.span.start(),
+                                end: k.span.end(),
                             },
                             to_cel(v),
                         ));
@@ -691,7 +691,7 @@ pub fn parse(text: &str) -> (Config, Vec<ConfigProblem>) {
                     None => r.wrong(value, "waiver_warning_days", "a number of days (0 to 3650)"),
                 }
             }
-            other => r.unknown_key(other, key.span.start, key.span.end, "", TOP_KEYS),
+            other => r.unknown_key(other, key.span.start(), key.span.end(), "", TOP_KEYS),
         }
     }
     (config, problems)
@@ -927,7 +927,7 @@ impl Reader<'_> {
                         }
                     }
                     other => {
-                        self.unknown_key(other, k.span.start, k.span.end, &entry, WAIVER_KEYS);
+                        self.unknown_key(other, k.span.start(), k.span.end(), &entry, WAIVER_KEYS);
                     }
                 }
             }
@@ -958,8 +958,8 @@ impl Reader<'_> {
                     expires,
                     expired: false,
                     expiring: false,
-                    start: item.span.start,
-                    end: item.span.end,
+                    start: item.span.start(),
+                    end: item.span.end(),
                 });
             }
         }

@@ -570,6 +570,7 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
         policies: policies.len(),
         ..Report::default()
     };
+    outcome.findings.reserve_exact(hits.len());
     // One copy of each policy's title and remediation, shared by its findings.
     let shared = |text: &String| std::sync::Arc::<str>::from(text.as_str());
     let titles: Vec<std::sync::Arc<str>> = policies.iter().map(|p| shared(&p.title)).collect();

@@ -473,11 +473,7 @@ fn resolve<'n>(
 /// owner (a missing `user:` at the service's name).
 fn resolve_deepest<'n>(bound: &[Bound<'n>], path: &[String]) -> &'n Node {
     static EMPTY: Node = Node {
-        span: Span {
-            file: crate::model::FileId(0),
-            start: 0,
-            end: 0,
-        },
+        span: Span::ZERO,
         value: Value::Null,
     };
     let Some((first, rest)) = path.split_first() else {

@@ -330,10 +330,10 @@ impl Project {
             let raw = self
                 .sources
                 .get(span.file)
-                .and_then(|f| f.text.get(span.start..span.end));
+                .and_then(|f| f.text.get(span.start()..span.end()));
             if let Some(raw) = raw {
                 let spans = self.secret_spans.entry(span.file).or_default();
-                written_spans(raw, &value, span.start, spans);
+                written_spans(raw, &value, span.start(), spans);
             }
             // Only values that look like secrets and are long enough are
             // searched for in every output (short values and plain words

@@ -120,8 +120,8 @@ impl SourceMap {
     /// Start line/column and end line/column (1-based) of a span.
     pub fn location(&self, span: Span) -> Option<Location> {
         let f = self.get(span.file)?;
-        let (line, column) = f.line_col(span.start);
-        let (end_line, end_column) = f.line_col(span.end);
+        let (line, column) = f.line_col(span.start());
+        let (end_line, end_column) = f.line_col(span.end());
         Some(Location {
             path: f.path.clone(),
             line,

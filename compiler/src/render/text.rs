@@ -28,7 +28,7 @@ pub fn render(report: &Report) -> String {
             &f.path,
             &f.masked,
             starts,
-            span.start..span.end,
+            span.start()..span.end(),
             column,
         ))
     };

@@ -43,7 +43,7 @@ fn node_text(report: &Report, f: &Finding) -> String {
     report
         .sources
         .get(&f.span.file)
-        .and_then(|s| s.masked.get(f.span.start..f.span.end))
+        .and_then(|s| s.masked.get(f.span.start()..f.span.end()))
         .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
 }
@@ -148,8 +148,8 @@ fn walk(root: &Node, want: &mut Want<'_>) {
             Want::Containing(list) => {
                 for (span, best) in list.iter_mut() {
                     let inside = node.span.file == span.file
-                        && node.span.start <= span.start
-                        && span.end <= node.span.end;
+                        && node.span.start() <= span.start()
+                        && span.end() <= node.span.end();
                     if inside && best.as_ref().is_none_or(|(len, _)| node.span.len() < *len) {
                         *best = Some((node.span.len(), path.clone()));
                     }
@@ -270,7 +270,7 @@ pub fn assign(report: &mut Report) {
     // File order: rank findings that agree on everything else by position (a
     // stable sort: ties keep shown before waived, each in its order).
     all.sort_by(|a, b| {
-        let key = |k| finding(report, k).map(|f| (f.file.as_str(), f.span.start, f.span.end));
+        let key = |k| finding(report, k).map(|f| (f.file.as_str(), f.span.start(), f.span.end()));
         key(*a).cmp(&key(*b))
     });
     let mut seen: HashMap<(String, String, String, String), usize> = HashMap::new();

@@ -35,26 +35,27 @@ pub fn group(findings: Vec<Finding>) -> Vec<Finding> {
     fold_subsumed(shared)
 }
 
-fn merge_shared(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::new();
+fn merge_shared(mut findings: Vec<Finding>) -> Vec<Finding> {
+    // In place: a run can hold tens of thousands of findings, and a second
+    // vector of them would be the largest allocation of the run.
     let mut at: BTreeMap<(String, Span), usize> = BTreeMap::new();
-    let mut others: Vec<Vec<String>> = Vec::new();
-    for f in findings {
+    let mut others: Vec<Vec<String>> = vec![Vec::new(); findings.len()];
+    let mut keep = vec![true; findings.len()];
+    for (i, f) in findings.iter_mut().enumerate() {
         let key = (f.policy.clone(), f.span);
         match at.get(&key) {
-            Some(&i) => {
-                if let Some(list) = others.get_mut(i) {
-                    list.push(f.message);
+            Some(&first) => {
+                if let (Some(list), Some(k)) = (others.get_mut(first), keep.get_mut(i)) {
+                    list.push(std::mem::take(&mut f.message));
+                    *k = false;
                 }
             }
             None => {
-                at.insert(key, out.len());
-                out.push(f);
-                others.push(Vec::new());
+                at.insert(key, i);
             }
         }
     }
-    for (f, rest) in out.iter_mut().zip(others) {
+    for (f, rest) in findings.iter_mut().zip(others) {
         if rest.is_empty() {
             continue;
         }
@@ -80,7 +81,18 @@ fn merge_shared(findings: Vec<Finding>) -> Vec<Finding> {
         };
         f.message.push_str(&suffix);
     }
-    out
+    retain_marked(&mut findings, &keep);
+    findings
+}
+
+/// Keeps the findings whose mark is true, in order, without a second vector.
+fn retain_marked(findings: &mut Vec<Finding>, keep: &[bool]) {
+    let mut i = 0;
+    findings.retain(|_| {
+        let k = keep.get(i).copied().unwrap_or(true);
+        i += 1;
+        k
+    });
 }
 
 /// The backticked words of `first` and each of `rest` are compared position by
@@ -115,7 +127,7 @@ fn ticked(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn fold_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
+fn fold_subsumed(mut findings: Vec<Finding>) -> Vec<Finding> {
     let mut drop = vec![false; findings.len()];
     let mut notes: Vec<Vec<String>> = vec![Vec::new(); findings.len()];
     // The findings of each subsuming policy by file, in order: each weak
@@ -152,23 +164,19 @@ fn fold_subsumed(findings: Vec<Finding>) -> Vec<Finding> {
             }
         }
     }
+    for (f, n) in findings.iter_mut().zip(notes) {
+        if !n.is_empty() {
+            f.message = format!("{} ({})", f.message, n.join("; "));
+        }
+    }
+    let keep: Vec<bool> = drop.iter().map(|d| !d).collect();
+    retain_marked(&mut findings, &keep);
     findings
-        .into_iter()
-        .zip(drop)
-        .zip(notes)
-        .filter(|((_, d), _)| !d)
-        .map(|((mut f, _), n)| {
-            if !n.is_empty() {
-                f.message = format!("{} ({})", f.message, n.join("; "));
-            }
-            f
-        })
-        .collect()
 }
 
 /// One span contains the other.
 fn overlaps(a: Span, b: Span) -> bool {
-    (a.start <= b.start && b.end <= a.end) || (b.start <= a.start && a.end <= b.end)
+    (a.start() <= b.start() && b.end() <= a.end()) || (b.start() <= a.start() && a.end() <= b.end())
 }
 
 #[cfg(test)]

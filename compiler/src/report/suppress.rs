@@ -180,39 +180,45 @@ pub fn apply(
         by_file.insert(id, (sups, f.text.lines().collect()));
     }
     let mut used = vec![0usize; config.map_or(0, |c| c.waivers.len())];
-    let findings = std::mem::take(&mut outcome.findings);
-    for f in findings {
-        if let Some((i, reason)) = inline_reason(&by_file, &f) {
-            if let Some(h) = hits.get_mut(&f.span.file).and_then(|(_, h)| h.get_mut(i)) {
-                *h += 1;
-            }
-            outcome.waived.push(Waived {
-                finding: f,
-                by: WaivedBy::Inline { reason },
-            });
-            continue;
-        }
-        let waiver = config.and_then(|c| {
-            c.waiver_for(&f.policy, &rel(&f.file))
-                .and_then(|i| c.waivers.get(i).map(|w| (i, w)))
-        });
-        match waiver {
-            Some((i, w)) => {
-                if let Some(u) = used.get_mut(i) {
-                    *u += 1;
+    // Suppressed and waived findings move out; the rest stay where they are
+    // (no second vector of every finding).
+    let mut by: Vec<WaivedBy> = Vec::new();
+    let moved: Vec<Finding> = outcome
+        .findings
+        .extract_if(.., |f| {
+            if let Some((i, reason)) = inline_reason(&by_file, f) {
+                if let Some(h) = hits.get_mut(&f.span.file).and_then(|(_, h)| h.get_mut(i)) {
+                    *h += 1;
                 }
-                outcome.waived.push(Waived {
-                    finding: f,
-                    by: WaivedBy::Config {
+                by.push(WaivedBy::Inline { reason });
+                return true;
+            }
+            let waiver = config.and_then(|c| {
+                c.waiver_for(&f.policy, &rel(&f.file))
+                    .and_then(|i| c.waivers.get(i).map(|w| (i, w)))
+            });
+            match waiver {
+                Some((i, w)) => {
+                    if let Some(u) = used.get_mut(i) {
+                        *u += 1;
+                    }
+                    by.push(WaivedBy::Config {
                         reason: w.reason.clone(),
                         owner: w.owner.clone(),
                         expires: w.expires.value.to_string(),
-                    },
-                });
+                    });
+                    true
+                }
+                None => false,
             }
-            None => outcome.findings.push(f),
-        }
-    }
+        })
+        .collect();
+    outcome.waived.extend(
+        moved
+            .into_iter()
+            .zip(by)
+            .map(|(finding, by)| Waived { finding, by }),
+    );
     for (id, (sups, _)) in &by_file {
         let Some((path, used)) = hits.get(id) else {
             continue;

@@ -724,7 +724,7 @@ impl Builder<'_> {
                         "raw",
                         item.span,
                         self.src(item.span)
-                            .get(item.span.start..item.span.end)
+                            .get(item.span.start()..item.span.end())
                             .unwrap_or("")
                             .to_string(),
                     )
@@ -855,11 +855,11 @@ impl Builder<'_> {
     /// `node`, when the source shows the scalar verbatim; the node's span otherwise.
     fn sub_span(&self, node: &YNode, text: &str, offset: usize, len: usize) -> Span {
         let source = self.src(node.span);
-        let raw = source.get(node.span.start..node.span.end).unwrap_or("");
+        let raw = source.get(node.span.start()..node.span.end()).unwrap_or("");
         let inner_start = if raw.starts_with('"') || raw.starts_with('\'') {
-            node.span.start + 1
+            node.span.start() + 1
         } else {
-            node.span.start
+            node.span.start()
         };
         let start = inner_start + offset;
         let end = start + len;
@@ -867,7 +867,7 @@ impl Builder<'_> {
             source.get(inner_start..inner_start + text.len()),
             text.get(offset..offset + len),
         ) {
-            (Some(shown), Some(_)) if shown == text && end <= node.span.end => {
+            (Some(shown), Some(_)) if shown == text && end <= node.span.end() => {
                 Span::new(node.span.file, start, end)
             }
             _ => node.span,
@@ -901,14 +901,14 @@ impl Builder<'_> {
     /// Like `sub_span` but from a span (used for values whose node is gone).
     fn span_within(&self, span: Span, text: &str, offset: usize, len: usize) -> Span {
         let source = self.src(span);
-        let raw = source.get(span.start..span.end).unwrap_or("");
+        let raw = source.get(span.start()..span.end()).unwrap_or("");
         let inner_start = if raw.starts_with('"') || raw.starts_with('\'') {
-            span.start + 1
+            span.start() + 1
         } else {
-            span.start
+            span.start()
         };
         let shown = source.get(inner_start..inner_start + text.len());
-        if shown == Some(text) && inner_start + offset + len <= span.end {
+        if shown == Some(text) && inner_start + offset + len <= span.end() {
             Span::new(span.file, inner_start + offset, inner_start + offset + len)
         } else {
             span
@@ -1000,7 +1000,11 @@ impl Builder<'_> {
                     .get("read_only")
                     .and_then(YNode::as_bool_lenient)
                     .unwrap_or(false);
-                let raw = self.src(s).get(s.start..s.end).unwrap_or("").to_string();
+                let raw = self
+                    .src(s)
+                    .get(s.start()..s.end())
+                    .unwrap_or("")
+                    .to_string();
                 Some(mount_node(
                     s,
                     item.get("source").map_or(s, |x| x.span),
@@ -1090,7 +1094,7 @@ impl Builder<'_> {
             .problems
             .iter()
             .filter(|p| p.code == "compose-interpolation")
-            .map(|p| p.span.start)
+            .map(|p| p.span.start())
             .collect();
         reported.sort_unstable();
         let mut stack = vec![root];
@@ -1099,10 +1103,10 @@ impl Builder<'_> {
                 YKind::Map(entries) => stack.extend(entries.iter().rev().map(|(_, v)| v)),
                 YKind::Seq(items) => stack.extend(items.iter().rev()),
                 YKind::Str(s) if s.contains('$') => {
-                    let first = reported.partition_point(|&r| r < n.span.start);
+                    let first = reported.partition_point(|&r| r < n.span.start());
                     if reported
                         .get(first)
-                        .is_some_and(|&r| r < n.span.end.max(n.span.start + 1))
+                        .is_some_and(|&r| r < n.span.end().max(n.span.start() + 1))
                     {
                         continue;
                     }
@@ -1717,7 +1721,7 @@ mod tests {
     }
 
     fn text<'a>(src: &'a str, n: &Node) -> &'a str {
-        &src[n.span.start..n.span.end]
+        &src[n.span.start()..n.span.end()]
     }
 
     #[test]
@@ -1730,7 +1734,7 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert_eq!(problems[0].code, "compose-too-many-services");
         let span = problems[0].span;
-        assert_eq!(&src[span.start..span.end], format!("s{MAX_SERVICES}"));
+        assert_eq!(&src[span.start()..span.end()], format!("s{MAX_SERVICES}"));
         let m = m.unwrap();
         assert_eq!(at(&m, "services").as_list().unwrap().len(), MAX_SERVICES);
     }
@@ -1743,10 +1747,10 @@ mod tests {
             .iter()
             .filter(|p| p.code == "compose-interpolation")
             .map(|p| {
-                let line_start = src[..p.span.start].rfind('\n').map_or(0, |i| i + 1);
-                let line_end = src[p.span.start..]
+                let line_start = src[..p.span.start()].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = src[p.span.start()..]
                     .find('\n')
-                    .map_or(src.len(), |i| p.span.start + i);
+                    .map_or(src.len(), |i| p.span.start() + i);
                 src[line_start..line_end].trim()
             })
             .collect();
@@ -1763,7 +1767,7 @@ mod tests {
             "{problems:?}"
         );
         for p in &problems {
-            assert_eq!(&src[p.span.start..p.span.end], "$", "{p:?}");
+            assert_eq!(&src[p.span.start()..p.span.end()], "$", "{p:?}");
         }
     }
 
@@ -1836,7 +1840,7 @@ mod tests {
         let (_, problems) = parse(FileId(0), src, "c.yml");
         assert_eq!(problems.len(), 1);
         assert_eq!(
-            &src[problems[0].span.start..problems[0].span.end],
+            &src[problems[0].span.start()..problems[0].span.end()],
             "\"x:y:z\""
         );
     }

@@ -92,7 +92,9 @@ impl YNode {
             YKind::Str(s) => Some(s.clone()),
             YKind::Null => Some(String::new()),
             YKind::Bool(_) | YKind::Int(_) | YKind::Float(_) => {
-                let raw = source.get(self.span.start..self.span.end).map(str::trim);
+                let raw = source
+                    .get(self.span.start()..self.span.end())
+                    .map(str::trim);
                 Some(match (raw, &self.kind) {
                     (Some(r), _) if !r.is_empty() => r.to_string(),
                     (_, YKind::Bool(b)) => b.to_string(),
@@ -328,7 +330,7 @@ impl RawNode {
         // A node reached through an alias or a `<<` merge key is located where it
         // is defined (the anchor), where the fix goes: findings on it from several
         // services then share one location and are reported once.
-        let at = if defined.end > defined.start {
+        let at = if defined.end() > defined.start() {
             defined
         } else {
             span
@@ -350,8 +352,8 @@ fn widen_to_block(span: Span, kind: &YKind) -> Span {
         _ => None,
     };
     match last {
-        Some(l) if l.file == span.file && l.end > span.end && l.start >= span.start => {
-            Span::new(span.file, span.start, l.end)
+        Some(l) if l.file == span.file && l.end() > span.end() && l.start() >= span.start() => {
+            Span::new(span.file, span.start(), l.end())
         }
         _ => span,
     }
@@ -472,7 +474,7 @@ mod tests {
             .get("ports")
             .unwrap()
             .items()[0];
-        assert_eq!(&src[port.span.start..port.span.end], "\"6380:6379\"");
+        assert_eq!(&src[port.span.start()..port.span.end()], "\"6380:6379\"");
         assert_eq!(port.kind, YKind::Str("6380:6379".into()));
     }
 

@@ -30,7 +30,7 @@ fn validate(p: &Parsed) {
 }
 
 fn text_at(src: &str, span: Span) -> &str {
-    src.get(span.start..span.end).unwrap_or("<bad span>")
+    src.get(span.start()..span.end()).unwrap_or("<bad span>")
 }
 
 fn route_by_path<'a>(rs: &'a [Node], site: &str, path: &str) -> &'a Node {
@@ -598,7 +598,7 @@ fn corpus_real_and_repos() {
         } else {
             with_err += 1;
             let line = text
-                .get(..errs[0].span.start)
+                .get(..errs[0].span.start())
                 .map_or(0, |t| t.matches('\n').count() + 1);
             examples.push(format!(
                 "{}:{line}: {} [{}]",
@@ -626,8 +626,8 @@ mod props {
         let p = parse_str(FileId(0), src);
         let rs = routes(&p.model);
         fn spans(n: &Node, src: &str) {
-            assert!(n.span.start <= n.span.end && n.span.end <= src.len());
-            assert!(src.is_char_boundary(n.span.start) && src.is_char_boundary(n.span.end));
+            assert!(n.span.start() <= n.span.end() && n.span.end() <= src.len());
+            assert!(src.is_char_boundary(n.span.start()) && src.is_char_boundary(n.span.end()));
             match &n.value {
                 Value::List(items) => items.iter().for_each(|i| spans(i, src)),
                 Value::Object(fs) => fs.iter().for_each(|(_, v)| spans(v, src)),
@@ -640,9 +640,9 @@ mod props {
         }
         for x in &p.problems {
             assert!(
-                x.span.end <= src.len()
-                    && src.is_char_boundary(x.span.start)
-                    && src.is_char_boundary(x.span.end)
+                x.span.end() <= src.len()
+                    && src.is_char_boundary(x.span.start())
+                    && src.is_char_boundary(x.span.end())
             );
         }
     }

@@ -53,7 +53,7 @@ fn parse_string(text: &Mapped, start: usize) -> Option<(JsonString, usize)> {
     if s.as_bytes().get(start) != Some(&b'"') {
         return None;
     }
-    let mut value = Mapped::new(text.file(), text.span(start + 1, start + 1).start);
+    let mut value = Mapped::new(text.file(), text.span(start + 1, start + 1).start());
     let mut i = start + 1;
     loop {
         let rest = s.get(i..)?;
@@ -84,7 +84,7 @@ fn parse_string(text: &Mapped, start: usize) -> Option<(JsonString, usize)> {
                 };
                 let span = text.span(i, i + len);
                 let mut buf = [0u8; 4];
-                value.push_decoded(decoded.encode_utf8(&mut buf), span.start, span.end);
+                value.push_decoded(decoded.encode_utf8(&mut buf), span.start(), span.end());
                 i += len;
             }
             c if (c as u32) < 0x20 => return None,

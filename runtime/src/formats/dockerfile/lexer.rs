@@ -458,7 +458,7 @@ mod tests {
         assert_eq!(i.text.text(), "RUN a     && b     c");
         assert_eq!(i.line, 1);
         assert_eq!(
-            &src[i.span.start..i.span.end],
+            &src[i.span.start()..i.span.end()],
             "RUN a \\\n# note\n\n    && b \\  \n    c"
         );
         assert_eq!(l.instructions[1].line, 6);
@@ -484,7 +484,7 @@ mod tests {
         assert_eq!(r.heredocs.len(), 1);
         assert_eq!(r.heredocs[0].body.text(), "apt-get update\n");
         assert_eq!(
-            &src[r.span.start..r.span.end],
+            &src[r.span.start()..r.span.end()],
             "RUN <<EOF\napt-get update\nEOF"
         );
         let c = &l.instructions[1];

@@ -19,12 +19,12 @@ pub(crate) fn check_spans(n: &Node, src: &str, path: &str) {
     let s = n.span;
     assert_eq!(s.file, F, "{path}: file");
     assert!(
-        s.start <= s.end && s.end <= src.len(),
+        s.start() <= s.end() && s.end() <= src.len(),
         "{path}: span {s:?} out of {}",
         src.len()
     );
     assert!(
-        src.is_char_boundary(s.start) && src.is_char_boundary(s.end),
+        src.is_char_boundary(s.start()) && src.is_char_boundary(s.end()),
         "{path}: {s:?} not on char boundary"
     );
     match &n.value {
@@ -63,7 +63,7 @@ fn parse_ok(src: &str) -> Node {
 }
 
 fn text(src: &str, span: Span) -> &str {
-    &src[span.start..span.end]
+    &src[span.start()..span.end()]
 }
 
 fn s<'a>(n: &'a Node, path: &str) -> &'a Node {
@@ -505,7 +505,7 @@ fn corpus_dockerfiles_parse() {
             with_warnings += 1;
         }
         for x in &p {
-            let line = src[..x.span.start].matches('\n').count() + 1;
+            let line = src[..x.span.start()].matches('\n').count() + 1;
             eprintln!(
                 "{}:{line}: {:?} {} {}",
                 f.display(),
@@ -535,7 +535,7 @@ fn instruction_budget_is_a_located_error() {
         .collect();
     assert_eq!(over.len(), 1, "{p:?}");
     // The first instruction left out: line MAX_INSTRUCTIONS + 1.
-    let line = src[..over[0].span.start].matches('\n').count() + 1;
+    let line = src[..over[0].span.start()].matches('\n').count() + 1;
     assert_eq!(line, lexer::MAX_INSTRUCTIONS + 1);
     assert_eq!(
         s(&n, "instructions").as_list().unwrap().len(),

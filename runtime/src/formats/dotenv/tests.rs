@@ -18,12 +18,12 @@ fn check_spans(n: &Node, src: &str, path: &str) {
     let s = n.span;
     assert_eq!(s.file, F, "{path}: file");
     assert!(
-        s.start <= s.end && s.end <= src.len(),
+        s.start() <= s.end() && s.end() <= src.len(),
         "{path}: span {s:?} out of {}",
         src.len()
     );
     assert!(
-        src.is_char_boundary(s.start) && src.is_char_boundary(s.end),
+        src.is_char_boundary(s.start()) && src.is_char_boundary(s.end()),
         "{path}: {s:?} not on char boundary"
     );
     match &n.value {
@@ -67,7 +67,7 @@ fn nv(e: &Node) -> (&str, &str) {
 }
 
 fn text(src: &str, s: Span) -> &str {
-    &src[s.start..s.end]
+    &src[s.start()..s.end()]
 }
 
 #[test]
@@ -273,7 +273,7 @@ fn corpus_env_files_parse() {
             with_warnings += 1;
         }
         for x in &p {
-            let line = src[..x.span.start].matches('\n').count() + 1;
+            let line = src[..x.span.start()].matches('\n').count() + 1;
             eprintln!(
                 "{}:{line}: {:?} {} {}",
                 f.display(),
@@ -297,7 +297,7 @@ fn entry_budget_is_a_located_error() {
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].code, "dotenv-too-many-entries");
     assert_eq!(
-        &src[p[0].span.start..p[0].span.end],
+        &src[p[0].span.start()..p[0].span.end()],
         format!("K{MAX_ENTRIES}=v")
     );
     assert_eq!(

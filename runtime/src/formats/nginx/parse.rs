@@ -101,7 +101,7 @@ pub fn parse(file: FileId, src: &str) -> Parsed {
     };
     let (directives, _) = p.block(0, None);
     let mut problems = p.lex.problems;
-    problems.sort_by_key(|p| (p.span.start, p.span.end));
+    problems.sort_by_key(|p| (p.span.start(), p.span.end()));
     Parsed {
         directives,
         problems,
@@ -445,8 +445,8 @@ impl Parser<'_> {
                             None => {
                                 self.lex.error(
                                     "nginx-unclosed-block",
-                                    head.start,
-                                    head.end,
+                                    head.start(),
+                                    head.end(),
                                     "raw block is never closed: expected `}`",
                                 );
                                 let end = self.lex.bytes.len();
@@ -460,8 +460,8 @@ impl Parser<'_> {
                     if depth + 1 > MAX_DEPTH {
                         self.lex.error(
                             "nginx-nesting",
-                            head.start,
-                            head.end,
+                            head.start(),
+                            head.end(),
                             format!("blocks nested deeper than {MAX_DEPTH} levels are skipped"),
                         );
                         let end = self.skip_block(at);
@@ -478,11 +478,11 @@ impl Parser<'_> {
                         let head = head_span(&taken);
                         self.lex.error(
                             "nginx-syntax",
-                            head.start,
-                            head.end,
+                            head.start(),
+                            head.end(),
                             "directive is not terminated by `;`",
                         );
-                        out.push(make(taken, None, None, head.end));
+                        out.push(make(taken, None, None, head.end()));
                     }
                     if open.is_some() {
                         return (out, Some(at));
@@ -495,17 +495,17 @@ impl Parser<'_> {
                         let head = head_span(&taken);
                         self.lex.error(
                             "nginx-syntax",
-                            head.start,
-                            head.end,
+                            head.start(),
+                            head.end(),
                             "unexpected end of file: directive is not terminated by `;`",
                         );
-                        out.push(make(taken, None, None, head.end));
+                        out.push(make(taken, None, None, head.end()));
                     }
                     if let Some((_, head)) = open {
                         self.lex.error(
                             "nginx-unclosed-block",
-                            head.start,
-                            head.end,
+                            head.start(),
+                            head.end(),
                             "block is never closed: expected `}`",
                         );
                     }
@@ -559,7 +559,7 @@ fn make(
         span: head,
         quoted: false,
     });
-    let span = Span::new(head.file, head.start, end.max(head.end));
+    let span = Span::new(head.file, head.start(), end.max(head.end()));
     Directive {
         name,
         args,
@@ -602,12 +602,12 @@ mod tests {
         let loc = &server.block.as_ref().unwrap()[1];
         assert_eq!(loc.arg(0), Some("/"));
         assert_eq!(
-            &src[loc.span.start..loc.span.end],
+            &src[loc.span.start()..loc.span.end()],
             "location / { return 200; }"
         );
-        assert_eq!(&src[loc.head.start..loc.head.end], "location /");
+        assert_eq!(&src[loc.head.start()..loc.head.end()], "location /");
         assert_eq!(
-            &src[http.span.start..http.span.end],
+            &src[http.span.start()..http.span.end()],
             &src[12..src.len() - 1]
         );
     }
@@ -621,7 +621,7 @@ mod tests {
         assert_eq!(d[0].arg(1), Some(r#"a "b" c"#));
         assert!(d[0].args[1].quoted);
         assert_eq!(
-            &src[d[0].args[1].span.start..d[0].args[1].span.end],
+            &src[d[0].args[1].span.start()..d[0].args[1].span.end()],
             r#""a \"b\" c""#
         );
         assert_eq!(d[1].arg(1), Some("${host}x"));
@@ -683,7 +683,7 @@ mod tests {
         assert_eq!(names(loc), ["content_by_lua_block", "return"]);
         let (raw, span) = loc[0].raw.as_ref().unwrap();
         assert!(raw.contains("ngx.say"));
-        assert_eq!(&src[span.start..span.end], raw);
+        assert_eq!(&src[span.start()..span.end()], raw);
     }
 
     #[test]
@@ -763,16 +763,16 @@ mod tests {
             fn check(src: &str, ds: &[Directive]) {
                 for d in ds {
                     for s in std::iter::once(d.span).chain([d.head, d.name.span]).chain(d.args.iter().map(|a| a.span)).chain(d.raw.iter().map(|r| r.1)) {
-                        assert!(s.start <= s.end && s.end <= src.len());
-                        assert!(src.is_char_boundary(s.start) && src.is_char_boundary(s.end));
+                        assert!(s.start() <= s.end() && s.end() <= src.len());
+                        assert!(src.is_char_boundary(s.start()) && src.is_char_boundary(s.end()));
                     }
                     if let Some(b) = &d.block { check(src, b); }
                 }
             }
             check(&src, &r.directives);
             for pr in &r.problems {
-                assert!(pr.span.end <= src.len());
-                assert!(src.is_char_boundary(pr.span.start) && src.is_char_boundary(pr.span.end));
+                assert!(pr.span.end() <= src.len());
+                assert!(src.is_char_boundary(pr.span.start()) && src.is_char_boundary(pr.span.end()));
             }
         }
     }

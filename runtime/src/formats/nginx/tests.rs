@@ -34,11 +34,11 @@ fn spans_valid(node: &Node, texts: &BTreeMap<FileId, String>) {
         panic!("span in unknown file {:?}", node.span);
     };
     assert!(
-        node.span.start <= node.span.end && node.span.end <= t.len(),
+        node.span.start() <= node.span.end() && node.span.end() <= t.len(),
         "{:?}",
         node.span
     );
-    assert!(t.is_char_boundary(node.span.start) && t.is_char_boundary(node.span.end));
+    assert!(t.is_char_boundary(node.span.start()) && t.is_char_boundary(node.span.end()));
     match &node.value {
         Value::List(items) => items.iter().for_each(|n| spans_valid(n, texts)),
         Value::Object(fields) => fields.iter().for_each(|(_, n)| spans_valid(n, texts)),
@@ -47,7 +47,7 @@ fn spans_valid(node: &Node, texts: &BTreeMap<FileId, String>) {
 }
 
 fn text(src: &str, span: Span) -> &str {
-    &src[span.start..span.end]
+    &src[span.start()..span.end()]
 }
 
 fn servers(l: &Loaded) -> &[Node] {
@@ -447,7 +447,7 @@ fn corpus_real_nginx() {
         } else {
             with_errors += 1;
             for e in &errors {
-                let line = src[..e.span.start].matches('\n').count() + 1;
+                let line = src[..e.span.start()].matches('\n').count() + 1;
                 eprintln!(
                     "{}:{line}: {} {}",
                     p.file_name().unwrap().to_string_lossy(),
