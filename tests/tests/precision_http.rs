@@ -142,3 +142,67 @@ fn a_site_file_for_linuxserver_images_inherits_server_tokens_off() {
     let fs = check(d.path());
     assert!(of(&fs, "http.server-version-hidden").is_empty(), "{fs:#?}");
 }
+
+/// authelia/authelia `internal/suites/example/compose/nginx/backend/compose.yml`
+/// (trimmed): a compose fragment the suites combine with `-f`, so its mounts
+/// are relative to the project directory `internal/suites`, not its own.
+const AUTHELIA_BACKEND: &str = "---\nservices:\n  nginx-backend:\n    image: 'nginx:1.31.4-alpine'\n    labels:\n      traefik.enable: 'true'\n      traefik.http.routers.protectedapps.entrypoints: 'https'\n      traefik.http.routers.protectedapps.tls: 'true'\n    volumes:\n      - './example/compose/nginx/backend/html:/usr/share/nginx/html'\n      - './example/compose/nginx/backend/nginx.conf:/etc/nginx/nginx.conf'\n    networks:\n      authelianet: {}\n...\n";
+
+/// Its nginx.conf (two of its eight plain-HTTP servers).
+const AUTHELIA_BACKEND_NGINX: &str = "worker_processes  1;\n\nevents {\n    worker_connections  1024;\n}\n\nhttp {\n    server {\n        listen 80;\n        root /usr/share/nginx/html/home;\n        server_name ~^home\\.example([0-9])*\\.com$;\n    }\n\n    server {\n        listen 80;\n        root /usr/share/nginx/html/public;\n        server_name ~^public\\.example([0-9])*\\.com$;\n    }\n}\n";
+
+#[test]
+fn a_fragment_mount_relative_to_the_project_directory_links_its_service() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = "repo/internal/suites/example/compose/nginx/backend";
+    write(d.path(), &format!("{dir}/compose.yml"), AUTHELIA_BACKEND);
+    write(
+        d.path(),
+        &format!("{dir}/nginx.conf"),
+        AUTHELIA_BACKEND_NGINX,
+    );
+    write(
+        d.path(),
+        &format!("{dir}/html/home/index.html"),
+        "<p>home</p>\n",
+    );
+    let fs = check(d.path());
+    assert!(of(&fs, "http.https-redirect").is_empty(), "{fs:#?}");
+    // The same fragment publishing the listener: reported, naming the service.
+    let d = tempfile::tempdir().unwrap();
+    let published =
+        AUTHELIA_BACKEND.replace("    volumes:", "    ports:\n      - '80:80'\n    volumes:");
+    write(d.path(), &format!("{dir}/compose.yml"), &published);
+    write(
+        d.path(),
+        &format!("{dir}/nginx.conf"),
+        AUTHELIA_BACKEND_NGINX,
+    );
+    let fs = check(d.path());
+    let found = of(&fs, "http.https-redirect");
+    assert_eq!(found.len(), 2, "{fs:#?}");
+    assert!(
+        found.iter().all(|(_, m)| m.contains("`nginx-backend`")),
+        "{found:?}"
+    );
+}
+
+/// 0xHoneyJar/sonar-api `Caddyfile` (trimmed): the gateway listens on
+/// Railway's `$PORT`; Railway's edge terminates TLS.
+const SONAR_GATEWAY: &str = "{\n\tadmin localhost:2019\n\tservers {\n\t\ttrusted_proxies static private_ranges\n\t}\n}\n\n:{$PORT:8080} {\n\trequest_body {\n\t\tmax_size 50KB\n\t}\n\treverse_proxy {$BELT_UPSTREAM} {\n\t\theader_up Host {upstream_hostport}\n\t}\n}\n";
+
+#[test]
+fn a_listener_on_the_platform_port_is_not_judged_another_variable_is() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "repo/Caddyfile", SONAR_GATEWAY);
+    let fs = check(d.path());
+    assert!(of(&fs, "http.https-redirect").is_empty(), "{fs:#?}");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "repo/Caddyfile",
+        &SONAR_GATEWAY.replace("{$PORT:8080}", "{$GATEWAY_PORT:8080}"),
+    );
+    let fs = check(d.path());
+    assert_eq!(of(&fs, "http.https-redirect").len(), 1, "{fs:#?}");
+}
