@@ -1,10 +1,13 @@
 //! `http.https-redirect` and `http.server-version-hidden` where they apply
 //! (issue 11, item 4), end to end over small repositories built from real
 //! files: a plain-HTTP listener that only a proxy reaches (its compose
-//! service publishes nothing, or only loopback) is no finding, one published
-//! on the host is; a site file inherits `server_tokens off` from the main
-//! configuration above it or from a linuxserver.io nginx image, a lone one
-//! does not.
+//! service publishes nothing, or only loopback — also when a compose fragment
+//! mounts it relative to the project directory above) is no finding, one
+//! published on the host is; a listener on the platform's `PORT` is not
+//! judged, one on another variable is; a site file inherits `server_tokens
+//! off` from the main configuration above it or from a linuxserver.io nginx
+//! image, a lone one does not. The file ends with one redaction case of issue 11's acceptance
+//! list (identifiers equal to secret values stay unmasked in every format).
 
 use rampart_tests::{findings, json, rampart, write};
 
@@ -205,4 +208,49 @@ fn a_listener_on_the_platform_port_is_not_judged_another_variable_is() {
     );
     let fs = check(d.path());
     assert_eq!(of(&fs, "http.https-redirect").len(), 1, "{fs:#?}");
+}
+
+/// Issue 11 acceptance, "a service named `secret` and an image named `vault`
+/// appear unmasked in every format", in its hardest form: literal secrets
+/// whose values are those very words (`POSTGRES_PASSWORD: secret`,
+/// `VAULT_TOKEN: vault`) mask the values where they are written, never the
+/// service, the image or rampart's own words (`no-new-privileges:true`).
+#[test]
+fn identifiers_equal_to_secret_values_stay_unmasked_in_every_format() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "repo/docker-compose.yml",
+        "services:\n  secret:\n    image: vault\n    environment:\n      POSTGRES_PASSWORD: secret\n      VAULT_TOKEN: vault\n      MYSQL_RANDOM_ROOT_PASSWORD: \"true\"\n",
+    );
+    for format in ["text", "json", "sarif", "junit", "github", "short"] {
+        let (_, out, err) = rampart(d.path(), &["check", "--format", format, "repo"]);
+        for shown in [
+            "`POSTGRES_PASSWORD` of `secret` is set to a literal value",
+            "`VAULT_TOKEN` of `secret` is set to a literal value",
+            "`secret` uses `vault`, which is not pinned",
+            "`secret` does not set `no-new-privileges:true`",
+        ] {
+            assert!(
+                out.contains(shown),
+                "{format}: `{shown}` not shown\n{out}{err}"
+            );
+        }
+        // `MYSQL_RANDOM_ROOT_PASSWORD: "true"` is a setting, not a secret.
+        assert!(
+            !out.contains("MYSQL_RANDOM_ROOT_PASSWORD` of"),
+            "{format}: {out}"
+        );
+    }
+    // The snippets mask the two values where they are written, nothing else.
+    let (_, text, _) = rampart(d.path(), &["check", "repo"]);
+    for line in [
+        "POSTGRES_PASSWORD: ******",
+        "VAULT_TOKEN: *****",
+        "  secret:",
+        "image: vault",
+    ] {
+        assert!(text.contains(line), "`{line}` not in a snippet\n{text}");
+    }
+    assert!(!text.contains("POSTGRES_PASSWORD: secret"), "{text}");
 }
