@@ -204,7 +204,7 @@ fn a_listener_on_the_platform_port_is_not_judged_another_variable_is() {
     write(
         d.path(),
         "repo/Caddyfile",
-        &SONAR_GATEWAY.replace("{$PORT:8080}", "{$GATEWAY_PORT:8080}"),
+        SONAR_GATEWAY.replace("{$PORT:8080}", "{$GATEWAY_PORT:8080}"),
     );
     let fs = check(d.path());
     assert_eq!(of(&fs, "http.https-redirect").len(), 1, "{fs:#?}");
