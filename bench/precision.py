@@ -10,8 +10,9 @@ The set (see docs/precision.md, "Method"):
   - ../shared/corpus/real/<kind>/<file>      single files with flattened names;
     each is copied into a temporary tree under its original base name
     (`docker-compose.yml`, `Dockerfile`, `.env`…) so that discovery finds it as
-    it would in its repository, and checked in one run; files that repos/ also
-    holds and the Caddy adapt-test inputs (parser fixtures) are left out;
+    it would in its repository, and checked in one run; files that repos/ or
+    tests/corpus/precision/ also holds and the Caddy adapt-test inputs (parser
+    fixtures) are left out;
   - tests/corpus/precision/<owner>__<repo>/   config files gathered for this
     harness (each folder has a PROVENANCE line), each its own scan root.
 Every run is `rampart check --format json --profile strict --no-ignore`.
@@ -93,11 +94,37 @@ def tsv(path):
     return rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
 
 
+def local_held():
+    """(owner/repo, original path) of every file gathered in tests/corpus/precision:
+    the repository is named by the folder's PROVENANCE (its first word, a GitHub URL)."""
+    held = set()
+    local = os.path.join(ROOT, LOCAL)
+    for r in sorted(os.listdir(local)):
+        top = os.path.join(local, r)
+        prov = os.path.join(top, "PROVENANCE")
+        if not os.path.isfile(prov):
+            continue
+        with open(prov, encoding="utf-8") as f:
+            words = f.read().split()
+        if not words:
+            continue
+        repo = words[0].removeprefix("https://github.com/").strip("/")
+        for dirpath, _, names in os.walk(top):
+            for n in names:
+                rel = os.path.relpath(os.path.join(dirpath, n), top).replace(os.sep, "/")
+                if rel != "PROVENANCE":
+                    held.add((repo, rel))
+    return held
+
+
 def real_files(shared):
     """(kind, flat name, original base name) of the real/ files to check."""
     corpus = os.path.join(shared, "corpus")
     _, manifest = tsv(os.path.join(corpus, "repos", "MANIFEST.tsv"))
     in_repos = {(m["repo"], m["original_path"]) for m in manifest}
+    # A file also gathered, with its repository around it, in tests/corpus/precision
+    # is measured there, in context, and not a second time alone.
+    in_repos |= local_held()
     _, prov = tsv(os.path.join(corpus, "provenance.tsv"))
     out = []
     for p in prov:
@@ -274,7 +301,11 @@ rampart:
 - `../shared/corpus/real/<kind>/`: single files; each is copied into a temporary tree
   under its original base name (`docker-compose.yml`, `Dockerfile`, `.env`…) so
   discovery treats it as in its repository; files also held in `repos/` and Caddy's
-  `caddyfile_adapt` test inputs (parser fixtures, not deployments) are left out;
+  `caddyfile_adapt` test inputs (parser fixtures, not deployments) are left out,
+  and so are files also gathered, with the files around them, in
+  `tests/corpus/precision/` (same repository and path): they are measured there, in
+  the context that decides them (a lone `nginx.conf` mounted by a compose file of its
+  repository), not a second time alone;
 - `tests/corpus/precision/<owner>__<repo>/`: config files gathered for this harness
   from self-hosting stacks, company projects and homelabs (compose files, Dockerfiles,
   `.env`/`.env.example`, nginx and Caddy files, with the `.gitignore`/`.dockerignore`

@@ -16,6 +16,48 @@ pub fn document(span: Span, server: &str, path: &str, routes: Vec<Node>) -> Node
         .build()
 }
 
+/// The environment variable a listen address takes its port from, when the
+/// port is written as one: `${NAME}` or `$NAME` (nginx templates filled by
+/// `envsubst`), `{$NAME}` or `{$NAME:default}` (Caddyfile). The port is what
+/// follows the last `:` outside braces (after a `scheme://`, before a path);
+/// with no such `:` the whole address is the port when `bare_is_port`
+/// (nginx `listen ${PORT}`), else it is a host (Caddy `{$DOMAIN}`).
+pub fn port_env(address: &str, bare_is_port: bool) -> Option<String> {
+    let rest = address.split_once("://").map_or(address, |(_, r)| r);
+    let mut depth = 0usize;
+    let mut colon = None;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ':' if depth == 0 => colon = Some(i),
+            '/' if depth == 0 => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    let port = match colon.filter(|&c| c < end) {
+        Some(c) => rest.get(c + 1..end)?,
+        None if bare_is_port => rest.get(..end)?,
+        None => return None,
+    };
+    let name = if let Some(inner) = port.strip_prefix("${").and_then(|x| x.strip_suffix('}')) {
+        inner
+    } else if let Some(inner) = port.strip_prefix("{$").and_then(|x| x.strip_suffix('}')) {
+        inner.split_once(':').map_or(inner, |(n, _)| n)
+    } else {
+        port.strip_prefix('$')?
+    };
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    (first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')).then(|| name.to_string())
+}
+
 /// Registers the `http` target and the shared route types (idempotent).
 pub fn schema(s: &mut Schema) {
     s.target(
@@ -61,6 +103,12 @@ pub fn schema(s: &mut Schema) {
         "the port (80 when absent, 0 when not a number, e.g. `${PORT}`)",
     )
     .field("tls", "bool", "TLS on this address (`ssl` or `quic`)")
+    .opt(
+        "port_env",
+        "string",
+        "the environment variable the port is taken from, when written as one \
+         (nginx `listen ${PORT}`, Caddy `:{$PORT:8080}`: `PORT`)",
+    )
     .done();
 
     s.object(
@@ -198,4 +246,35 @@ pub fn schema(s: &mut Schema) {
     )
     .field("decl", "Decls", "spans of the deciding directives")
     .done();
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests may unwrap")]
+mod tests {
+    use super::port_env;
+
+    #[test]
+    fn port_env_reads_the_variable_of_the_port() {
+        for (address, bare, want) in [
+            ("${PORT}", true, Some("PORT")),
+            ("$PORT", true, Some("PORT")),
+            ("0.0.0.0:${PORT}", true, Some("PORT")),
+            ("[::]:${PORT}", true, Some("PORT")),
+            ("${NGINX_PORT}", true, Some("NGINX_PORT")),
+            (":{$PORT:8080}", false, Some("PORT")),
+            (":{$PORT}", false, Some("PORT")),
+            ("http://:{$PORT}", false, Some("PORT")),
+            ("http://:{$PORT:80}/api", false, Some("PORT")),
+            ("{$DOMAIN}:{$PORT}", false, Some("PORT")),
+            // A host placeholder, a numeric port, none at all.
+            ("{$DOMAIN:localhost}", false, None),
+            (":8080", false, None),
+            ("80", true, None),
+            ("example.com", false, None),
+            ("${HOST}:80", true, None),
+            ("${PO RT}", true, None),
+        ] {
+            assert_eq!(port_env(address, bare).as_deref(), want, "{address}");
+        }
+    }
 }

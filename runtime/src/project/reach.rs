@@ -14,6 +14,16 @@
 //! itself or one of their parents (`./:/var/www`, `COPY . .`) ships the
 //! whole project as data and links nothing.
 //!
+//! A relative bind-mount source is resolved against the compose file's
+//! directory. When nothing is there (no input file of the run at or below
+//! it, and on disk no such file or directory), it is tried against each
+//! directory above, nearest first, within the scan root: compose fragments
+//! combined with `-f` resolve relative paths against the *project*
+//! directory (the first file's), not their own (authelia's
+//! `internal/suites/example/compose/nginx/backend/compose.yml` mounts
+//! `./example/compose/nginx/backend/nginx.conf`, relative to
+//! `internal/suites`). See [`mount_source`].
+//!
 //! **Unpublished.** A plain-HTTP route whose configuration has at least one
 //! runner, and none of whose runners publishes one of the route's plain-HTTP
 //! ports on a host address other than loopback or a private LAN address (no
@@ -46,7 +56,7 @@
 //! A lone site file with neither stays reported: the stock `nginx` image's
 //! main configuration does not set `server_tokens off`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::{join, normalize, parent, within, Project, Target};
 use crate::model::{FileId, Node};
@@ -281,9 +291,76 @@ fn list_of<'a>(n: &'a Node, name: &str) -> &'a [Node] {
     n.get(name).and_then(Node::as_list).unwrap_or(&[])
 }
 
+/// Every path the run knows to exist without asking the disk: its input
+/// and auxiliary files and the directories above them.
+fn known_paths(p: &Project) -> HashSet<String> {
+    let mut out = HashSet::new();
+    let paths = p
+        .sources
+        .files()
+        .map(|(_, f)| f.path.as_str())
+        .chain(p.aux.keys().map(String::as_str));
+    for path in paths {
+        let mut cur = normalize(path);
+        // Once a path is known, so is every directory above it.
+        while out.insert(cur.clone()) {
+            let up = parent(&cur).to_string();
+            if up == cur {
+                break;
+            }
+            cur = up;
+        }
+    }
+    out
+}
+
+/// Whether `path` (normalised display path) exists: known to the run, or
+/// (reading from disk) a file or directory inside the scan roots.
+fn exists(p: &Project, known: &HashSet<String>, path: &str) -> bool {
+    known.contains(path)
+        || (p.disk.is_some()
+            && p.in_roots(path)
+            && p.fs.resolve(&crate::fs::undisplay(path)).is_ok())
+}
+
+/// The host path a relative bind-mount source `host` of the compose file
+/// `compose` (in directory `dir`) names (module docs): `dir`/`host` when it
+/// exists, else the first directory above `dir`, within the scan root, where
+/// it exists; else `dir`/`host`. Absolute and `~` sources stay as written.
+fn mount_source(
+    p: &Project,
+    known: &HashSet<String>,
+    compose: &str,
+    dir: &str,
+    host: &str,
+) -> String {
+    let first = join(dir, host);
+    if host.starts_with(['/', '~']) || exists(p, known, &first) {
+        return first;
+    }
+    let limit = if p.roots.is_empty() {
+        None
+    } else {
+        p.root_of(compose)
+    };
+    let mut cur = normalize(dir);
+    loop {
+        let up = parent(&cur).to_string();
+        if up == cur || limit.as_deref().is_some_and(|r| !within(&up, r)) {
+            return first;
+        }
+        cur = up;
+        let candidate = join(&cur, host);
+        if exists(p, known, &candidate) {
+            return candidate;
+        }
+    }
+}
+
 /// Every (host path delivered into a container, the service that runs it).
 fn runners(p: &Project) -> Vec<(String, Runner)> {
     let mut out = Vec::new();
+    let known = known_paths(p);
     for doc in p.documents.iter().filter(|d| d.target == Target::COMPOSE) {
         let compose = p
             .sources
@@ -304,7 +381,7 @@ fn runners(p: &Project) -> Vec<(String, Runner)> {
                 if host.is_empty() || host.contains('$') {
                     continue;
                 }
-                let src = join(&dir, host);
+                let src = mount_source(p, &known, &compose, &dir, host);
                 if !within(&dir, &src) {
                     sources.push(src);
                 }
@@ -631,6 +708,63 @@ mod tests {
         let published =
             "services:\n  frontend:\n    build: ./frontend\n    ports:\n      - \"80:80\"\n";
         let rs = routes_of(&files(published), "r/frontend/nginx.conf");
+        assert!(rs.iter().all(|r| unpublished(r).is_none()));
+    }
+
+    // authelia/authelia internal/suites: compose fragments combined with `-f`
+    // mount paths relative to the project directory (`internal/suites`).
+    const AUTHELIA_BACKEND: &str = "services:\n  nginx-backend:\n    image: 'nginx:1.31.4-alpine'\n    labels:\n      traefik.http.routers.protectedapps.tls: 'true'\n    volumes:\n      - './example/compose/nginx/backend/html:/usr/share/nginx/html'\n      - './example/compose/nginx/backend/nginx.conf:/etc/nginx/nginx.conf'\n";
+
+    #[test]
+    fn a_mount_missing_beside_the_fragment_resolves_against_the_directories_above() {
+        let dir = "a/internal/suites/example/compose/nginx/backend";
+        let compose = format!("{dir}/compose.yml");
+        let conf = format!("{dir}/nginx.conf");
+        let rs = routes_of(
+            &[
+                (&compose, AUTHELIA_BACKEND, Kind::COMPOSE),
+                (&conf, NEXTCLOUD_WEB, Kind::NGINX),
+            ],
+            &conf,
+        );
+        let note = rs.iter().find_map(|r| unpublished(r)).unwrap();
+        assert!(note.contains("`nginx-backend`"), "{note}");
+        // Published by that service: the route names it.
+        let published =
+            AUTHELIA_BACKEND.replace("    volumes:", "    ports:\n      - 80:80\n    volumes:");
+        let rs = routes_of(
+            &[
+                (&compose, &published, Kind::COMPOSE),
+                (&conf, NEXTCLOUD_WEB, Kind::NGINX),
+            ],
+            &conf,
+        );
+        assert!(rs.iter().all(|r| unpublished(r).is_none()));
+        assert!(rs.iter().any(|r| r.get("published_by").is_some()));
+    }
+
+    #[test]
+    fn a_mount_that_exists_beside_the_compose_file_is_not_looked_for_above() {
+        // `./web/nginx.conf` exists beside the compose file: that one is run,
+        // not a file of the same relative path in a directory above.
+        let compose = "services:\n  web:\n    image: nginx\n    volumes:\n      - ./web/nginx.conf:/etc/nginx/nginx.conf:ro\n";
+        let rs = routes_of(
+            &[
+                ("r/ex/compose.yaml", compose, Kind::COMPOSE),
+                ("r/ex/web/nginx.conf", NEXTCLOUD_WEB, Kind::NGINX),
+                ("r/web/nginx.conf", NEXTCLOUD_WEB, Kind::NGINX),
+            ],
+            "r/web/nginx.conf",
+        );
+        assert!(rs.iter().all(|r| unpublished(r).is_none()));
+        // A source found nowhere links nothing.
+        let rs = routes_of(
+            &[
+                ("r/ex/compose.yaml", compose, Kind::COMPOSE),
+                ("r/other/nginx.conf", NEXTCLOUD_WEB, Kind::NGINX),
+            ],
+            "r/other/nginx.conf",
+        );
         assert!(rs.iter().all(|r| unpublished(r).is_none()));
     }
 

@@ -604,12 +604,17 @@ fn listen_nodes(site: &Node, global: Option<&Node>) -> Vec<Node> {
         } else {
             binds.clone()
         };
+        let env = a
+            .get("raw")
+            .and_then(Node::as_str)
+            .and_then(|raw| crate::formats::http::port_env(raw, false));
         for (address, span) in addresses {
             out.push(
                 Node::object(a.span)
                     .str("address", span, address)
                     .field("port", Node::int(a.span, port))
                     .field("tls", Node::bool(a.span, tls))
+                    .opt("port_env", env.clone().map(|v| Node::str(a.span, v)))
                     .build(),
             );
         }

@@ -664,6 +664,12 @@ fn listen_node(d: &Directive, l: &Listen) -> Node {
         .str("address", spec_span, l.address.clone())
         .field("port", Node::int(spec_span, l.port))
         .field("tls", Node::bool(d.span, l.tls))
+        .opt(
+            "port_env",
+            d.arg(0)
+                .and_then(|a| crate::formats::http::port_env(a, true))
+                .map(|v| Node::str(spec_span, v)),
+        )
         .build()
 }
 
