@@ -941,3 +941,7 @@ fn call<'a>(f: Func, args: &'a [F], member: bool, vars: &mut Vec<(&'a str, V<'a>
         Fn_::Redact => owned_str(crate::functions::secrets::redact(s(arg(0)?)?)),
     })
 }
+
+#[cfg(test)]
+#[path = "fast_tests.rs"]
+mod tests;
