@@ -445,12 +445,7 @@ impl<'p> DocRun<'p> {
             );
             match prog.eval(&mut vars) {
                 Ok(v) => return Ok(Out::Fast(v)),
-                Err(crate::fast::Fallback) => {
-                    if std::env::var_os("RAMPART_TRACE_FALLBACK").is_some() {
-                        eprintln!("fallback {:?}", expr.origin);
-                    }
-                    crate::budget::restore(saved)
-                }
+                Err(crate::fast::Fallback) => crate::budget::restore(saved),
             }
         }
         // Names whose conversion the rule did not keep are converted now.
