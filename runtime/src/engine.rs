@@ -431,14 +431,8 @@ impl<'p> DocRun<'p> {
     ) -> Result<Out<'a>, String> {
         if let (Some(prog), true) = (&expr.fast, fast.ok) {
             let saved = crate::budget::save();
-            let mut vars: Vec<(&'a str, crate::fast::V<'a>)> =
-                Vec::with_capacity(fast.vars.len() + bound.len() + 4);
-            vars.extend(
-                fast.vars
-                    .iter()
-                    .map(|(n, v)| (n.as_str(), crate::fast::V::of(v))),
-            );
-            vars.extend(
+            let mut vars = crate::fast::Env::new(
+                &fast.vars,
                 bound
                     .iter()
                     .map(|(n, node, _)| (*n, crate::fast::V::of(node))),

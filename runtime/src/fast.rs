@@ -294,6 +294,35 @@ enum Step {
     Append { cond: Option<F>, elem: F },
 }
 
+/// The names an expression sees: bound names (the last binding of a name
+/// wins), then a rule's constants and params.
+#[derive(Debug)]
+pub struct Env<'a> {
+    vars: Vec<(&'a str, V<'a>)>,
+    scope: &'a [(String, Node)],
+}
+
+impl<'a> Env<'a> {
+    /// `bound` over `scope`.
+    pub fn new(
+        scope: &'a [(String, Node)],
+        bound: impl IntoIterator<Item = (&'a str, V<'a>)>,
+    ) -> Env<'a> {
+        let mut vars = Vec::with_capacity(8);
+        vars.extend(bound);
+        Env { vars, scope }
+    }
+    fn len(&self) -> usize {
+        self.vars.len()
+    }
+    fn push(&mut self, b: (&'a str, V<'a>)) {
+        self.vars.push(b);
+    }
+    fn truncate(&mut self, n: usize) {
+        self.vars.truncate(n);
+    }
+}
+
 /// A compiled expression.
 #[derive(Clone, Debug)]
 pub struct Prog {
@@ -310,9 +339,8 @@ impl Prog {
         Ok(Prog { root: compile(e)? })
     }
 
-    /// Evaluates with `vars` bound (looked up from the end: the last
-    /// binding of a name wins).
-    pub fn eval<'a>(&'a self, vars: &mut Vec<(&'a str, V<'a>)>) -> Result<V<'a>, Fallback> {
+    /// Evaluates with the names of `vars`.
+    pub fn eval<'a>(&'a self, vars: &mut Env<'a>) -> Result<V<'a>, Fallback> {
         eval(&self.root, vars)
     }
 }
@@ -457,11 +485,15 @@ fn comprehension(c: &ComprehensionExpr) -> Result<Comp, Unsupported> {
     })
 }
 
-fn lookup<'a>(vars: &[(&'a str, V<'a>)], name: &str) -> R<'a> {
-    vars.iter()
+fn lookup<'a>(env: &Env<'a>, name: &str) -> R<'a> {
+    if let Some((_, v)) = env.vars.iter().rev().find(|(n, _)| *n == name) {
+        return Ok(v.clone());
+    }
+    env.scope
+        .iter()
         .rev()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.clone())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| V::of(v))
         .ok_or(Fallback)
 }
 
@@ -505,7 +537,7 @@ fn read_cost(v: &V<'_>) -> u64 {
     }
 }
 
-fn eval<'a>(f: &'a F, vars: &mut Vec<(&'a str, V<'a>)>) -> R<'a> {
+fn eval<'a>(f: &'a F, vars: &mut Env<'a>) -> R<'a> {
     Ok(match f {
         F::Null => V::Null,
         F::Bool(b) => V::Bool(*b),
@@ -564,7 +596,7 @@ fn eval<'a>(f: &'a F, vars: &mut Vec<(&'a str, V<'a>)>) -> R<'a> {
     })
 }
 
-fn comp<'a>(c: &'a Comp, vars: &mut Vec<(&'a str, V<'a>)>) -> R<'a> {
+fn comp<'a>(c: &'a Comp, vars: &mut Env<'a>) -> R<'a> {
     // The crate evaluates the accumulator's start before the range.
     let init = eval(&c.init, vars)?;
     let range = eval(&c.range, vars)?;
@@ -578,13 +610,7 @@ fn comp<'a>(c: &'a Comp, vars: &mut Vec<(&'a str, V<'a>)>) -> R<'a> {
     result
 }
 
-fn comp_loop<'a>(
-    c: &'a Comp,
-    init: V<'a>,
-    range: &V<'a>,
-    len: usize,
-    vars: &mut Vec<(&'a str, V<'a>)>,
-) -> R<'a> {
+fn comp_loop<'a>(c: &'a Comp, init: V<'a>, range: &V<'a>, len: usize, vars: &mut Env<'a>) -> R<'a> {
     let base = vars.len();
     match &c.step {
         Step::Append { cond, elem } => {
@@ -696,20 +722,39 @@ fn strings(v: &V<'_>) -> Result<Vec<String>, Fallback> {
     Ok(out)
 }
 
-fn call<'a>(f: Func, args: &'a [F], member: bool, vars: &mut Vec<(&'a str, V<'a>)>) -> R<'a> {
-    // The crate evaluates a member call's arguments before its target.
-    let mut vals: Vec<V<'a>> = Vec::with_capacity(args.len());
+/// The most arguments a supported call takes (the target counted).
+const MAX_ARGS: usize = 4;
+
+fn call<'a>(f: Func, args: &'a [F], member: bool, vars: &mut Env<'a>) -> R<'a> {
+    // The budget's wrappers, the most frequent calls: no argument array.
+    if let (Func::Charge | Func::Read, [a]) = (f, args) {
+        let v = eval(a, vars)?;
+        pay(if f == Func::Charge {
+            charge_cost(&v)?
+        } else {
+            read_cost(&v)
+        })?;
+        return Ok(v);
+    }
+    // Arguments on the stack. The crate evaluates a member call's arguments
+    // before its target.
+    let mut vals: [V<'a>; MAX_ARGS] = [V::Null, V::Null, V::Null, V::Null];
+    if args.len() > MAX_ARGS {
+        return Err(Fallback);
+    }
     if member {
         let (target, rest) = args.split_first().ok_or(Fallback)?;
-        for a in rest {
-            vals.push(eval(a, vars)?);
+        for (slot, a) in vals.iter_mut().skip(1).zip(rest) {
+            *slot = eval(a, vars)?;
         }
-        vals.insert(0, eval(target, vars)?);
+        let first = vals.first_mut().ok_or(Fallback)?;
+        *first = eval(target, vars)?;
     } else {
-        for a in args {
-            vals.push(eval(a, vars)?);
+        for (slot, a) in vals.iter_mut().zip(args) {
+            *slot = eval(a, vars)?;
         }
     }
+    let vals = vals.get(..args.len()).ok_or(Fallback)?;
     let arg = |i: usize| vals.get(i).ok_or(Fallback);
     use Func as Fn_;
     Ok(match f {

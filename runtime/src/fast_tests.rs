@@ -46,7 +46,7 @@ fn by_fast(src: &str, doc: &Node, units: u64) -> (Option<CelValue>, (u64, bool))
     let instrumented = budget::instrument(program.expression());
     let prog = Prog::compile(&instrumented).unwrap_or_else(|e| panic!("{src}: {e}"));
     budget::start(units);
-    let mut vars = vec![("doc", V::of(doc))];
+    let mut vars = Env::new(&[], [("doc", V::of(doc))]);
     let r = prog.eval(&mut vars).ok().map(|v| v.to_cel());
     (r, budget::save())
 }
