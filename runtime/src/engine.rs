@@ -234,15 +234,16 @@ impl Engine {
         doc: &Document,
         project: &Project,
     ) -> (Vec<Hit>, Vec<EvalError>) {
-        let mut run = DocRun {
-            project,
-            root: &self.root,
-            hits: Vec::new(),
-            errors: Vec::new(),
-        };
         // Converted for the `cel` interpreter only when a rule has an
         // expression the fast evaluator does not support.
         let doc_val = std::cell::OnceCell::new();
+        let mut run = DocRun {
+            project,
+            root: &self.root,
+            converted: Default::default(),
+            hits: Vec::new(),
+            errors: Vec::new(),
+        };
         for (i, rule) in rules.iter().enumerate() {
             if rule.target != doc.target.name() {
                 continue;
@@ -361,12 +362,15 @@ enum Out<'a> {
 struct DocRun<'p> {
     project: &'p Project,
     root: &'p Context<'static, 'static>,
+    /// Bound nodes converted for the interpreter after a fallback, by
+    /// address (the document's nodes do not move during its run).
+    converted: std::cell::RefCell<std::collections::HashMap<usize, Box<dyn Val + 'p>>>,
     hits: Vec<Hit>,
     errors: Vec<EvalError>,
 }
 
 impl<'p> DocRun<'p> {
-    fn step<'a>(
+    fn step<'a: 'p>(
         &mut self,
         rule_ix: usize,
         rule: &'a Rule,
@@ -423,7 +427,7 @@ impl<'p> DocRun<'p> {
     /// Evaluates `expr` with the names of `bound`: on the fast path when it
     /// can, else (or when the fast path gives up) on the `cel` interpreter,
     /// with the budget as it was before the fast attempt.
-    fn eval<'a>(
+    fn eval<'a: 'p>(
         &self,
         expr: &'a Expr,
         (scope, fast): Scopes<'a>,
@@ -442,19 +446,33 @@ impl<'p> DocRun<'p> {
                 Err(crate::fast::Fallback) => crate::budget::restore(saved),
             }
         }
-        // Names whose conversion the rule did not keep are converted now.
-        let owned: Vec<Option<Box<dyn Val + 'a>>> = bound
-            .iter()
-            .map(|(_, node, val)| val.is_none().then(|| to_val(node)))
-            .collect();
+        // Names whose conversion the rule did not keep are converted now,
+        // each node once per document (a fallback in a loop must not
+        // convert the document, or the item, again for every item).
+        {
+            let mut converted = self.converted.borrow_mut();
+            for (_, node, val) in bound {
+                if val.is_none() {
+                    let key: *const Node = *node;
+                    converted.entry(key as usize).or_insert_with(|| {
+                        #[cfg(test)]
+                        tests::CONVERSIONS.with(|c| c.set(c.get() + 1));
+                        to_val(node)
+                    });
+                }
+            }
+        }
+        let converted = self.converted.borrow();
         let names = Names {
             bound: bound
                 .iter()
-                .zip(&owned)
-                .filter_map(|((n, _, val), own)| match (val, own) {
-                    (Some(v), _) => Some((*n, *v)),
-                    (None, Some(o)) => Some((*n, o.as_ref())),
-                    (None, None) => None,
+                .filter_map(|(n, node, val)| {
+                    let key: *const Node = *node;
+                    let v = match val {
+                        Some(v) => *v,
+                        None => converted.get(&(key as usize))?.as_ref(),
+                    };
+                    Some((*n, v))
                 })
                 .collect(),
             scope: scope.as_slice(),
@@ -464,7 +482,7 @@ impl<'p> DocRun<'p> {
         expr.run(&ctx).map(Out::Cel)
     }
 
-    fn deny<'a>(
+    fn deny<'a: 'p>(
         &mut self,
         rule_ix: usize,
         d_ix: usize,
@@ -516,7 +534,7 @@ impl<'p> DocRun<'p> {
         }
     }
 
-    fn truth<'a>(
+    fn truth<'a: 'p>(
         &mut self,
         rule_ix: usize,
         expr: &'a Expr,
@@ -603,4 +621,64 @@ fn resolve_deepest<'n>(bound: &[Bound<'n>], path: &[String]) -> &'n Node {
         }
     }
     cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Kind;
+
+    thread_local! {
+        /// Nodes converted for the interpreter after a fallback.
+        pub(super) static CONVERSIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn expr(src: &str) -> Expr {
+        let program = cel_env().unwrap().compile(src).unwrap();
+        Expr::new(program, Origin::default())
+    }
+
+    /// An expression that falls back on every item of a loop (a string
+    /// compared to an int: the interpreter decides) converts the document and
+    /// each item once, not the document once per item; and answers as the
+    /// interpreter does.
+    #[test]
+    fn fallbacks_in_a_loop_convert_each_node_once() {
+        let n = 300;
+        let mut text = String::from("services:\n");
+        for i in 0..n {
+            text.push_str(&format!("  s{i}:\n    image: x{i}\n"));
+        }
+        let mut project = Project::default();
+        project.add_file("compose.yaml", text.into_bytes(), Kind::COMPOSE);
+        project.link();
+        let doc = project.documents.first().unwrap();
+        let when = expr("s.name == 1 || s.name.endsWith('7')");
+        assert!(when.fast.is_some());
+        let rule = Rule {
+            target: "compose".into(),
+            scope: Vec::new(),
+            steps: vec![
+                Step::For {
+                    var: "s".into(),
+                    path: vec!["compose".into(), "services".into()],
+                },
+                Step::Deny(0),
+            ],
+            denies: vec![Deny {
+                node: vec!["s".into()],
+                when: Some(when),
+                message: vec![MessagePart::Expr(expr("s.name"))],
+                origin: Origin::default(),
+            }],
+        };
+        let engine = Engine::new().unwrap();
+        CONVERSIONS.with(|c| c.set(0));
+        let (hits, errors) = engine.run_document(std::slice::from_ref(&rule), doc, &project);
+        assert!(errors.is_empty(), "{:?}", errors.first());
+        assert_eq!(hits.len(), n / 10);
+        assert_eq!(hits.first().unwrap().message, "s7");
+        // The document and each service: once each.
+        assert_eq!(CONVERSIONS.with(std::cell::Cell::get), n + 1);
+    }
 }
