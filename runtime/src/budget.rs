@@ -80,8 +80,20 @@ pub fn exhausted() -> bool {
     SPENT.with(Cell::get)
 }
 
+/// The budget's state on this thread, to [`restore`] after a fast
+/// evaluation that gave up (the `cel` interpreter then runs it again).
+pub(crate) fn save() -> (u64, bool) {
+    (LEFT.with(Cell::get), exhausted())
+}
+
+/// Puts back a state taken by [`save`].
+pub(crate) fn restore(state: (u64, bool)) {
+    LEFT.with(|l| l.set(state.0));
+    SPENT.with(|s| s.set(state.1));
+}
+
 /// Charges `units`; false (and spent from then on) when they are not left.
-fn charge(units: u64) -> bool {
+pub(crate) fn charge(units: u64) -> bool {
     if exhausted() {
         return false;
     }
@@ -123,11 +135,11 @@ fn read_cost(v: &dyn Val) -> u64 {
 }
 
 /// The operand of a call that reads it whole, charged by its size first.
-const READ: &str = "@rampart_read";
+pub(crate) const READ: &str = "@rampart_read";
 /// `t.replace(a, b[, n])`, its result charged before it is built.
-const REPLACE: &str = "@rampart_replace";
+pub(crate) const REPLACE: &str = "@rampart_replace";
 /// `list.join([sep])`, its result charged before it is built.
-const JOIN: &str = "@rampart_join";
+pub(crate) const JOIN: &str = "@rampart_join";
 /// The argument list of `format`, charged by its deep size before use.
 const DEEP: &str = "@rampart_deep";
 

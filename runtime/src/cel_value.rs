@@ -31,6 +31,33 @@ pub fn to_cel(node: &Node) -> CelValue {
     }
 }
 
+/// A constant's or param's CEL value as a node (no span), for the fast
+/// evaluator; `None` for what a document cannot hold (a uint, bytes, a map
+/// with other than string keys…).
+pub fn from_cel(v: &CelValue) -> Option<Node> {
+    let span = crate::model::Span::default();
+    let value = match v {
+        CelValue::Null => Value::Null,
+        CelValue::Bool(b) => Value::Bool(*b),
+        CelValue::Int(i) => Value::Int(*i),
+        CelValue::Float(f) => Value::Float(*f),
+        CelValue::String(s) => Value::Str(s.to_string()),
+        CelValue::List(items) => Value::List(items.iter().map(from_cel).collect::<Option<_>>()?),
+        CelValue::Map(m) => {
+            let mut fields = Vec::with_capacity(m.map.len());
+            for (k, v) in m.map.iter() {
+                let Key::String(k) = k else { return None };
+                fields.push((k.to_string(), from_cel(v)?));
+            }
+            // A stable order (the map's is a hash order).
+            fields.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(fields)
+        }
+        _ => return None,
+    };
+    Some(Node { span, value })
+}
+
 /// Converts a node (and everything below it) to a CEL value that borrows the
 /// node's strings: one conversion per document, shared by every rule and every
 /// `for` binding (the items of a list are the items of its converted list).

@@ -42,16 +42,20 @@ pub struct Expr {
     pub budgeted: Arc<cel::parser::Expression>,
     /// Where it was written.
     pub origin: Origin,
+    /// The fast evaluator's program, when it supports the expression.
+    pub fast: Option<Arc<crate::fast::Prog>>,
 }
 
 impl Expr {
     /// An expression; instruments `program` for [`crate::budget`].
     pub fn new(program: Program, origin: Origin) -> Expr {
         let budgeted = Arc::new(crate::budget::instrument(program.expression()));
+        let fast = crate::fast::Prog::compile(&budgeted).ok().map(Arc::new);
         Expr {
             program: Arc::new(program),
             budgeted,
             origin,
+            fast,
         }
     }
 
@@ -178,6 +182,8 @@ impl Engine {
         use rayon::prelude::*;
         // Each rule's constants and params, converted once for the run.
         let scopes = rule_scopes(rules);
+        let fast = fast_scopes(rules);
+        let scopes: Vec<Scopes<'_>> = scopes.iter().zip(&fast).collect();
         // Documents are independent: evaluate them in parallel, then collect in
         // document order so output stays deterministic. Workers get large
         // stacks: conversion and evaluation recurse over nested documents.
@@ -215,37 +221,40 @@ impl Engine {
         doc: &Document,
         project: &Project,
     ) -> (Vec<Hit>, Vec<EvalError>) {
-        self.run_document_in(rules, &rule_scopes(rules), doc, project)
+        let scopes = rule_scopes(rules);
+        let fast = fast_scopes(rules);
+        let scopes: Vec<Scopes<'_>> = scopes.iter().zip(&fast).collect();
+        self.run_document_in(rules, &scopes, doc, project)
     }
 
     fn run_document_in(
         &self,
         rules: &[Rule],
-        scopes: &[Scope],
+        scopes: &[Scopes<'_>],
         doc: &Document,
         project: &Project,
     ) -> (Vec<Hit>, Vec<EvalError>) {
+        // Converted for the `cel` interpreter only when a rule has an
+        // expression the fast evaluator does not support.
+        let doc_val = std::cell::OnceCell::new();
         let mut run = DocRun {
             project,
+            root: &self.root,
+            converted: Default::default(),
             hits: Vec::new(),
             errors: Vec::new(),
         };
-        let doc_val = to_val(&doc.root);
         for (i, rule) in rules.iter().enumerate() {
             if rule.target != doc.target.name() {
                 continue;
             }
-            crate::budget::start(crate::budget::MAX_EVAL_UNITS);
-            let bind = RuleBind {
-                name: rule.target.as_str(),
-                val: doc_val.as_ref(),
-                scope: scopes.get(i).map_or(&[], Vec::as_slice),
+            let Some(&(scope, fast)) = scopes.get(i) else {
+                continue;
             };
-            let mut ctx = self.root.new_inner_scope();
-            ctx.set_variable_resolver(&bind);
-            let mut bound: Vec<Bound<'_>> =
-                vec![(rule.target.as_str(), &doc.root, doc_val.as_ref())];
-            run.step(i, rule, 0, &ctx, &mut bound);
+            crate::budget::start(crate::budget::MAX_EVAL_UNITS);
+            let val = (!fast.all).then(|| doc_val.get_or_init(|| to_val(&doc.root)).as_ref());
+            let mut bound: Vec<Bound<'_>> = vec![(rule.target.as_str(), &doc.root, val)];
+            run.step(i, rule, 0, (scope, fast), &mut bound);
         }
         (run.hits, run.errors)
     }
@@ -272,19 +281,69 @@ fn rule_scopes(rules: &[Rule]) -> Vec<Scope> {
         .collect()
 }
 
+/// A rule's constants and params for the fast evaluator, as nodes.
+struct FastScope {
+    vars: Vec<(String, Node)>,
+    /// Every expression of the rule is on the fast path, and every name of
+    /// its scope is too: documents need no conversion for it.
+    all: bool,
+    /// The fast path may run (every constant converted, no dotted name the
+    /// crate would resolve as one).
+    ok: bool,
+}
+
+/// A rule's scopes: for the `cel` interpreter and for the fast evaluator.
+type Scopes<'r> = (&'r Scope, &'r FastScope);
+
+/// Every rule's [`FastScope`].
+fn fast_scopes(rules: &[Rule]) -> Vec<FastScope> {
+    rules
+        .iter()
+        .map(|rule| {
+            let mut ok = !rule.target.contains('.');
+            let mut vars = Vec::new();
+            for (name, value) in &rule.scope {
+                if Box::<dyn Val>::try_from(value.clone()).is_err() {
+                    continue; // unbound for the crate too
+                }
+                match crate::cel_value::from_cel(value) {
+                    Some(node) if !name.contains('.') => vars.push((name.clone(), node)),
+                    _ => ok = false,
+                }
+            }
+            let fast = |e: &Expr| e.fast.is_some();
+            let all =
+                ok && rule.steps.iter().all(|s| match s {
+                    Step::Where(e) => fast(e),
+                    _ => true,
+                }) && rule.denies.iter().all(|d| {
+                    d.when.as_ref().is_none_or(fast)
+                        && d.message.iter().all(|m| match m {
+                            MessagePart::Expr(e) => fast(e),
+                            MessagePart::Text(_) => true,
+                        })
+                });
+            FastScope { vars, all, ok }
+        })
+        .collect()
+}
+
+/// A bound name: the node (for spans and the fast evaluator) and its CEL
+/// value, when the rule needs the `cel` interpreter's.
+type Bound<'a> = (&'a str, &'a Node, Option<&'a (dyn Val + 'a)>);
+
 /// Resolves a rule's names without copying anything into its scope: the
-/// target to the document's converted value, then the rule's constants and
-/// params (the last one bound under a name wins, as in a scope).
-struct RuleBind<'a> {
-    name: &'a str,
-    val: &'a (dyn Val + 'a),
+/// bound names (the innermost first), then the rule's constants and params
+/// (the last one bound under a name wins, as in a scope).
+struct Names<'a> {
+    bound: Vec<(&'a str, &'a (dyn Val + 'a))>,
     scope: &'a [(String, Box<dyn Val>)],
 }
 
-impl VariableResolver for RuleBind<'_> {
+impl VariableResolver for Names<'_> {
     fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
-        if variable == self.name {
-            return Some(CowVal::Borrowed(self.val));
+        if let Some((_, v)) = self.bound.iter().rev().find(|(n, _)| *n == variable) {
+            return Some(CowVal::Borrowed(*v));
         }
         self.scope
             .iter()
@@ -294,35 +353,29 @@ impl VariableResolver for RuleBind<'_> {
     }
 }
 
-/// A bound name: the node (for spans) and its CEL value (for expressions).
-type Bound<'a> = (&'a str, &'a Node, &'a (dyn Val + 'a));
-
-/// Resolves one name to a borrowed CEL value: how a document and each `for`
-/// item are bound without copying them into the scope.
-struct Bind<'a> {
-    name: &'a str,
-    val: &'a (dyn Val + 'a),
-}
-
-impl VariableResolver for Bind<'_> {
-    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
-        (variable == self.name).then_some(CowVal::Borrowed(self.val))
-    }
+/// What an expression gave: a fast value or the crate's.
+enum Out<'a> {
+    Fast(crate::fast::V<'a>),
+    Cel(CelValue),
 }
 
 struct DocRun<'p> {
     project: &'p Project,
+    root: &'p Context<'static, 'static>,
+    /// Bound nodes converted for the interpreter after a fallback, by
+    /// address (the document's nodes do not move during its run).
+    converted: std::cell::RefCell<std::collections::HashMap<usize, Box<dyn Val + 'p>>>,
     hits: Vec<Hit>,
     errors: Vec<EvalError>,
 }
 
 impl<'p> DocRun<'p> {
-    fn step<'a>(
+    fn step<'a: 'p>(
         &mut self,
         rule_ix: usize,
         rule: &'a Rule,
         at: usize,
-        ctx: &Context<'_, '_>,
+        scopes: Scopes<'a>,
         bound: &mut Vec<Bound<'a>>,
     ) {
         let Some(step) = rule.steps.get(at) else {
@@ -334,14 +387,14 @@ impl<'p> DocRun<'p> {
         match step {
             Step::Deny(d) => {
                 if let Some(deny) = rule.denies.get(*d) {
-                    self.deny(rule_ix, *d, deny, ctx, bound);
+                    self.deny(rule_ix, *d, deny, scopes, bound);
                 }
-                self.step(rule_ix, rule, at + 1, ctx, bound);
+                self.step(rule_ix, rule, at + 1, scopes, bound);
             }
             Step::Where(expr) => {
                 let here = bound.last().map(|(_, n, _)| n.span).unwrap_or_default();
-                if self.truth(rule_ix, expr, ctx, here) == Some(true) {
-                    self.step(rule_ix, rule, at + 1, ctx, bound);
+                if self.truth(rule_ix, expr, scopes, bound, here) == Some(true) {
+                    self.step(rule_ix, rule, at + 1, scopes, bound);
                 }
             }
             Step::For { var, path } => {
@@ -357,35 +410,91 @@ impl<'p> DocRun<'p> {
                     });
                     return;
                 };
-                let vals = list_val.and_then(val_items).unwrap_or_default();
-                for (item, val) in items.iter().zip(vals) {
-                    let bind = Bind {
-                        name: var.as_str(),
-                        val: val.as_ref(),
-                    };
-                    let mut inner = ctx.new_inner_scope();
-                    inner.set_variable_resolver(&bind);
-                    bound.push((var.as_str(), item, val.as_ref()));
-                    self.step(rule_ix, rule, at + 1, &inner, bound);
+                let vals = list_val.and_then(val_items);
+                for (i, item) in items.iter().enumerate() {
+                    let val = vals.and_then(|v| v.get(i)).map(|v| v.as_ref());
+                    if vals.is_some() && val.is_none() {
+                        break; // the conversion's list is shorter (never)
+                    }
+                    bound.push((var.as_str(), item, val));
+                    self.step(rule_ix, rule, at + 1, scopes, bound);
                     bound.pop();
                 }
             }
         }
     }
 
-    fn deny(
+    /// Evaluates `expr` with the names of `bound`: on the fast path when it
+    /// can, else (or when the fast path gives up) on the `cel` interpreter,
+    /// with the budget as it was before the fast attempt.
+    fn eval<'a: 'p>(
+        &self,
+        expr: &'a Expr,
+        (scope, fast): Scopes<'a>,
+        bound: &[Bound<'a>],
+    ) -> Result<Out<'a>, String> {
+        if let (Some(prog), true) = (&expr.fast, fast.ok) {
+            let saved = crate::budget::save();
+            let mut vars = crate::fast::Env::new(
+                &fast.vars,
+                bound
+                    .iter()
+                    .map(|(n, node, _)| (*n, crate::fast::V::of(node))),
+            );
+            match prog.eval(&mut vars) {
+                Ok(v) => return Ok(Out::Fast(v)),
+                Err(crate::fast::Fallback) => crate::budget::restore(saved),
+            }
+        }
+        // Names whose conversion the rule did not keep are converted now,
+        // each node once per document (a fallback in a loop must not
+        // convert the document, or the item, again for every item).
+        {
+            let mut converted = self.converted.borrow_mut();
+            for (_, node, val) in bound {
+                if val.is_none() {
+                    let key: *const Node = *node;
+                    converted.entry(key as usize).or_insert_with(|| {
+                        #[cfg(test)]
+                        tests::CONVERSIONS.with(|c| c.set(c.get() + 1));
+                        to_val(node)
+                    });
+                }
+            }
+        }
+        let converted = self.converted.borrow();
+        let names = Names {
+            bound: bound
+                .iter()
+                .filter_map(|(n, node, val)| {
+                    let key: *const Node = *node;
+                    let v = match val {
+                        Some(v) => *v,
+                        None => converted.get(&(key as usize))?.as_ref(),
+                    };
+                    Some((*n, v))
+                })
+                .collect(),
+            scope: scope.as_slice(),
+        };
+        let mut ctx = self.root.new_inner_scope();
+        ctx.set_variable_resolver(&names);
+        expr.run(&ctx).map(Out::Cel)
+    }
+
+    fn deny<'a: 'p>(
         &mut self,
         rule_ix: usize,
         d_ix: usize,
-        deny: &Deny,
-        ctx: &Context<'_, '_>,
-        bound: &[Bound<'_>],
+        deny: &'a Deny,
+        scopes: Scopes<'a>,
+        bound: &[Bound<'a>],
     ) {
         {
             let target = resolve_deepest(bound, &deny.node);
             let fires = match &deny.when {
                 None => true,
-                Some(expr) => self.truth(rule_ix, expr, ctx, target.span) == Some(true),
+                Some(expr) => self.truth(rule_ix, expr, scopes, bound, target.span) == Some(true),
             };
             if !fires {
                 return;
@@ -394,8 +503,14 @@ impl<'p> DocRun<'p> {
             for part in &deny.message {
                 match part {
                     MessagePart::Text(t) => message.push_str(t),
-                    MessagePart::Expr(e) => match e.run(ctx) {
-                        Ok(v) => message.push_str(&self.project.shown(&display(&v))),
+                    MessagePart::Expr(e) => match self.eval(e, scopes, bound) {
+                        Ok(v) => {
+                            let v = match v {
+                                Out::Fast(v) => v.to_cel(),
+                                Out::Cel(v) => v,
+                            };
+                            message.push_str(&self.project.shown(&display(&v)))
+                        }
                         Err(err) => {
                             self.errors.push(EvalError {
                                 rule: rule_ix,
@@ -419,15 +534,23 @@ impl<'p> DocRun<'p> {
         }
     }
 
-    fn truth(
+    fn truth<'a: 'p>(
         &mut self,
         rule_ix: usize,
-        expr: &Expr,
-        ctx: &Context<'_, '_>,
+        expr: &'a Expr,
+        scopes: Scopes<'a>,
+        bound: &[Bound<'a>],
         here: Span,
     ) -> Option<bool> {
-        match expr.run(ctx) {
-            Ok(CelValue::Bool(b)) => Some(b),
+        let result = match self.eval(expr, scopes, bound) {
+            Ok(Out::Fast(crate::fast::V::Bool(b))) | Ok(Out::Cel(CelValue::Bool(b))) => {
+                return Some(b)
+            }
+            Ok(Out::Fast(v)) => Ok(v.to_cel()),
+            Ok(Out::Cel(v)) => Ok(v),
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(other) => {
                 self.errors.push(EvalError {
                     rule: rule_ix,
@@ -461,7 +584,7 @@ fn resolve<'n>(
         .iter()
         .rev()
         .find(|(n, _, _)| n == first)
-        .map(|(_, node, val)| (*node, Some(*val)))?;
+        .map(|(_, node, val)| (*node, *val))?;
     for seg in rest {
         cur = cur.get(seg)?;
         val = val.and_then(|v| val_field(v, seg));
@@ -494,4 +617,64 @@ fn resolve_deepest<'n>(bound: &[Bound<'n>], path: &[String]) -> &'n Node {
         }
     }
     cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::project::Kind;
+
+    thread_local! {
+        /// Nodes converted for the interpreter after a fallback.
+        pub(super) static CONVERSIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    fn expr(src: &str) -> Expr {
+        let program = cel_env().unwrap().compile(src).unwrap();
+        Expr::new(program, Origin::default())
+    }
+
+    /// An expression that falls back on every item of a loop (a string
+    /// compared to an int: the interpreter decides) converts the document and
+    /// each item once, not the document once per item; and answers as the
+    /// interpreter does.
+    #[test]
+    fn fallbacks_in_a_loop_convert_each_node_once() {
+        let n = 300;
+        let mut text = String::from("services:\n");
+        for i in 0..n {
+            text.push_str(&format!("  s{i}:\n    image: x{i}\n"));
+        }
+        let mut project = Project::default();
+        project.add_file("compose.yaml", text.into_bytes(), Kind::COMPOSE);
+        project.link();
+        let doc = project.documents.first().unwrap();
+        let when = expr("s.name == 1 || s.name.endsWith('7')");
+        assert!(when.fast.is_some());
+        let rule = Rule {
+            target: "compose".into(),
+            scope: Vec::new(),
+            steps: vec![
+                Step::For {
+                    var: "s".into(),
+                    path: vec!["compose".into(), "services".into()],
+                },
+                Step::Deny(0),
+            ],
+            denies: vec![Deny {
+                node: vec!["s".into()],
+                when: Some(when),
+                message: vec![MessagePart::Expr(expr("s.name"))],
+                origin: Origin::default(),
+            }],
+        };
+        let engine = Engine::new().unwrap();
+        CONVERSIONS.with(|c| c.set(0));
+        let (hits, errors) = engine.run_document(std::slice::from_ref(&rule), doc, &project);
+        assert!(errors.is_empty(), "{:?}", errors.first());
+        assert_eq!(hits.len(), n / 10);
+        assert_eq!(hits.first().unwrap().message, "s7");
+        // The document and each service: once each.
+        assert_eq!(CONVERSIONS.with(std::cell::Cell::get), n + 1);
+    }
 }

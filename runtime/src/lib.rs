@@ -8,6 +8,7 @@
 pub mod budget;
 pub mod cel_value;
 pub mod engine;
+pub mod fast;
 pub mod formats;
 pub mod fs;
 pub mod functions;

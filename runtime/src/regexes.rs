@@ -92,6 +92,12 @@ fn compiled(pattern: &str) -> Result<Rc<Regex>, ExecutionError> {
 }
 
 /// Registers [`MEMBER`] and [`GLOBAL`] on a root context.
+/// Whether `s` matches `pattern`, compiled as [`MEMBER`] compiles it (the
+/// fast evaluator's `matches`; an invalid pattern is an error).
+pub(crate) fn is_match(s: &str, pattern: &str) -> Result<bool, ExecutionError> {
+    Ok(compiled(pattern)?.is_match(s))
+}
+
 pub fn register(ctx: &mut cel::Context<'_, '_>) -> Result<(), cel::DeclarationError> {
     ctx.add_function(MEMBER, Box::new(member_fn) as NativeFunction)?;
     ctx.add_function(GLOBAL, Box::new(global_fn) as NativeFunction)

@@ -6,6 +6,7 @@ use cel::objects::{Key, Value};
 use cel::Context;
 
 use super::{sig, Signature};
+use crate::model::{Node, Value as NodeValue};
 use crate::schema::Type;
 
 /// Bytes in a size as nginx (`10m`, `512k`, `1g`, `0`) or Caddy (`10MB`,
@@ -46,6 +47,21 @@ fn str_field<'a>(m: &'a cel::objects::Map, name: &str) -> Option<&'a str> {
     }
 }
 
+/// The header `name` (case-insensitive) among a route's `headers`, given as
+/// each header's `name` and `value` when they are strings (`None` for an
+/// item that is not a header): the last one sent wins.
+fn find_header<'h>(
+    headers: impl DoubleEndedIterator<Item = Option<(Option<&'h str>, Option<&'h str>)>>,
+    name: &str,
+) -> Option<String> {
+    headers.rev().find_map(|h| match h {
+        Some((Some(n), value)) if n.eq_ignore_ascii_case(name) => {
+            Some(value.unwrap_or("").to_string())
+        }
+        _ => None,
+    })
+}
+
 /// The value of response header `name` (case-insensitive) of a route's
 /// `headers`, when the route sends it.
 pub fn header_value(route: &Value, name: &str) -> Option<String> {
@@ -53,12 +69,32 @@ pub fn header_value(route: &Value, name: &str) -> Option<String> {
     let Some(Value::List(headers)) = m.map.get(&Key::String(Arc::new("headers".into()))) else {
         return None;
     };
-    headers.iter().rev().find_map(|h| match h {
-        Value::Map(hm) if str_field(hm, "name").is_some_and(|n| n.eq_ignore_ascii_case(name)) => {
-            Some(str_field(hm, "value").unwrap_or("").to_string())
-        }
-        _ => None,
-    })
+    find_header(
+        headers.iter().map(|h| match h {
+            Value::Map(hm) => Some((str_field(hm, "name"), str_field(hm, "value"))),
+            _ => None,
+        }),
+        name,
+    )
+}
+
+/// [`header_value`] of a route read from the document (an object's fields;
+/// a repeated key counts once, its last value, as in a CEL map).
+pub(crate) fn header_in(route: &[(String, Node)], name: &str) -> Option<String> {
+    fn field<'n>(fields: &'n [(String, Node)], key: &str) -> Option<&'n Node> {
+        fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    let headers = field(route, "headers")?.as_list()?;
+    find_header(
+        headers.iter().map(|h| match &h.value {
+            NodeValue::Object(hm) => Some((
+                field(hm, "name").and_then(Node::as_str),
+                field(hm, "value").and_then(Node::as_str),
+            )),
+            _ => None,
+        }),
+        name,
+    )
 }
 
 pub(crate) fn register(ctx: &mut Context<'_, '_>) -> Result<(), cel::DeclarationError> {

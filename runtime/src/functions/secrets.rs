@@ -23,7 +23,7 @@ fn strings(list: &Arc<Vec<Value>>) -> Vec<String> {
 }
 
 /// The options of a command line that carry a literal secret, each once, in order.
-fn secret_options(command: &str) -> Vec<String> {
+pub(crate) fn secret_options(command: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in crate::secrets::command_secrets(command) {
         if !out.contains(&s.option) {
