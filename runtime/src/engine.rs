@@ -230,6 +230,10 @@ impl Engine {
             hits: Vec::new(),
             errors: Vec::new(),
         };
+        // Converted only when some rule targets the document.
+        if !rules.iter().any(|r| r.target == doc.target.name()) {
+            return (run.hits, run.errors);
+        }
         let doc_val = to_val(&doc.root);
         for (i, rule) in rules.iter().enumerate() {
             if rule.target != doc.target.name() {
