@@ -95,7 +95,8 @@ enum Seg<'a> {
 /// What a walk looks for.
 enum Want<'a> {
     /// Nodes whose span is exactly one of these (first in pre-order wins:
-    /// the shallowest).
+    /// the shallowest). Runs use [`walk_exact`].
+    #[cfg_attr(not(test), allow(dead_code))]
     Exact(&'a mut HashMap<Span, Option<String>>),
     /// For each span, the smallest node of its file containing it.
     Containing(&'a mut [(Span, Option<(usize, String)>)]),
@@ -202,20 +203,17 @@ fn walk(root: &Node, want: &mut Want<'_>) {
     }
 }
 
-/// The path of the first node (in pre-order) of `root` with each span that
-/// `open` still looks for, in a file of `files` (a mask by file id).
-fn first_paths(
-    root: &Node,
-    open: &HashMap<Span, Option<String>>,
-    files: &[bool],
-) -> Vec<(Span, String)> {
+/// The path of the first node (in pre-order) of `root` with each span still
+/// looked for: `open[file id]`, sorted (start, end) pairs.
+fn first_paths(root: &Node, open: &[Vec<(usize, usize)>]) -> Vec<(Span, String)> {
     let mut paths = Paths::default();
     let mut found: Vec<(Span, String)> = Vec::new();
     let mut done: std::collections::HashSet<Span> = std::collections::HashSet::new();
     walk_nodes(root, |node, chain| {
         let span = node.span;
-        if files.get(span.file.0 as usize).copied().unwrap_or(false)
-            && matches!(open.get(&span), Some(None))
+        if open
+            .get(span.file.0 as usize)
+            .is_some_and(|v| v.binary_search(&(span.start, span.end)).is_ok())
             && done.insert(span)
         {
             found.push((span, paths.of(chain)));
@@ -232,21 +230,23 @@ fn walk_exact<'a>(
     exact: &mut HashMap<Span, Option<String>>,
 ) {
     use rayon::prelude::*;
-    let mut files: Vec<bool> = Vec::new();
+    let mut open: Vec<Vec<(usize, usize)>> = Vec::new();
     for span in exact.iter().filter(|(_, p)| p.is_none()).map(|(s, _)| s) {
         let i = span.file.0 as usize;
-        if files.len() <= i {
-            files.resize(i + 1, false);
+        if open.len() <= i {
+            open.resize_with(i + 1, Vec::new);
         }
-        if let Some(f) = files.get_mut(i) {
-            *f = true;
+        if let Some(f) = open.get_mut(i) {
+            f.push((span.start, span.end));
         }
     }
+    for f in &mut open {
+        f.sort_unstable();
+    }
     let docs: Vec<&Node> = docs.map(|d| &d.root).collect();
-    let open = &*exact;
     let found: Vec<Vec<(Span, String)>> = docs
         .par_iter()
-        .map(|root| first_paths(root, open, &files))
+        .map(|root| first_paths(root, &open))
         .collect();
     for (span, path) in found.into_iter().flatten() {
         if let Some(slot @ None) = exact.get_mut(&span) {
