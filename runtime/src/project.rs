@@ -143,6 +143,19 @@ pub const LOAD_AHEAD_FILES: usize = 64;
 /// thread.
 const LOAD_STACK_BYTES: usize = 64 * 1024 * 1024;
 
+/// Runs `f` in a pool of threads with [`LOAD_STACK_BYTES`] stacks (rayon's
+/// parallel iterators inside it use them), or on this thread when no pool
+/// can be made.
+pub(crate) fn on_cores<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    match rayon::ThreadPoolBuilder::new()
+        .stack_size(LOAD_STACK_BYTES)
+        .build()
+    {
+        Ok(pool) => pool.install(f),
+        Err(_) => f(),
+    }
+}
+
 /// An input as far as [`Project::prepare`] took it.
 struct Prepared {
     path: String,

@@ -368,10 +368,26 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         }
     }
     // Resolved values of secret-like variables are secrets too.
-    let mut secrets = BTreeSet::new();
-    for d in p.documents.iter().filter(|d| d.target == Target::COMPOSE) {
-        super::collect_secrets(&d.root, &mut secrets);
-    }
+    // (A set: the same whichever core collects which document.)
+    let docs: Vec<&Node> = p
+        .documents
+        .iter()
+        .filter(|d| d.target == Target::COMPOSE)
+        .map(|d| &d.root)
+        .collect();
+    let secrets = super::on_cores(|| {
+        use rayon::prelude::*;
+        docs.par_iter()
+            .map(|root| {
+                let mut secrets = BTreeSet::new();
+                super::collect_secrets(root, &mut secrets);
+                secrets
+            })
+            .reduce(BTreeSet::new, |mut a, b| {
+                a.extend(b);
+                a
+            })
+    });
     p.secrets.extend(secrets);
     p.problems.extend(problems);
 }
