@@ -326,12 +326,13 @@ pub fn assign(report: &mut Report) {
     }
     // File order: rank findings that agree on everything else by position (a
     // stable sort: ties keep shown before waived, each in its order).
-    all.sort_by(|a, b| {
-        let key = |k| finding(report, k).map(|f| (f.file.as_str(), f.span.start, f.span.end));
-        key(*a).cmp(&key(*b))
+    all.sort_by_cached_key(|k| {
+        finding(report, *k).map(|f| (f.file.as_str(), f.span.start, f.span.end))
     });
+    // Each finding's text on the cores, in the order above.
+    use rayon::prelude::*;
     let texts: Vec<(((usize, bool), &Finding), String)> = all
-        .iter()
+        .par_iter()
         .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
         .collect();
     let mut seen: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
