@@ -289,18 +289,20 @@ impl Report {
         // Masked on the cores (each file on its own).
         use rayon::prelude::*;
         let _ = project.redactor();
-        let kept: Vec<(FileId, SourceText)> = wanted
-            .par_iter()
-            .filter_map(|&id| {
-                project.sources.get(id).map(|f| {
-                    let text = SourceText {
-                        path: f.path.clone(),
-                        masked: project.masked_text(id),
-                    };
-                    (id, text)
+        let kept: Vec<(FileId, SourceText)> = rampart_runtime::project::on_cores(|| {
+            wanted
+                .par_iter()
+                .filter_map(|&id| {
+                    project.sources.get(id).map(|f| {
+                        let text = SourceText {
+                            path: f.path.clone(),
+                            masked: project.masked_text(id),
+                        };
+                        (id, text)
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        });
         self.sources.extend(kept);
     }
 }

@@ -143,16 +143,22 @@ pub const LOAD_AHEAD_FILES: usize = 64;
 /// thread.
 const LOAD_STACK_BYTES: usize = 64 * 1024 * 1024;
 
-/// Runs `f` in a pool of threads with [`LOAD_STACK_BYTES`] stacks (rayon's
-/// parallel iterators inside it use them), or on this thread when no pool
-/// can be made.
-pub(crate) fn on_cores<R: Send>(f: impl FnOnce() -> R + Send) -> R {
-    match rayon::ThreadPoolBuilder::new()
-        .stack_size(LOAD_STACK_BYTES)
-        .build()
-    {
-        Ok(pool) => pool.install(f),
-        Err(_) => f(),
+/// Runs `f` in the run's pool of threads with [`LOAD_STACK_BYTES`] stacks
+/// (rayon's parallel iterators inside it use them), or on this thread when
+/// no pool can be made. One pool for every stage before and after
+/// evaluation: its threads, and the memory their allocator holds, are
+/// reused from stage to stage.
+pub fn on_cores<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(LOAD_STACK_BYTES)
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
     }
 }
 
@@ -419,10 +425,6 @@ impl Project {
         mut done: impl FnMut(&T, Result<Option<FileId>, E>),
     ) {
         use rayon::prelude::*;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .stack_size(LOAD_STACK_BYTES)
-            .build()
-            .ok();
         for chunk in inputs.chunks(LOAD_AHEAD_FILES.max(1)) {
             for f in crate::formats::registry::FORMATS {
                 f.share_state(&mut self.run);
@@ -435,11 +437,10 @@ impl Project {
                     this.prepare(&path, bytes, kind, Some(FileId(id)))
                 })
             };
-            let loaded: Vec<Result<Prepared, E>> = match (&pool, chunk.len() > 1) {
-                (Some(pool), true) => {
-                    pool.install(|| chunk.par_iter().enumerate().map(ahead).collect())
-                }
-                _ => chunk.iter().enumerate().map(ahead).collect(),
+            let loaded: Vec<Result<Prepared, E>> = if chunk.len() > 1 {
+                on_cores(|| chunk.par_iter().enumerate().map(ahead).collect())
+            } else {
+                chunk.iter().enumerate().map(ahead).collect()
             };
             for (input, r) in chunk.iter().zip(loaded) {
                 let outcome = r.map(|p| self.add_prepared(p));

@@ -244,10 +244,11 @@ fn walk_exact<'a>(
         f.sort_unstable();
     }
     let docs: Vec<&Node> = docs.map(|d| &d.root).collect();
-    let found: Vec<Vec<(Span, String)>> = docs
-        .par_iter()
-        .map(|root| first_paths(root, &open))
-        .collect();
+    let found: Vec<Vec<(Span, String)>> = rampart_runtime::project::on_cores(|| {
+        docs.par_iter()
+            .map(|root| first_paths(root, &open))
+            .collect()
+    });
     for (span, path) in found.into_iter().flatten() {
         if let Some(slot @ None) = exact.get_mut(&span) {
             *slot = Some(path);
@@ -331,10 +332,12 @@ pub fn assign(report: &mut Report) {
     });
     // Each finding's text on the cores, in the order above.
     use rayon::prelude::*;
-    let texts: Vec<(((usize, bool), &Finding), String)> = all
-        .par_iter()
-        .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
-        .collect();
+    let texts: Vec<(((usize, bool), &Finding), String)> =
+        rampart_runtime::project::on_cores(|| {
+            all.par_iter()
+                .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
+                .collect()
+        });
     let mut seen: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
     let mut prints = Vec::with_capacity(texts.len());
     for ((k, f), text) in &texts {
