@@ -310,6 +310,9 @@ pub fn locate(report: &mut Report, project: &Project) {
     }
 }
 
+/// A finding, with where it is in the report (index, waived).
+type Keyed<'a> = ((usize, bool), &'a Finding);
+
 /// Sets the fingerprint of every finding (shown and waived) of `report`,
 /// whose sources must be kept ([`Report::keep_sources`]) and paths set
 /// ([`locate`]).
@@ -332,12 +335,11 @@ pub fn assign(report: &mut Report) {
     });
     // Each finding's text on the cores, in the order above.
     use rayon::prelude::*;
-    let texts: Vec<(((usize, bool), &Finding), String)> =
-        rampart_runtime::project::on_cores(|| {
-            all.par_iter()
-                .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
-                .collect()
-        });
+    let texts: Vec<(Keyed<'_>, String)> = rampart_runtime::project::on_cores(|| {
+        all.par_iter()
+            .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
+            .collect()
+    });
     let mut seen: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
     let mut prints = Vec::with_capacity(texts.len());
     for ((k, f), text) in &texts {
