@@ -469,7 +469,8 @@ impl Project {
             return prepared;
         }
         prepared.skip = crate::formats::screen::screen(kind, &prepared.bytes);
-        let Some(id) = ahead else {
+        // Once the model budget is spent no file is parsed (nor ahead).
+        let Some(id) = ahead.filter(|_| self.model_refused.is_none()) else {
             return prepared;
         };
         if prepared.skip.is_some() {
