@@ -283,17 +283,26 @@ impl Report {
                     .chain(&self.input_notes)
                     .filter_map(|e| e.span.map(|s| s.file)),
             );
-        for id in files {
-            if self.sources.contains_key(&id) {
-                continue;
-            }
-            if let Some(f) = project.sources.get(id) {
-                let text = SourceText {
-                    path: f.path.clone(),
-                    masked: project.masked_text(id),
-                };
-                self.sources.insert(id, text);
-            }
-        }
+        let mut wanted: Vec<FileId> = files.filter(|id| !self.sources.contains_key(id)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        // Masked on the cores (each file on its own).
+        use rayon::prelude::*;
+        let _ = project.redactor();
+        let kept: Vec<(FileId, SourceText)> = rampart_runtime::project::on_cores(|| {
+            wanted
+                .par_iter()
+                .filter_map(|&id| {
+                    project.sources.get(id).map(|f| {
+                        let text = SourceText {
+                            path: f.path.clone(),
+                            masked: project.masked_text(id),
+                        };
+                        (id, text)
+                    })
+                })
+                .collect()
+        });
+        self.sources.extend(kept);
     }
 }

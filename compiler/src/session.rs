@@ -466,41 +466,46 @@ fn read_inputs(found: &Discovered, cwd: &Path) -> (Project, Vec<InputError>, usi
     let mut read_errors = Vec::new();
     let mut skipped = 0;
     crate::progress::phase("reading inputs");
-    for (done, input) in found.inputs.iter().enumerate() {
-        crate::progress::step(done, found.inputs.len());
-        // A file is checked as what it is, even when an nginx entry or a
-        // Caddyfile already read it as an include (it keeps its one FileId).
-        // Through the confined layer: a link out of the scan root, a special
-        // file or an oversized file is an error naming it; nothing is opened.
-        match fs.read(&input.path) {
-            Ok(bytes) => {
+    let total = found.inputs.len();
+    let mut done = 0;
+    // A file is checked as what it is, even when an nginx entry or a
+    // Caddyfile already read it as an include (it keeps its one FileId).
+    // Through the confined layer: a link out of the scan root, a special
+    // file or an oversized file is an error naming it; nothing is opened.
+    // Read and parsed on the cores, kept in input order (`add_inputs`).
+    project.add_inputs(
+        &found.inputs,
+        |input| {
+            fs.read(&input.path)
+                .map(|bytes| (input.display.clone(), bytes, input.kind))
+        },
+        |input, outcome| {
+            crate::progress::step(done, total);
+            done += 1;
+            match outcome {
                 // Screened first: ciphertext, binary files and files that are
                 // not the format are skipped (warning or note), not parsed.
-                if project
-                    .add_input(&input.display, bytes, input.kind)
-                    .is_none()
-                {
-                    skipped += 1;
-                }
+                Ok(Some(_)) => {}
+                Ok(None) => skipped += 1,
+                Err(FsError::TooLarge { limit }) => read_errors.push(InputError {
+                    file: input.display.clone(),
+                    line: 0,
+                    column: 0,
+                    message: format!("file is larger than {limit} bytes; not read"),
+                    span: None,
+                    code: "input-too-large".into(),
+                }),
+                Err(e) => read_errors.push(InputError {
+                    file: input.display.clone(),
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                    span: None,
+                    code: "input-unreadable".into(),
+                }),
             }
-            Err(FsError::TooLarge { limit }) => read_errors.push(InputError {
-                file: input.display.clone(),
-                line: 0,
-                column: 0,
-                message: format!("file is larger than {limit} bytes; not read"),
-                span: None,
-                code: "input-too-large".into(),
-            }),
-            Err(e) => read_errors.push(InputError {
-                file: input.display.clone(),
-                line: 0,
-                column: 0,
-                message: format!("cannot read: {e}"),
-                span: None,
-                code: "input-unreadable".into(),
-            }),
-        }
-    }
+        },
+    );
     crate::progress::timings::mark("link");
     project.link();
     (project, read_errors, skipped)

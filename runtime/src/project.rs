@@ -133,6 +133,174 @@ pub fn cap_problems(problems: Vec<InputProblem>) -> Vec<InputProblem> {
 
 pub use crate::formats::registry::{InputKind, Target};
 
+/// Input files loaded ahead at a time by [`Project::add_inputs`] (in
+/// parallel) before they are kept in order: bounds the texts and models in
+/// flight, and the work lost to a load ahead that has to be done again.
+pub const LOAD_AHEAD_FILES: usize = 64;
+
+/// The stack of the threads that load files ahead: the parsers recurse over
+/// nested inputs (bounded by their depth limits), as on the binary's main
+/// thread.
+const LOAD_STACK_BYTES: usize = 64 * 1024 * 1024;
+
+/// Runs `f` in the run's pool of threads with [`LOAD_STACK_BYTES`] stacks
+/// (rayon's parallel iterators inside it use them), or on this thread when
+/// no pool can be made. One pool for every stage before and after
+/// evaluation: its threads, and the memory their allocator holds, are
+/// reused from stage to stage.
+pub fn on_cores<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(LOAD_STACK_BYTES)
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
+/// An input as far as [`Project::prepare`] took it.
+struct Prepared {
+    path: String,
+    kind: Kind,
+    /// Bytes read.
+    len: usize,
+    /// What screening found (within [`MAX_INPUT_BYTES`]).
+    skip: Option<crate::formats::screen::Skip>,
+    /// The bytes, unless decoded into `text`.
+    bytes: Vec<u8>,
+    /// The text, when decoded ahead.
+    text: Option<Arc<str>>,
+    /// The load ahead, when it read no other file.
+    ahead: Option<Ahead>,
+}
+
+/// A load ahead: the id it assumed, what it produced, the state it ended with.
+struct Ahead {
+    id: FileId,
+    flow: Flow,
+    state: RunState,
+}
+
+/// What loading a file produced, with a template's second load.
+enum Flow {
+    /// Parsed as it stands (with or without problems).
+    Plain(Ready),
+    /// Did not parse as it stands, and has template syntax at `line`: parsed
+    /// again with its placeholders masked (`None`: that failed too).
+    Template { line: usize, again: Option<Ready> },
+}
+
+impl Flow {
+    /// Moves every span of file `from` to file `to`.
+    fn remap(&mut self, from: FileId, to: FileId) {
+        match self {
+            Flow::Plain(r) | Flow::Template { again: Some(r), .. } => r.remap(from, to),
+            Flow::Template { again: None, .. } => {}
+        }
+    }
+}
+
+/// A load with its models fitted ([`compact`]) and their secret sites found.
+struct Ready {
+    problems: Vec<InputProblem>,
+    documents: Vec<ReadyDocument>,
+}
+
+struct ReadyDocument {
+    target: Target,
+    root: Node,
+    /// Its nodes.
+    size: usize,
+    /// [`secret_sites`] of `root`.
+    sites: Vec<(String, Span, bool)>,
+}
+
+impl Ready {
+    fn of(loaded: Loaded) -> Ready {
+        let documents = loaded
+            .documents
+            .into_iter()
+            .map(|(target, mut root)| {
+                let size = compact(&mut root);
+                let mut sites = Vec::new();
+                secret_sites(&root, &mut sites);
+                ReadyDocument {
+                    target,
+                    root,
+                    size,
+                    sites,
+                }
+            })
+            .collect();
+        Ready {
+            problems: loaded.problems,
+            documents,
+        }
+    }
+
+    fn remap(&mut self, from: FileId, to: FileId) {
+        let mv = |span: &mut Span| {
+            if span.file == from {
+                span.file = to;
+            }
+        };
+        for p in &mut self.problems {
+            mv(&mut p.span);
+        }
+        for d in &mut self.documents {
+            let mut stack = vec![&mut d.root];
+            while let Some(n) = stack.pop() {
+                mv(&mut n.span);
+                match &mut n.value {
+                    Value::List(items) => stack.extend(items.iter_mut()),
+                    Value::Object(fields) => stack.extend(fields.iter_mut().map(|(_, v)| v)),
+                    _ => {}
+                }
+            }
+            for (_, span, _) in &mut d.sites {
+                mv(span);
+            }
+        }
+    }
+}
+
+/// Loads a decoded file as `kind`; a file that does not parse but has
+/// template syntax is loaded again with its placeholders masked.
+fn load_flow(cx: &mut LoadCx<'_>, id: FileId, path: &str, text: &str, kind: Kind) -> Flow {
+    let load = |cx: &mut LoadCx<'_>, text: &str| {
+        let input = Input {
+            file: id,
+            path,
+            text,
+        };
+        kind.format().load(&input, cx)
+    };
+    let broken = |l: &Loaded| {
+        l.problems
+            .iter()
+            .any(|p| p.level == crate::model::Level::Error)
+    };
+    let loaded = load(cx, text);
+    let masked = if broken(&loaded) {
+        crate::formats::screen::mask_templates(text)
+    } else {
+        None
+    };
+    let Some(masked) = masked else {
+        return Flow::Plain(Ready::of(loaded));
+    };
+    let line = crate::formats::screen::template_line(text).unwrap_or(1);
+    let again = load(cx, &masked);
+    Flow::Template {
+        line,
+        again: (!broken(&again)).then(|| Ready::of(again)),
+    }
+}
+
 /// The format a file is read as (see [`crate::formats::registry`]).
 pub type Kind = InputKind;
 
@@ -235,9 +403,119 @@ impl Project {
     /// values, and skipped with a warning when its structure does not survive.
     /// `None` when the file was skipped (it is then not counted as checked).
     pub fn add_input(&mut self, path: &str, bytes: Vec<u8>, kind: Kind) -> Option<FileId> {
+        let prepared = self.prepare(path, bytes, kind, None);
+        self.add_prepared(prepared)
+    }
+
+    /// Reads many input files, as [`Project::add_input`] on each in order
+    /// would, loading them in parallel: [`LOAD_AHEAD_FILES`] at a time are
+    /// read, decoded, screened and parsed on the cores (each from a fresh
+    /// run state, reading no other file), then kept one by one in input
+    /// order, so ids, problems, run budgets and secrets come out as in order.
+    /// A load ahead that asked for another file (an include, an import, an
+    /// `extends`), whose file was already read, or whose run budget
+    /// ([`Format::join_state`](crate::formats::registry::Format::join_state))
+    /// could have mattered, is done again in order. `read` gives an input's
+    /// display path, bytes and kind, or the error it is reported with;
+    /// `done` receives each input's outcome in order (`Ok(None)`: skipped).
+    pub fn add_inputs<T: Sync, E: Send>(
+        &mut self,
+        inputs: &[T],
+        read: impl Fn(&T) -> Result<(String, Vec<u8>, Kind), E> + Sync,
+        mut done: impl FnMut(&T, Result<Option<FileId>, E>),
+    ) {
+        use rayon::prelude::*;
+        for chunk in inputs.chunks(LOAD_AHEAD_FILES.max(1)) {
+            for f in crate::formats::registry::FORMATS {
+                f.share_state(&mut self.run);
+            }
+            let base = self.sources.len();
+            let this = &*self;
+            let ahead = |(i, input): (usize, &T)| {
+                read(input).map(|(path, bytes, kind)| {
+                    let id = u32::try_from(base.saturating_add(i)).unwrap_or(u32::MAX);
+                    this.prepare(&path, bytes, kind, Some(FileId(id)))
+                })
+            };
+            let loaded: Vec<Result<Prepared, E>> = if chunk.len() > 1 {
+                on_cores(|| chunk.par_iter().enumerate().map(ahead).collect())
+            } else {
+                chunk.iter().enumerate().map(ahead).collect()
+            };
+            for (input, r) in chunk.iter().zip(loaded) {
+                let outcome = r.map(|p| self.add_prepared(p));
+                done(input, outcome);
+            }
+        }
+    }
+
+    /// What can be done of [`Project::add_input`] without the files before
+    /// it: normalising the path, screening, decoding and, with `ahead` (the
+    /// id the file is expected to get), loading it from a fresh run state.
+    /// Reads nothing of the project that loading files changes.
+    fn prepare(&self, path: &str, bytes: Vec<u8>, kind: Kind, ahead: Option<FileId>) -> Prepared {
         let path = normalize(path);
-        if self.sources.find(&path).is_none() && bytes.len() <= MAX_INPUT_BYTES {
-            if let Some(skip) = crate::formats::screen::screen(kind, &bytes) {
+        let len = bytes.len();
+        let mut prepared = Prepared {
+            path,
+            kind,
+            len,
+            skip: None,
+            bytes,
+            text: None,
+            ahead: None,
+        };
+        if len > MAX_INPUT_BYTES {
+            return prepared;
+        }
+        prepared.skip = crate::formats::screen::screen(kind, &prepared.bytes);
+        // Once the model budget is spent no file is parsed (nor ahead).
+        let Some(id) = ahead.filter(|_| self.model_refused.is_none()) else {
+            return prepared;
+        };
+        if prepared.skip.is_some() {
+            return prepared;
+        }
+        let Ok(text) = std::str::from_utf8(&prepared.bytes) else {
+            return prepared;
+        };
+        let text: Arc<str> = Arc::from(text.strip_prefix('\u{feff}').unwrap_or(text));
+        prepared.bytes = Vec::new();
+        let mut state = RunState::default();
+        kind.format().fork_state(&self.run, &mut state);
+        let mut scratch = SourceMap::default();
+        let mut cx = LoadCx {
+            sources: &mut scratch,
+            fs: &self.fs,
+            disk: self.disk.clone().zip(self.root_of(&prepared.path)),
+            state: &mut state,
+            ahead: true,
+            asked: false,
+        };
+        let flow = load_flow(&mut cx, id, &prepared.path, &text, kind);
+        let asked = cx.asked;
+        prepared.text = Some(text);
+        if !asked {
+            prepared.ahead = Some(Ahead { id, flow, state });
+        }
+        prepared
+    }
+
+    /// The rest of [`Project::add_input`], in order: registers the file,
+    /// then keeps its load ahead when it stands, else loads it now.
+    fn add_prepared(&mut self, p: Prepared) -> Option<FileId> {
+        let Prepared {
+            path,
+            kind,
+            len,
+            skip,
+            bytes,
+            text,
+            ahead,
+        } = p;
+        let known = self.sources.find(&path);
+        if known.is_none() && len <= MAX_INPUT_BYTES {
+            if let Some(skip) = skip {
                 let id = self.sources.add(&path, "");
                 self.problems.push(InputProblem {
                     level: skip.level,
@@ -248,53 +526,82 @@ impl Project {
                 return None;
             }
         }
-        let Some((id, text)) = self.decode(&path, bytes) else {
+        let decoded = match (known, text) {
+            (None, Some(text)) => {
+                // Decoded ahead: registered as `decode` would.
+                self.input_bytes = self.input_bytes.saturating_add(len);
+                let id = self.sources.add(&path, text.clone());
+                Some((id, text))
+            }
+            _ => self.decode(&path, bytes),
+        };
+        let Some((id, text)) = decoded else {
             return self.sources.find(&path);
         };
         if self.model_refused.is_some() {
             self.refuse_model(id);
             return Some(id);
         }
-        let loaded = self.load(id, &path, &text, kind);
-        let broken = loaded
-            .problems
-            .iter()
-            .any(|p| p.level == crate::model::Level::Error);
-        let masked = if broken {
-            crate::formats::screen::mask_templates(&text)
-        } else {
-            None
+        let ahead = ahead.filter(|_| known.is_none()).and_then(|a| {
+            let Ahead {
+                id: expected,
+                mut flow,
+                state,
+            } = a;
+            if !kind.format().join_state(&mut self.run, state) {
+                return None;
+            }
+            if expected != id {
+                flow.remap(expected, id);
+            }
+            Some(flow)
+        });
+        let flow = match ahead {
+            Some(flow) => flow,
+            None => {
+                let root = self.root_of(&path);
+                let mut cx = LoadCx {
+                    sources: &mut self.sources,
+                    fs: &self.fs,
+                    disk: self.disk.clone().zip(root),
+                    state: &mut self.run,
+                    ahead: false,
+                    asked: false,
+                };
+                load_flow(&mut cx, id, &path, &text, kind)
+            }
         };
-        let Some(masked) = masked else {
-            self.keep(id, loaded);
-            return Some(id);
-        };
-        let line = crate::formats::screen::template_line(&text).unwrap_or(1);
-        let again = self.load(id, &path, &masked, kind);
-        let still = again
-            .problems
-            .iter()
-            .any(|p| p.level == crate::model::Level::Error);
         let label = kind.format().label();
-        if still {
-            self.problems.push(InputProblem::warning(
-                "input-template",
-                Span::new(id, 0, 0),
-                format!(
-                    "a template (template syntax at line {line}) that does not parse as {label} until rendered; not checked: check the rendered file"
-                ),
-            ));
-            return None;
+        match flow {
+            Flow::Plain(loaded) => {
+                self.keep_ready(id, loaded);
+                Some(id)
+            }
+            Flow::Template { line, again: None } => {
+                self.problems.push(InputProblem::warning(
+                    "input-template",
+                    Span::new(id, 0, 0),
+                    format!(
+                        "a template (template syntax at line {line}) that does not parse as {label} until rendered; not checked: check the rendered file"
+                    ),
+                ));
+                None
+            }
+            Flow::Template {
+                line,
+                again: Some(again),
+            } => {
+                self.problems.push(InputProblem::warning(
+                    "input-template",
+                    Span::new(id, 0, 0),
+                    format!(
+                        "a template (template syntax at line {line}): checked as {label} with each `{{{{ … }}}}` as an unknown value"
+                    ),
+                ));
+                self.keep_ready(id, again);
+                Some(id)
+            }
         }
-        self.problems.push(InputProblem::warning(
-            "input-template",
-            Span::new(id, 0, 0),
-            format!(
-                "a template (template syntax at line {line}): checked as {label} with each `{{{{ … }}}}` as an unknown value"
-            ),
-        ));
-        self.keep(id, again);
-        Some(id)
     }
 
     /// Loads a decoded file as `kind` (nothing is kept yet).
@@ -305,6 +612,8 @@ impl Project {
             fs: &self.fs,
             disk: self.disk.clone().zip(root),
             state: &mut self.run,
+            ahead: false,
+            asked: false,
         };
         let input = Input {
             file: id,
@@ -316,16 +625,24 @@ impl Project {
 
     /// Keeps what a load produced.
     fn keep(&mut self, id: FileId, loaded: Loaded) {
-        self.problems.extend(cap_problems(loaded.problems));
-        for (target, root) in loaded.documents {
-            self.push(id, target, root);
+        self.keep_ready(id, Ready::of(loaded));
+    }
+
+    /// Keeps a load made ready ([`Ready::of`]).
+    fn keep_ready(&mut self, id: FileId, ready: Ready) {
+        self.problems.extend(cap_problems(ready.problems));
+        for doc in ready.documents {
+            self.push(id, doc);
         }
     }
 
-    fn push(&mut self, file: FileId, target: Target, mut root: Node) {
-        let size = compact(&mut root);
-        let mut sites = Vec::new();
-        secret_sites(&root, &mut sites);
+    fn push(&mut self, file: FileId, doc: ReadyDocument) {
+        let ReadyDocument {
+            target,
+            root,
+            size,
+            sites,
+        } = doc;
         for (value, span, run_wide) in sites {
             let raw = self
                 .sources
@@ -1212,6 +1529,168 @@ mod tests {
         assert_eq!(refused.len(), 4, "{:?}", p.problems);
         assert!(p.problems[0].message.contains("model budget is spent"));
         assert!(p.model_nodes <= per_file * 3 + per_file / 2);
+    }
+
+    /// The files of a run that exercises what loading ahead must give up or
+    /// fix: includes, imports and `extends` (reads of other files), an input
+    /// already read as an include, a duplicate, a template, screened and
+    /// undecodable files, a read error (ids shift), Caddy snippets (run
+    /// budget), secrets.
+    fn ahead_tree() -> (tempfile::TempDir, Vec<(String, Kind)>) {
+        let d = tempfile::tempdir().unwrap();
+        let files: &[(&str, &[u8])] = &[
+            ("app/a/base.yaml", b"services:\n  base:\n    image: alpine:3\n    environment:\n      API_TOKEN: tok-Xy12ab34cd56ef78\n"),
+            ("app/a/compose.yaml", b"services:\n  web:\n    extends:\n      file: base.yaml\n      service: base\n    build: .\n    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n"),
+            ("app/a/Dockerfile", b"FROM alpine:3\nRUN apt-get install -y curl\nUSER app\n"),
+            ("app/a/.env", b"DB_PASSWORD=s3cr3t-Passw0rd-xyz\nURL=postgres://u:pa55-W0rd-long@db/x\n"),
+            ("app/a/nginx.conf", b"events {}\nhttp {\n  include conf.d/*.conf;\n}\n"),
+            ("app/a/conf.d/x.conf", b"server {\n  listen 80;\n  location / { proxy_pass http://app:8080; }\n}\n"),
+            ("app/a/Caddyfile", b"(common) {\n  encode gzip\n}\nimport snippets.caddy\na.example.com {\n  import common\n  reverse_proxy app:8080\n}\n"),
+            ("app/a/snippets.caddy", b"b.example.com {\n  respond 200\n}\n"),
+            ("app/b/compose.yaml", b"services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: Hunter2-Very-Secret-1\n"),
+            ("app/b/Dockerfile", b"FROM {{ .Values.base }}\nRUN echo hi\n"),
+            ("app/c/compose.yaml", b"services:\n  web:\n    image: {{ .Values.image }}\n    ports:\n      - \"80:80\"\n"),
+            ("app/c/Dockerfile", b"\x00\x01\x02binary\x00\x00"),
+            ("app/c/.env", b"A=\xff\xfe\n"),
+            ("app/c/nginx.conf", b"server {\n  listen 443 ssl;\n  ssl_protocols TLSv1 TLSv1.2;\n}\n"),
+            ("app/c/Caddyfile", b"(s) {\n  header X-A b\n}\nc.example.com {\n  import s\n  import s\n}\n"),
+        ];
+        for (path, bytes) in files {
+            let full = d.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, bytes).unwrap();
+        }
+        let inputs = vec![
+            ("app/a/compose.yaml", Kind::COMPOSE),
+            ("app/a/Dockerfile", Kind::DOCKERFILE),
+            ("app/a/.env", Kind::DOTENV),
+            ("app/a/nginx.conf", Kind::NGINX),
+            ("app/a/conf.d/x.conf", Kind::NGINX),
+            ("app/missing/Dockerfile", Kind::DOCKERFILE),
+            ("app/a/Caddyfile", Kind::CADDY),
+            ("app/b/compose.yaml", Kind::COMPOSE),
+            ("app/b/Dockerfile", Kind::DOCKERFILE),
+            ("app/b/compose.yaml", Kind::COMPOSE),
+            ("app/c/compose.yaml", Kind::COMPOSE),
+            ("app/c/Dockerfile", Kind::DOCKERFILE),
+            ("app/c/.env", Kind::DOTENV),
+            ("app/c/nginx.conf", Kind::NGINX),
+            ("app/c/Caddyfile", Kind::CADDY),
+        ];
+        let inputs = inputs
+            .into_iter()
+            .map(|(p, k)| (p.to_string(), k))
+            .collect();
+        (d, inputs)
+    }
+
+    /// Everything a run keeps of its inputs, for comparing two ways of loading.
+    fn kept(p: &Project, outcomes: &[Result<Option<FileId>, String>]) -> String {
+        let sources: Vec<_> = (0..p.sources.len())
+            .filter_map(|i| p.sources.get(FileId(i as u32)))
+            .map(|f| (f.path.clone(), f.text.to_string()))
+            .collect();
+        format!(
+            "{outcomes:?}\n{sources:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{} {:?} {:?}",
+            p.documents,
+            p.problems,
+            p.secrets,
+            p.secret_spans,
+            p.model_nodes,
+            p.model_refused,
+            p.run
+                .get::<crate::formats::caddyfile::RunUsed>("caddy")
+                .map(|u| (u.bytes, u.tokens))
+        )
+    }
+
+    fn load_tree(
+        dir: &Path,
+        inputs: &[(String, Kind)],
+        limit: Option<usize>,
+        ahead: bool,
+    ) -> (Project, Vec<Result<Option<FileId>, String>>) {
+        let mut p = Project::on_disk(dir, vec!["app".into()]);
+        if let Some(l) = limit {
+            p.set_model_limit(l);
+        }
+        let read = |(path, kind): &(String, Kind)| {
+            std::fs::read(dir.join(path))
+                .map(|b| (path.clone(), b, *kind))
+                .map_err(|e| e.kind().to_string())
+        };
+        let mut outcomes = Vec::new();
+        if ahead {
+            p.add_inputs(inputs, read, |_, o| outcomes.push(o));
+        } else {
+            for input in inputs {
+                outcomes.push(read(input).map(|(path, b, k)| p.add_input(&path, b, k)));
+            }
+        }
+        (p, outcomes)
+    }
+
+    #[test]
+    fn loading_ahead_keeps_what_loading_in_order_keeps() {
+        let (d, inputs) = ahead_tree();
+        let (seq, seq_out) = load_tree(d.path(), &inputs, None, false);
+        let (par, par_out) = load_tree(d.path(), &inputs, None, true);
+        let want = kept(&seq, &seq_out);
+        assert_eq!(want, kept(&par, &par_out));
+        // What the tree covers, so the comparison means something.
+        let codes: BTreeSet<&str> = seq.problems.iter().map(|p| p.code).collect();
+        for code in ["input-template", "input-binary", "input-not-utf8"] {
+            assert!(codes.contains(code), "{code}: {codes:?}");
+        }
+        assert!(seq_out.iter().any(Result::is_err));
+        assert!(seq.sources.find("app/a/conf.d/x.conf").is_some());
+        assert!(seq.sources.find("app/a/snippets.caddy").is_some());
+        assert!(seq.sources.find("app/a/base.yaml").is_some());
+        assert!(!seq.secrets.is_empty());
+        let total = seq.model_nodes;
+        assert!(total > 0);
+        // The model budget spent inside a batch: the same files refused,
+        // at every limit from none kept to all kept.
+        for limit in (0..=total + 1).step_by((total / 23).max(1)) {
+            let (seq, seq_out) = load_tree(d.path(), &inputs, Some(limit), false);
+            let (par, par_out) = load_tree(d.path(), &inputs, Some(limit), true);
+            assert_eq!(kept(&seq, &seq_out), kept(&par, &par_out), "limit {limit}");
+        }
+    }
+
+    #[test]
+    fn a_load_ahead_under_another_id_is_moved_to_its_own() {
+        // Loaded ahead as file 7, kept as file 1 (a file before it was read
+        // as an include): the same as loading it as file 1.
+        let text = "services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: Hunter2-Very-Secret-1\n";
+        let p = Project::default();
+        let mut moved = p.prepare(
+            "c.yaml",
+            text.as_bytes().to_vec(),
+            Kind::COMPOSE,
+            Some(FileId(7)),
+        );
+        let mut direct = p.prepare(
+            "c.yaml",
+            text.as_bytes().to_vec(),
+            Kind::COMPOSE,
+            Some(FileId(1)),
+        );
+        let (Some(m), Some(d)) = (moved.ahead.as_mut(), direct.ahead.as_mut()) else {
+            panic!("both loaded ahead");
+        };
+        m.flow.remap(FileId(7), FileId(1));
+        let (Flow::Plain(m), Flow::Plain(d)) = (&m.flow, &d.flow) else {
+            panic!("plain loads");
+        };
+        assert_eq!(format!("{:?}", m.problems), format!("{:?}", d.problems));
+        assert_eq!(m.documents.len(), d.documents.len());
+        for (a, b) in m.documents.iter().zip(&d.documents) {
+            assert_eq!(a.root, b.root);
+            assert_eq!(a.sites, b.sites);
+            assert_eq!(a.size, b.size);
+        }
+        assert!(!d.documents.iter().all(|x| x.sites.is_empty()));
     }
 
     #[test]

@@ -591,6 +591,10 @@ pub const MIN_TOKEN_USERINFO: usize = 12;
 /// Linear in the text.
 pub fn url_credentials(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
+    // Most values hold no `:` at all (a byte search, before the `://` one).
+    if !text.contains(':') {
+        return found;
+    }
     let mut from = 0;
     while let Some(at) = text.get(from..).and_then(|t| t.find("://")) {
         let start = from + at + 3;

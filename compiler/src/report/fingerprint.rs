@@ -81,115 +81,177 @@ fn push_name(path: &mut String, name: &str) {
     }
 }
 
-/// One step of the walk: a node, the length of its parent's path, and how
-/// it is reached from its parent.
-struct Step<'a> {
-    node: &'a Node,
-    parent_len: usize,
-    seg: Seg<'a>,
-}
-
 /// How a node is reached from its parent.
+#[derive(Clone, Copy)]
 enum Seg<'a> {
     /// The document's root.
     Root,
     /// An object's field.
     Field(&'a str),
-    /// A named list item and how many earlier siblings have its name.
-    Named(&'a str, usize),
-    /// An unnamed list item.
-    Index(usize),
+    /// The item at an index of a list.
+    Item(&'a [Node], usize),
 }
 
 /// What a walk looks for.
 enum Want<'a> {
     /// Nodes whose span is exactly one of these (first in pre-order wins:
-    /// the shallowest).
+    /// the shallowest). Runs use [`walk_exact`].
+    #[cfg_attr(not(test), allow(dead_code))]
     Exact(&'a mut HashMap<Span, Option<String>>),
     /// For each span, the smallest node of its file containing it.
     Containing(&'a mut [(Span, Option<(usize, String)>)]),
 }
 
 /// Walks `root` in pre-order without recursion (documents may nest deeply),
-/// keeping the path of the current node in one buffer: no allocation per
-/// node, one per match.
-fn walk(root: &Node, want: &mut Want<'_>) {
-    let mut path = String::new();
-    let mut stack = vec![Step {
-        node: root,
-        parent_len: 0,
-        seg: Seg::Root,
-    }];
-    while let Some(Step {
-        node,
-        parent_len,
-        seg,
-    }) = stack.pop()
-    {
-        path.truncate(parent_len);
-        match seg {
-            Seg::Root => {}
-            Seg::Field(k) => push_name(&mut path, k),
-            Seg::Named(k, 0) => push_name(&mut path, k),
-            Seg::Named(k, n) => {
-                push_name(&mut path, k);
-                let _ = write!(path, "#{n}");
-            }
-            Seg::Index(i) => {
-                let _ = write!(path, "[{i}]");
-            }
-        }
-        match want {
-            Want::Exact(map) => {
-                if let Some(slot @ None) = map.get_mut(&node.span) {
-                    *slot = Some(path.clone());
+/// keeping how each ancestor of the current node is reached: `visit` gets
+/// the node and that chain, and builds a path ([`Paths::of`]) only for the
+/// nodes it wants (nothing is allocated for the others).
+fn walk_nodes<'a>(root: &'a Node, mut visit: impl FnMut(&'a Node, &[Seg<'a>])) {
+    let mut chain: Vec<Seg<'a>> = Vec::new();
+    let mut stack: Vec<(&'a Node, usize, Seg<'a>)> = vec![(root, 0, Seg::Root)];
+    while let Some((node, depth, seg)) = stack.pop() {
+        chain.truncate(depth);
+        chain.push(seg);
+        visit(node, &chain);
+        let here = depth + 1;
+        match &node.value {
+            Value::Object(fields) => {
+                for (k, v) in fields.iter().rev() {
+                    stack.push((v, here, Seg::Field(k)));
                 }
             }
-            Want::Containing(list) => {
-                for (span, best) in list.iter_mut() {
-                    let inside = node.span.file == span.file
-                        && node.span.start() <= span.start()
-                        && span.end() <= node.span.end();
-                    if inside && best.as_ref().is_none_or(|(len, _)| node.span.len() < *len) {
-                        *best = Some((node.span.len(), path.clone()));
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push((item, here, Seg::Item(items, i)));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Builds structural paths from ancestor chains, naming list items by
+/// [`item_key`] (with how many earlier siblings share the name), each list's
+/// names worked out once.
+#[derive(Default)]
+struct Paths<'a> {
+    names: HashMap<usize, Vec<Option<(&'a str, usize)>>>,
+}
+
+impl<'a> Paths<'a> {
+    fn of(&mut self, chain: &[Seg<'a>]) -> String {
+        let mut path = String::new();
+        for seg in chain {
+            match *seg {
+                Seg::Root => {}
+                Seg::Field(k) => push_name(&mut path, k),
+                Seg::Item(items, i) => {
+                    let names = self
+                        .names
+                        .entry(items.as_ptr() as usize)
+                        .or_insert_with(|| {
+                            let mut seen: HashMap<&str, usize> = HashMap::new();
+                            items
+                                .iter()
+                                .map(|item| {
+                                    item_key(item).map(|k| {
+                                        let n = seen.entry(k).or_insert(0);
+                                        *n += 1;
+                                        (k, *n - 1)
+                                    })
+                                })
+                                .collect()
+                        });
+                    match names.get(i).copied().flatten() {
+                        Some((k, 0)) => push_name(&mut path, k),
+                        Some((k, n)) => {
+                            push_name(&mut path, k);
+                            let _ = write!(path, "#{n}");
+                        }
+                        None => {
+                            let _ = write!(path, "[{i}]");
+                        }
                     }
                 }
             }
         }
-        let here = path.len();
-        match &node.value {
-            Value::Object(fields) => {
-                for (k, v) in fields.iter().rev() {
-                    stack.push(Step {
-                        node: v,
-                        parent_len: here,
-                        seg: Seg::Field(k),
-                    });
+        path
+    }
+}
+
+/// Walks `root` for what `want` looks for.
+fn walk(root: &Node, want: &mut Want<'_>) {
+    let mut paths = Paths::default();
+    match want {
+        Want::Exact(map) => walk_nodes(root, |node, chain| {
+            if let Some(slot @ None) = map.get_mut(&node.span) {
+                *slot = Some(paths.of(chain));
+            }
+        }),
+        Want::Containing(list) => walk_nodes(root, |node, chain| {
+            let mut here: Option<String> = None;
+            for (span, best) in list.iter_mut() {
+                let inside = node.span.file == span.file
+                    && node.span.start() <= span.start()
+                    && span.end() <= node.span.end();
+                if inside && best.as_ref().is_none_or(|(len, _)| node.span.len() < *len) {
+                    let path = here.get_or_insert_with(|| paths.of(chain)).clone();
+                    *best = Some((node.span.len(), path));
                 }
             }
-            Value::List(items) => {
-                let mut seen: HashMap<&str, usize> = HashMap::new();
-                let segs: Vec<Seg<'_>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, item)| match item_key(item) {
-                        Some(k) => {
-                            let n = seen.entry(k).or_insert(0);
-                            *n += 1;
-                            Seg::Named(k, *n - 1)
-                        }
-                        None => Seg::Index(i),
-                    })
-                    .collect();
-                for (item, seg) in items.iter().zip(segs).rev() {
-                    stack.push(Step {
-                        node: item,
-                        parent_len: here,
-                        seg,
-                    });
-                }
-            }
-            _ => {}
+        }),
+    }
+}
+
+/// The path of the first node (in pre-order) of `root` with each span still
+/// looked for: `open[file id]`, sorted (start, end) pairs.
+fn first_paths(root: &Node, open: &[Vec<(usize, usize)>]) -> Vec<(Span, String)> {
+    let mut paths = Paths::default();
+    let mut found: Vec<(Span, String)> = Vec::new();
+    let mut done: std::collections::HashSet<Span> = std::collections::HashSet::new();
+    walk_nodes(root, |node, chain| {
+        let span = node.span;
+        if open
+            .get(span.file.0 as usize)
+            .is_some_and(|v| v.binary_search(&(span.start(), span.end())).is_ok())
+            && done.insert(span)
+        {
+            found.push((span, paths.of(chain)));
+        }
+    });
+    found
+}
+
+/// [`walk`] for exact spans over `docs` on the cores: each document's first
+/// matches, merged in document order (the first document wins), as walking
+/// them one after another would.
+fn walk_exact<'a>(
+    docs: impl Iterator<Item = &'a rampart_runtime::project::Document>,
+    exact: &mut HashMap<Span, Option<String>>,
+) {
+    use rayon::prelude::*;
+    let mut open: Vec<Vec<(usize, usize)>> = Vec::new();
+    for span in exact.iter().filter(|(_, p)| p.is_none()).map(|(s, _)| s) {
+        let i = span.file.0 as usize;
+        if open.len() <= i {
+            open.resize_with(i + 1, Vec::new);
+        }
+        if let Some(f) = open.get_mut(i) {
+            f.push((span.start(), span.end()));
+        }
+    }
+    for f in &mut open {
+        f.sort_unstable();
+    }
+    let docs: Vec<&Node> = docs.map(|d| &d.root).collect();
+    let found: Vec<Vec<(Span, String)>> = rampart_runtime::project::on_cores(|| {
+        docs.par_iter()
+            .map(|root| first_paths(root, &open))
+            .collect()
+    });
+    for (span, path) in found.into_iter().flatten() {
+        if let Some(slot @ None) = exact.get_mut(&span) {
+            *slot = Some(path);
         }
     }
 }
@@ -214,13 +276,9 @@ pub fn locate(report: &mut Report, project: &Project) {
     let files: std::collections::BTreeSet<FileId> = spans.iter().map(|s| s.file).collect();
     let mut exact: HashMap<Span, Option<String>> = spans.iter().map(|s| (*s, None)).collect();
     let own = |d: &&rampart_runtime::project::Document| files.contains(&d.file);
-    for doc in project.documents.iter().filter(own) {
-        walk(&doc.root, &mut Want::Exact(&mut exact));
-    }
+    walk_exact(project.documents.iter().filter(own), &mut exact);
     if exact.values().any(Option::is_none) {
-        for doc in project.documents.iter().filter(|d| !own(d)) {
-            walk(&doc.root, &mut Want::Exact(&mut exact));
-        }
+        walk_exact(project.documents.iter().filter(|d| !own(d)), &mut exact);
     }
     let mut open: Vec<(Span, Option<(usize, String)>)> = exact
         .iter()
@@ -252,6 +310,9 @@ pub fn locate(report: &mut Report, project: &Project) {
     }
 }
 
+/// A finding, with where it is in the report (index, waived).
+type Keyed<'a> = ((usize, bool), &'a Finding);
+
 /// Sets the fingerprint of every finding (shown and waived) of `report`,
 /// whose sources must be kept ([`Report::keep_sources`]) and paths set
 /// ([`locate`]).
@@ -269,24 +330,22 @@ pub fn assign(report: &mut Report) {
     }
     // File order: rank findings that agree on everything else by position (a
     // stable sort: ties keep shown before waived, each in its order).
-    all.sort_by(|a, b| {
-        let key = |k| finding(report, k).map(|f| (f.file.as_str(), f.span.start(), f.span.end()));
-        key(*a).cmp(&key(*b))
+    all.sort_by_cached_key(|k| {
+        finding(report, *k).map(|f| (f.file.as_str(), f.span.start(), f.span.end()))
     });
-    let mut seen: HashMap<(String, String, String, String), usize> = HashMap::new();
-    let mut prints = Vec::with_capacity(all.len());
-    for k in all {
-        let Some(f) = finding(report, k) else {
-            continue;
-        };
-        let text = node_text(report, f);
+    // Each finding's text on the cores, in the order above.
+    use rayon::prelude::*;
+    let texts: Vec<(Keyed<'_>, String)> = rampart_runtime::project::on_cores(|| {
+        all.par_iter()
+            .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
+            .collect()
+    });
+    let mut seen: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
+    let mut prints = Vec::with_capacity(texts.len());
+    for ((k, f), text) in &texts {
+        let (k, text) = (*k, text.as_str());
         let rank = seen
-            .entry((
-                f.policy.clone(),
-                f.file.clone(),
-                f.path.clone(),
-                text.clone(),
-            ))
+            .entry((f.policy.as_str(), f.file.as_str(), f.path.as_str(), text))
             .or_insert(0);
         let print = format!(
             "{:016x}",

@@ -1024,6 +1024,28 @@ impl crate::formats::registry::Format for Caddy {
             problems: parsed.problems,
         }
     }
+    /// The run budgets are consulted beside the file's own, which are a
+    /// quarter of them or less: while what the run used plus what the file
+    /// used leaves room for one more file's own budget, the run's can never
+    /// be the one that stops an import, and the load ahead stands.
+    fn join_state(
+        &self,
+        run: &mut crate::formats::registry::RunState,
+        ahead: crate::formats::registry::RunState,
+    ) -> bool {
+        let mut ahead = ahead;
+        let used: RunUsed = ahead.take(self.name());
+        let mut kept: RunUsed = run.take(self.name());
+        let tokens = kept.tokens.saturating_add(used.tokens);
+        let bytes = kept.bytes.saturating_add(used.bytes);
+        let stands = tokens.saturating_add(parser::MAX_TOKENS) <= parser::MAX_RUN_TOKENS
+            && bytes.saturating_add(parser::MAX_EXPANDED_BYTES) <= parser::MAX_RUN_EXPANDED_BYTES;
+        if stands {
+            kept = RunUsed { bytes, tokens };
+        }
+        run.put(self.name(), kept);
+        stands
+    }
 }
 
 /// `Caddyfile`, `Caddyfile.*`, `*.caddyfile` (case-insensitive).

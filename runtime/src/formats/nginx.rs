@@ -377,11 +377,17 @@ mod tests;
 /// its includes; feeds `nginx` and the derived `http` routes.
 pub struct Nginx;
 
+/// Include trees by scan root (display path).
+type SharedTrees = std::sync::Arc<
+    std::sync::Mutex<std::collections::BTreeMap<String, std::sync::Arc<SourceTree>>>,
+>;
+
 /// What the nginx format keeps across the files of a run.
 #[derive(Default)]
 struct RunNginx {
-    /// Include trees by scan root (display path), scanned once.
-    trees: std::collections::BTreeMap<String, std::sync::Arc<SourceTree>>,
+    /// Include trees by scan root (display path), scanned once (shared by
+    /// the files loaded ahead, in parallel).
+    trees: SharedTrees,
     /// What the entries so far spliced in through includes (run budget).
     expanded: include::Size,
 }
@@ -430,9 +436,12 @@ impl crate::formats::registry::Format for Nginx {
             Some((cwd, root)) => {
                 let mut run: RunNginx = cx.state.take(self.name());
                 let root_disk = cwd.join(crate::fs::undisplay(&root));
-                // One scan per root, shared by every entry file under it.
+                // One scan per root, shared by every entry file under it
+                // (a file loaded ahead waits for the scan another one started).
                 let tree = run
                     .trees
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .entry(root)
                     .or_insert_with(|| {
                         std::sync::Arc::new(
@@ -477,5 +486,40 @@ impl crate::formats::registry::Format for Nginx {
             documents: vec![(Target::NGINX, loaded.model), (Target::HTTP, http)],
             problems,
         }
+    }
+    fn share_state(&self, run: &mut crate::formats::registry::RunState) {
+        let shared: RunNginx = run.take(self.name());
+        run.put(self.name(), shared);
+    }
+    fn fork_state(
+        &self,
+        run: &crate::formats::registry::RunState,
+        ahead: &mut crate::formats::registry::RunState,
+    ) {
+        let trees = run
+            .get::<RunNginx>(self.name())
+            .map(|r| r.trees.clone())
+            .unwrap_or_default();
+        ahead.put(
+            self.name(),
+            RunNginx {
+                trees,
+                expanded: include::Size::default(),
+            },
+        );
+    }
+    /// The run budget is only consulted at an include that was read: a file
+    /// loaded ahead read none, so its load does not depend on the run's.
+    fn join_state(
+        &self,
+        run: &mut crate::formats::registry::RunState,
+        ahead: crate::formats::registry::RunState,
+    ) -> bool {
+        let mut ahead = ahead;
+        let used: RunNginx = ahead.take(self.name());
+        let mut kept: RunNginx = run.take(self.name());
+        kept.expanded = kept.expanded.plus(used.expanded);
+        run.put(self.name(), kept);
+        true
     }
 }

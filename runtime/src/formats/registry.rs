@@ -81,6 +81,21 @@ pub trait Format: Sync {
     /// Reads one file into documents (each for one of its targets) and
     /// problems. Other files (includes, imports) are read through `cx`.
     fn load(&self, input: &Input<'_>, cx: &mut LoadCx<'_>) -> Loaded;
+    /// Loading ahead (files loaded in parallel, then kept in input order;
+    /// see `Project::add_inputs`): sets `run` up before a batch is loaded
+    /// ahead, e.g. a cache the loads ahead share. Nothing by default.
+    fn share_state(&self, _run: &mut RunState) {}
+    /// The state a load ahead starts from (`ahead` is empty, `run` is the
+    /// state of the files kept so far). Nothing by default: a fresh state.
+    fn fork_state(&self, _run: &RunState, _ahead: &mut RunState) {}
+    /// Whether a load ahead that read no other file, started from
+    /// [`Format::fork_state`] and ended with `ahead`, produced what loading
+    /// the file after the files of `run` produces; when it did, folds what it
+    /// used of the run's budgets into `run` (else `run` is left as it was
+    /// and the file is loaded again, in order). Yes by default (no state).
+    fn join_state(&self, _run: &mut RunState, _ahead: RunState) -> bool {
+        true
+    }
 }
 
 /// A format a file is read as: a handle on one entry of [`FORMATS`],
@@ -349,12 +364,22 @@ pub struct LoadCx<'a> {
     pub disk: Option<(PathBuf, String)>,
     /// State kept across the files of a run, per format.
     pub state: &'a mut RunState,
+    /// Loading ahead of the files before it: no other file is read (each
+    /// read fails as not found and sets `asked`; the file is then loaded
+    /// again, in order).
+    pub ahead: bool,
+    /// Whether a load ahead asked to read another file.
+    pub asked: bool,
 }
 
 impl LoadCx<'_> {
     /// Reads another file through the confined layer: its id and text, the
     /// same id when it was read before (one file, one id).
     pub fn read(&mut self, path: &Path) -> Result<(FileId, String), FsError> {
+        if self.ahead {
+            self.asked = true;
+            return Err(FsError::NotFound);
+        }
         let cwd = self
             .disk
             .as_ref()
@@ -390,6 +415,11 @@ impl RunState {
             .and_then(|b| b.downcast::<T>().ok())
             .map(|b| *b)
             .unwrap_or_default()
+    }
+
+    /// The state of `format`, if it is set and of type `T`.
+    pub fn get<T: Any>(&self, format: &'static str) -> Option<&T> {
+        self.slots.get(format).and_then(|b| b.downcast_ref::<T>())
     }
 
     /// Puts the state of `format` back.

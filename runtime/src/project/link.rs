@@ -266,84 +266,33 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
 
     // The context each built Dockerfile is built with (the first service wins).
     let mut contexts: BTreeMap<String, String> = BTreeMap::new();
-    for i in compose_ix {
-        let Some(doc) = p.documents.get(i) else {
-            continue;
-        };
-        let path = doc_path(p, doc.file);
-        let dir = parent(&path).to_string();
-        let span = doc.root.span;
-        let env = dotenv_values(p, &join(&dir, ".env"), span, refused);
-        let Some(mut root) = p
-            .documents
-            .get_mut(i)
-            .map(|d| std::mem::replace(&mut d.root, Node::new(span, Value::Null)))
-        else {
-            continue;
-        };
-        if let Some(services) = root.get_mut("services").and_then(Node::as_list_mut) {
-            for svc in services.iter_mut() {
-                // build → Dockerfile
-                if let Some(df) = dockerfile_of(svc, &dir) {
-                    let ctx_dir = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
-                    let bspan = svc.get("build").map(|b| b.span).unwrap_or(svc.span);
-                    let model = dockerfiles
-                        .get(&df)
-                        .and_then(|j| p.documents.get(*j))
-                        .map(|d| &d.root);
-                    match model {
-                        Some(model) => {
-                            contexts.entry(df.clone()).or_insert_with(|| ctx_dir.clone());
-                            let mut model = model.clone();
-                            let ctx = build_context(p, &ctx_dir, &df, model.span, refused);
-                            model.set("build_context", ctx);
-                            if let Some(b) = svc.get_mut("build") {
-                                b.set("dockerfile", model);
-                            }
-                        }
-                        None if not_read.contains(&df) => {}
-                        None if !p.in_roots(&df) => problems.push(InputProblem::warning(
-                            "link-outside-root",
-                            bspan,
-                            format!("build Dockerfile `{df}` is outside the scan root and was not read"),
-                        )),
-                        None => problems.push(InputProblem::warning(
-                            "link-unresolved",
-                            bspan,
-                            format!("build Dockerfile `{df}` is not in the repository; checked without it"),
-                        )),
-                    }
-                }
-                // env_file → exists
-                if let Some(files) = svc.get_mut("env_file").and_then(Node::as_list_mut) {
-                    for f in files.iter_mut() {
-                        let Some(rel) = f.get("path").and_then(Node::as_str).map(str::to_string)
-                        else {
-                            continue;
-                        };
-                        let full = join(&dir, &rel);
-                        let before = refused.len();
-                        let exists = read_linked(p, &full, "env_file", f.span, refused).is_some();
-                        f.set("exists", Node::bool(f.span, exists));
-                        let required = f.get("required").and_then(Node::as_bool).unwrap_or(true);
-                        if !exists && required && refused.len() == before {
-                            problems.push(InputProblem::warning(
-                                "link-unresolved",
-                                f.span,
-                                format!("env_file `{full}` is not in the repository; checked without it"),
-                            ));
-                        }
-                    }
-                }
-                // interpolation → .env beside the compose file
-                if !env.is_empty() {
-                    resolve_refs(svc, &env);
-                    resolve_mounts_and_ports(svc, &env);
-                }
-            }
+    // Compose roots are taken out while they are linked, each on its own on
+    // the cores (Dockerfiles stay); what each found is merged in document order.
+    let taken: Vec<(usize, crate::model::FileId, Node)> = compose_ix
+        .iter()
+        .filter_map(|&i| {
+            let doc = p.documents.get_mut(i)?;
+            let span = doc.root.span;
+            let root = std::mem::replace(&mut doc.root, Node::new(span, Value::Null));
+            Some((i, doc.file, root))
+        })
+        .collect();
+    let shared = &*p;
+    let linked: Vec<(usize, Linked)> = super::on_cores(|| {
+        use rayon::prelude::*;
+        taken
+            .into_par_iter()
+            .map(|(i, file, root)| (i, link_one(shared, file, root, &dockerfiles, &not_read)))
+            .collect()
+    });
+    for (i, one) in linked {
+        refused.extend(one.refused);
+        problems.extend(one.problems);
+        for (df, ctx) in one.contexts {
+            contexts.entry(df).or_insert(ctx);
         }
         if let Some(d) = p.documents.get_mut(i) {
-            d.root = root;
+            d.root = one.root;
         }
     }
     // A Dockerfile built by Compose with another context than its own directory
@@ -368,12 +317,127 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         }
     }
     // Resolved values of secret-like variables are secrets too.
-    let mut secrets = BTreeSet::new();
-    for d in p.documents.iter().filter(|d| d.target == Target::COMPOSE) {
-        super::collect_secrets(&d.root, &mut secrets);
-    }
+    // (A set: the same whichever core collects which document.)
+    let docs: Vec<&Node> = p
+        .documents
+        .iter()
+        .filter(|d| d.target == Target::COMPOSE)
+        .map(|d| &d.root)
+        .collect();
+    let secrets = super::on_cores(|| {
+        use rayon::prelude::*;
+        docs.par_iter()
+            .map(|root| {
+                let mut secrets = BTreeSet::new();
+                super::collect_secrets(root, &mut secrets);
+                secrets
+            })
+            .reduce(BTreeSet::new, |mut a, b| {
+                a.extend(b);
+                a
+            })
+    });
     p.secrets.extend(secrets);
     p.problems.extend(problems);
+}
+
+/// What linking one compose document found.
+struct Linked {
+    root: Node,
+    problems: Vec<InputProblem>,
+    refused: Vec<InputProblem>,
+    /// (Dockerfile, the context a service builds it with), in service order.
+    contexts: Vec<(String, String)>,
+}
+
+/// Links the services of one compose document (`root`, taken out of the
+/// project): build → Dockerfile, `env_file` → exists, interpolation → `.env`.
+fn link_one(
+    p: &Project,
+    file: crate::model::FileId,
+    mut root: Node,
+    dockerfiles: &HashMap<String, usize>,
+    not_read: &BTreeSet<String>,
+) -> Linked {
+    let mut out = Linked {
+        root: Node::new(root.span, Value::Null),
+        problems: Vec::new(),
+        refused: Vec::new(),
+        contexts: Vec::new(),
+    };
+    let path = doc_path(p, file);
+    let dir = parent(&path).to_string();
+    let span = root.span;
+    let env = dotenv_values(p, &join(&dir, ".env"), span, &mut out.refused);
+    if let Some(services) = root.get_mut("services").and_then(Node::as_list_mut) {
+        for svc in services.iter_mut() {
+            // build → Dockerfile
+            if let Some(df) = dockerfile_of(svc, &dir) {
+                let ctx_dir = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
+                let bspan = svc.get("build").map(|b| b.span).unwrap_or(svc.span);
+                let model = dockerfiles
+                    .get(&df)
+                    .and_then(|j| p.documents.get(*j))
+                    .map(|d| &d.root);
+                match model {
+                    Some(model) => {
+                        out.contexts.push((df.clone(), ctx_dir.clone()));
+                        let mut model = model.clone();
+                        let ctx = build_context(p, &ctx_dir, &df, model.span, &mut out.refused);
+                        model.set("build_context", ctx);
+                        if let Some(b) = svc.get_mut("build") {
+                            b.set("dockerfile", model);
+                        }
+                    }
+                    None if not_read.contains(&df) => {}
+                    None if !p.in_roots(&df) => out.problems.push(InputProblem::warning(
+                        "link-outside-root",
+                        bspan,
+                        format!(
+                            "build Dockerfile `{df}` is outside the scan root and was not read"
+                        ),
+                    )),
+                    None => out.problems.push(InputProblem::warning(
+                        "link-unresolved",
+                        bspan,
+                        format!(
+                            "build Dockerfile `{df}` is not in the repository; checked without it"
+                        ),
+                    )),
+                }
+            }
+            // env_file → exists
+            if let Some(files) = svc.get_mut("env_file").and_then(Node::as_list_mut) {
+                for f in files.iter_mut() {
+                    let Some(rel) = f.get("path").and_then(Node::as_str).map(str::to_string) else {
+                        continue;
+                    };
+                    let full = join(&dir, &rel);
+                    let before = out.refused.len();
+                    let exists =
+                        read_linked(p, &full, "env_file", f.span, &mut out.refused).is_some();
+                    f.set("exists", Node::bool(f.span, exists));
+                    let required = f.get("required").and_then(Node::as_bool).unwrap_or(true);
+                    if !exists && required && out.refused.len() == before {
+                        out.problems.push(InputProblem::warning(
+                            "link-unresolved",
+                            f.span,
+                            format!(
+                                "env_file `{full}` is not in the repository; checked without it"
+                            ),
+                        ));
+                    }
+                }
+            }
+            // interpolation → .env beside the compose file
+            if !env.is_empty() {
+                resolve_refs(svc, &env);
+                resolve_mounts_and_ports(svc, &env);
+            }
+        }
+    }
+    out.root = root;
+    out
 }
 
 /// The Dockerfile (display path) a service builds from, unless the context is a URL.
