@@ -146,9 +146,6 @@ pub struct EvalError {
     pub message: String,
 }
 
-/// Stack size of evaluation workers.
-const WORKER_STACK_BYTES: usize = 64 * 1024 * 1024;
-
 /// Runs rules; holds the root CEL context with every custom function.
 pub struct Engine {
     root: Context<'static, 'static>,
@@ -194,17 +191,9 @@ impl Engine {
                 .map(|doc| self.run_document_in(rules, &scopes, doc, project))
                 .collect()
         };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .stack_size(WORKER_STACK_BYTES)
-            .build();
-        let per_doc = match pool {
-            Ok(pool) => pool.install(eval),
-            Err(_) => project
-                .documents
-                .iter()
-                .map(|doc| self.run_document_in(rules, &scopes, doc, project))
-                .collect(),
-        };
+        // The run's one pool of large-stack threads (reused from stage to
+        // stage, with the memory their allocator holds).
+        let per_doc = crate::project::on_cores(eval);
         let mut hits = Vec::new();
         let mut errors = Vec::new();
         for (h, e) in per_doc {

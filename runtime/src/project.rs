@@ -138,16 +138,17 @@ pub use crate::formats::registry::{InputKind, Target};
 /// flight, and the work lost to a load ahead that has to be done again.
 pub const LOAD_AHEAD_FILES: usize = 64;
 
-/// The stack of the threads that load files ahead: the parsers recurse over
-/// nested inputs (bounded by their depth limits), as on the binary's main
+/// The stack of the run's worker threads ([`on_cores`]): the parsers, the
+/// CEL parser and checker, and the evaluator recurse over nested inputs and
+/// expressions (bounded by their depth limits), as on the binary's main
 /// thread.
 const LOAD_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// Runs `f` in the run's pool of threads with [`LOAD_STACK_BYTES`] stacks
 /// (rayon's parallel iterators inside it use them), or on this thread when
 /// no pool can be made. One pool for every stage before and after
-/// evaluation: its threads, and the memory their allocator holds, are
-/// reused from stage to stage.
+/// evaluation, and for compiling policies and evaluating rules: its threads,
+/// and the memory their allocator holds, are reused from stage to stage.
 pub fn on_cores<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     let pool = POOL.get_or_init(|| {

@@ -494,22 +494,14 @@ pub fn compile(sources: Vec<PolicySource>, options: &CompileOptions) -> Compiled
     out
 }
 
-/// The stack of the threads that compile policies: the CEL parser and the
-/// checker recurse over expressions (bounded by [`MAX_CEL_BYTES`] and the
-/// nesting limits), as on the binary's main thread.
-const COMPILE_STACK_BYTES: usize = 64 * 1024 * 1024;
-
 /// `f` over `items` on the cores, results in `items`' order; on the calling
 /// thread when there is one item or no thread pool.
 fn parallel<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync + Send) -> Vec<R> {
     use rayon::prelude::*;
     if items.len() > 1 {
-        if let Ok(pool) = rayon::ThreadPoolBuilder::new()
-            .stack_size(COMPILE_STACK_BYTES)
-            .build()
-        {
-            return pool.install(|| items.into_par_iter().map(&f).collect());
-        }
+        // The run's one pool of large-stack threads, shared with loading and
+        // evaluation (no pool made and torn down per call).
+        return rampart_runtime::project::on_cores(|| items.into_par_iter().map(&f).collect());
     }
     items.into_iter().map(f).collect()
 }
