@@ -336,6 +336,10 @@ pub struct Project {
     disk: Option<PathBuf>,
     /// Directories (display paths) nothing may be read outside of; empty: no limit.
     roots: Vec<String>,
+    /// `roots` normalized once ([`normalize`]): a path is tested against
+    /// every root, and with a root per file named on the command line,
+    /// normalizing both sides at every test was most of linking.
+    norm_roots: Vec<String>,
     /// Every read from disk goes through this layer (confined to `roots`).
     fs: Confined,
     /// Whether `.gitignore` rules were found for a dotenv file (for `--verbose` notes).
@@ -366,6 +370,7 @@ impl Project {
         };
         Project {
             disk: Some(cwd.to_path_buf()),
+            norm_roots: roots.iter().map(|r| normalize(r)).collect(),
             roots,
             fs,
             ..Project::default()
@@ -758,11 +763,13 @@ impl Project {
         if self.roots.is_empty() {
             return Some(parent(path).to_string());
         }
+        let path = normalize(path);
         self.roots
             .iter()
-            .filter(|r| within(path, r))
-            .max_by_key(|r| r.len())
-            .cloned()
+            .zip(&self.norm_roots)
+            .filter(|(_, r)| within_normalized(&path, r))
+            .max_by_key(|(r, _)| r.len())
+            .map(|(r, _)| r.clone())
     }
 
     /// The text of a file by display path: an added input or auxiliary file,
@@ -789,7 +796,7 @@ impl Project {
         if self.disk.is_none() {
             return Err(FsError::NotFound);
         }
-        if !self.roots.is_empty() && !self.roots.iter().any(|r| within(&path, r)) {
+        if !self.roots.is_empty() && !self.norm_roots.iter().any(|r| within_normalized(&path, r)) {
             return Err(FsError::OutsideRoot {
                 link: path,
                 through_link: false,
@@ -805,7 +812,11 @@ impl Project {
 
     /// Whether a path lies inside the scan roots (always, in memory).
     pub fn in_roots(&self, path: &str) -> bool {
-        self.roots.is_empty() || self.roots.iter().any(|r| within(path, r))
+        if self.roots.is_empty() {
+            return true;
+        }
+        let path = normalize(path);
+        self.norm_roots.iter().any(|r| within_normalized(&path, r))
     }
 
     /// Resolves the links between documents (compose → Dockerfile and `.env`,
@@ -945,11 +956,15 @@ pub fn join(dir: &str, rel: &str) -> String {
 
 /// Whether `path` is `root` or lies below it.
 pub fn within(path: &str, root: &str) -> bool {
-    let (p, r) = (normalize(path), normalize(root));
+    within_normalized(&normalize(path), &normalize(root))
+}
+
+/// [`within`] for paths already normalized ([`normalize`]).
+fn within_normalized(p: &str, r: &str) -> bool {
     if r == "." {
         return !p.starts_with("../") && p != ".." && !p.starts_with('/');
     }
-    p == r || p.strip_prefix(&r).is_some_and(|rest| rest.starts_with('/')) || r == "/"
+    p == r || p.strip_prefix(r).is_some_and(|rest| rest.starts_with('/')) || r == "/"
 }
 
 /// Replaces every occurrence of a secret (the longest match wins; secrets
@@ -1989,6 +2004,31 @@ mod tests {
             Kind::COMPOSE,
         );
         assert_eq!(p.problems[0].code, "input-not-utf8");
+    }
+
+    #[test]
+    fn roots_written_loosely_are_matched_as_written_normalized() {
+        // Roots are normalized once when the project is made: `./svc/`,
+        // `svc//x` and `.` match as `within` matches them one by one.
+        let p = Project::on_disk(
+            std::path::Path::new("."),
+            vec!["./svc/".into(), "svc//x".into(), "other".into()],
+        );
+        assert!(p.in_roots("svc/compose.yaml"));
+        assert!(p.in_roots("./svc/x/Dockerfile"));
+        assert!(!p.in_roots("svcx/compose.yaml"));
+        assert!(!p.in_roots("../svc/compose.yaml"));
+        // The longest root wins and is given back as it was written.
+        assert_eq!(p.root_of("svc/x/a.yml").as_deref(), Some("svc//x"));
+        assert_eq!(p.root_of("svc/a.yml").as_deref(), Some("./svc/"));
+        assert_eq!(p.root_of("elsewhere/a.yml"), None);
+        for (path, root) in [("svc/a", "./svc/"), ("svc/x/b", "svc//x"), ("o/b", "other")] {
+            assert_eq!(
+                p.in_roots(path),
+                p.roots.iter().any(|r| within(path, r)),
+                "{path} against {root}"
+            );
+        }
     }
 
     #[test]
