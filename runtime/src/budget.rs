@@ -185,7 +185,18 @@ fn replace_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v
             usize::try_from(n).ok()
         }
     };
-    // Occurrences (an empty `from` matches between every character).
+    if !charge(replace_units(t, from, to, limit)) {
+        return Err(spent_error());
+    }
+    Ok(CowVal::owned(cel::common::types::CelString::from(
+        replaced(t, from, to, limit),
+    )))
+}
+
+/// What `t.replace(from, to[, limit])` costs, charged before it is built:
+/// one unit per [`BYTES_PER_UNIT`] bytes of the result (at most `t` plus one
+/// `to` per occurrence; an empty `from` matches between every character).
+pub(crate) fn replace_units(t: &str, from: &str, to: &str, limit: Option<usize>) -> u64 {
     let found = if from.is_empty() {
         t.chars().count() + 1
     } else {
@@ -193,14 +204,15 @@ fn replace_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v
     };
     let n = limit.map_or(found, |l| l.min(found));
     let out = t.len() + n.saturating_mul(to.len());
-    if !charge((out as u64) / BYTES_PER_UNIT + 1) {
-        return Err(spent_error());
-    }
-    let s = match limit {
+    (out as u64) / BYTES_PER_UNIT + 1
+}
+
+/// `t.replace(from, to[, limit])` as CEL's strings extension defines it.
+pub(crate) fn replaced(t: &str, from: &str, to: &str, limit: Option<usize>) -> String {
+    match limit {
         Some(l) => t.replacen(from, to, l),
         None => t.replace(from, to),
-    };
-    Ok(CowVal::owned(cel::common::types::CelString::from(s)))
+    }
 }
 
 fn join_fn<'c, 'v>(ftx: &mut FunctionContext<'c, 'v>) -> Result<CowVal<'c, 'v>, ExecutionError> {

@@ -912,18 +912,8 @@ fn call<'a>(f: Func, args: &'a [F], member: bool, vars: &mut Env<'a>) -> R<'a> {
                 Some(V::Int(n)) => usize::try_from(*n).ok(),
                 Some(_) => return Err(Fallback),
             };
-            let found = if from.is_empty() {
-                t.chars().count() + 1
-            } else {
-                t.matches(from).count()
-            };
-            let n = limit.map_or(found, |l| l.min(found));
-            let out = t.len() + n.saturating_mul(to.len());
-            pay(out as u64 / BYTES_PER_UNIT + 1)?;
-            owned_str(match limit {
-                Some(l) => t.replacen(from, to, l),
-                None => t.replace(from, to),
-            })
+            pay(crate::budget::replace_units(t, from, to, limit))?;
+            owned_str(crate::budget::replaced(t, from, to, limit))
         }
         Fn_::Int => match arg(0)? {
             V::Int(i) => V::Int(*i),

@@ -565,15 +565,7 @@ impl Project {
         let flow = match ahead {
             Some(flow) => flow,
             None => {
-                let root = self.root_of(&path);
-                let mut cx = LoadCx {
-                    sources: &mut self.sources,
-                    fs: &self.fs,
-                    disk: self.disk.clone().zip(root),
-                    state: &mut self.run,
-                    ahead: false,
-                    asked: false,
-                };
+                let mut cx = self.load_cx(&path);
                 load_flow(&mut cx, id, &path, &text, kind)
             }
         };
@@ -610,17 +602,23 @@ impl Project {
         }
     }
 
-    /// Loads a decoded file as `kind` (nothing is kept yet).
-    fn load(&mut self, id: FileId, path: &str, text: &str, kind: Kind) -> Loaded {
+    /// The context a file of `path` is loaded in, in order (not ahead): the
+    /// run's sources, state and budgets, and the scan root it lies in.
+    fn load_cx(&mut self, path: &str) -> LoadCx<'_> {
         let root = self.root_of(path);
-        let mut cx = LoadCx {
+        LoadCx {
             sources: &mut self.sources,
             fs: &self.fs,
             disk: self.disk.clone().zip(root),
             state: &mut self.run,
             ahead: false,
             asked: false,
-        };
+        }
+    }
+
+    /// Loads a decoded file as `kind` (nothing is kept yet).
+    fn load(&mut self, id: FileId, path: &str, text: &str, kind: Kind) -> Loaded {
+        let mut cx = self.load_cx(path);
         let input = Input {
             file: id,
             path,
