@@ -80,16 +80,8 @@ fn parse_with(
         Ok(r) => r,
         Err(e) => return (None, vec![e]),
     };
-    let mut problems = Vec::new();
-    let merged = extends::resolve(&root, path, read, &mut problems);
-    let mut b = Builder {
-        file,
-        source,
-        problems,
-        partial: partial_services(&root),
-        other: None,
-    };
-    let model = b.file_model(&merged, path);
+    let mut b = Builder::new(file, source, &root, None);
+    let model = b.model_of(&root, path, read);
     b.check_interpolations(&root);
     (model, b.problems)
 }
@@ -109,16 +101,7 @@ pub fn parse_overlaid(
     let root = yaml::parse(file, source, YamlLimits::default()).ok()?;
     let over = yaml::parse(over_file, over_source, YamlLimits::default()).ok()?;
     let root = overlay::merge_override(&root, &over);
-    let mut problems = Vec::new();
-    let merged = extends::resolve(&root, path, read, &mut problems);
-    let mut b = Builder {
-        file,
-        source,
-        problems,
-        partial: partial_services(&root),
-        other: Some((over_file, over_source)),
-    };
-    b.file_model(&merged, path)
+    Builder::new(file, source, &root, Some((over_file, over_source))).model_of(&root, path, read)
 }
 
 /// The services of a root mapping that cannot run on their own (before
@@ -145,7 +128,30 @@ struct Builder<'a> {
     other: Option<(FileId, &'a str)>,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    /// A builder for the file `file` whose root mapping is `root`.
+    fn new(file: FileId, source: &'a str, root: &YNode, other: Option<(FileId, &'a str)>) -> Self {
+        Builder {
+            file,
+            source,
+            problems: Vec::new(),
+            partial: partial_services(root),
+            other,
+        }
+    }
+
+    /// The model of `root` once its services' `extends:` are resolved
+    /// (their problems kept with the builder's).
+    fn model_of(
+        &mut self,
+        root: &YNode,
+        path: &str,
+        read: &mut extends::ReadOther<'_>,
+    ) -> Option<Node> {
+        let merged = extends::resolve(root, path, read, &mut self.problems);
+        self.file_model(&merged, path)
+    }
+
     fn error(&mut self, code: &'static str, span: Span, message: String) {
         self.problems.push(InputProblem::error(code, span, message));
     }

@@ -40,15 +40,6 @@ const APPENDED: [&str; 14] = [
     "configs",
 ];
 
-/// Sequences of `KEY=VALUE` items merged by key.
-const KEYED: [&str; 5] = [
-    "environment",
-    "labels",
-    "annotations",
-    "extra_hosts",
-    "sysctls",
-];
-
 /// Another compose file an `extends` names: its root, for its services.
 pub struct OtherFile {
     /// The root mapping.
@@ -195,7 +186,7 @@ fn merge(base: &YNode, over: &YNode, field: Option<&str>) -> YNode {
         (YKind::Map(b), YKind::Map(o)) => merge::maps(b, o, over, |k, v, ov| {
             merge(v, ov, field.or(Some(k.text.as_str())))
         }),
-        (YKind::Seq(b), YKind::Seq(o)) if field.is_some_and(|f| KEYED.contains(&f)) => {
+        (YKind::Seq(b), YKind::Seq(o)) if field.is_some_and(|f| merge::KEYED.contains(&f)) => {
             merge::keyed(b, o, over)
         }
         (YKind::Seq(b), YKind::Seq(o)) if field.is_some_and(|f| APPENDED.contains(&f)) => {

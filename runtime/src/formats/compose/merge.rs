@@ -6,6 +6,16 @@
 
 use crate::formats::yaml::{YKey, YKind, YNode};
 
+/// Sequences of `KEY=VALUE` items merged by key, by `extends` and by an
+/// override file alike.
+pub(super) const KEYED: [&str; 5] = [
+    "environment",
+    "labels",
+    "annotations",
+    "extra_hosts",
+    "sysctls",
+];
+
 /// The mapping `b` with `o` laid over it, written where `at` is: keys of both
 /// keep `b`'s order and take `both(key, b value, o value)`; keys only in `o`
 /// follow, in `o`'s order.

@@ -50,15 +50,6 @@ pub const OVERRIDE_NAMES: [&str; 4] = [
 /// Sequences the override replaces instead of appending to.
 const REPLACED: [&str; 2] = ["command", "entrypoint"];
 
-/// Sequences of `KEY=VALUE` items merged by key.
-const KEYED: [&str; 5] = [
-    "environment",
-    "labels",
-    "annotations",
-    "extra_hosts",
-    "sysctls",
-];
-
 /// Sequences whose items are unique by their target.
 const BY_TARGET: [&str; 3] = ["volumes", "secrets", "configs"];
 
@@ -133,7 +124,7 @@ pub fn merge_service(base: &YNode, over: &YNode) -> YNode {
 fn merge_field(field: &str, base: &YNode, over: &YNode) -> YNode {
     match (&base.kind, &over.kind) {
         (YKind::Seq(_), YKind::Seq(_)) if REPLACED.contains(&field) => over.clone(),
-        (YKind::Seq(b), YKind::Seq(o)) if KEYED.contains(&field) => merge::keyed(b, o, over),
+        (YKind::Seq(b), YKind::Seq(o)) if merge::KEYED.contains(&field) => merge::keyed(b, o, over),
         (YKind::Seq(b), YKind::Seq(o)) if BY_TARGET.contains(&field) => {
             let mut items: Vec<YNode> = b
                 .iter()
@@ -158,7 +149,7 @@ fn merge_field(field: &str, base: &YNode, over: &YNode) -> YNode {
         // `environment: [A=1]` in one file, `environment: {B: 2}` in the
         // other: the override is read in the base's form, then merged.
         (YKind::Seq(_), YKind::Map(_)) | (YKind::Map(_), YKind::Seq(_))
-            if KEYED.contains(&field) =>
+            if merge::KEYED.contains(&field) =>
         {
             merge_field(field, base, &as_form_of(field, over, base))
         }
