@@ -4,6 +4,21 @@
 pub mod known_healthchecks;
 pub mod known_users;
 
+/// The row of a table of known images naming `repository` (`library/` and
+/// the registry already stripped, as the compose model's
+/// `image.repository`), compared ignoring ASCII case.
+fn known_row<T>(
+    rows: &'static [T],
+    repositories: impl Fn(&T) -> &[&str],
+    repository: &str,
+) -> Option<&'static T> {
+    rows.iter().find(|row| {
+        repositories(row)
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(repository))
+    })
+}
+
 /// Byte ranges of an image reference's parts within its text.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImageParts {

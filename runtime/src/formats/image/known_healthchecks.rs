@@ -37,10 +37,7 @@ pub const KNOWN_HEALTHCHECKS: &[KnownHealthcheck] = &[
 /// The row for an image repository (`library/` and the registry already
 /// stripped, as the compose model's `image.repository`), if any.
 pub fn lookup(repository: &str) -> Option<&'static KnownHealthcheck> {
-    let repo = repository.to_ascii_lowercase();
-    KNOWN_HEALTHCHECKS
-        .iter()
-        .find(|k| k.repositories.iter().any(|r| *r == repo))
+    super::known_row(KNOWN_HEALTHCHECKS, |k| k.repositories, repository)
 }
 
 #[cfg(test)]

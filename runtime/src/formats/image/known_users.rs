@@ -129,10 +129,7 @@ pub const KNOWN_IMAGES: &[KnownImage] = &[
 /// The row for an image repository (`library/` and the registry already
 /// stripped, as the compose model's `image.repository`), if any.
 pub fn lookup(repository: &str) -> Option<&'static KnownImage> {
-    let repo = repository.to_ascii_lowercase();
-    KNOWN_IMAGES
-        .iter()
-        .find(|k| k.repositories.iter().any(|r| *r == repo))
+    super::known_row(KNOWN_IMAGES, |k| k.repositories, repository)
 }
 
 #[cfg(test)]
