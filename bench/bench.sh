@@ -34,17 +34,7 @@ BIN=$(pwd)/target/release/rampart
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 # Parse only: a no-op policy (`--no-stdlib` alone has nothing to check with).
-cat > "$WORK/noop.rampart" <<'EOF'
-package bench
-
-policy noop {
-  title "No-op"
-  severity info
-  rationale "A rule that never fires: a parse-only run reads, parses and links every input."
-  deny dotenv when false
-}
-EOF
-NOOP=(--no-stdlib --policy "$WORK/noop.rampart")
+NOOP=(--no-stdlib --policy "$(pwd)/bench/noop.rampart")
 
 # Trees of corpus files copied round-robin into directories of 10, each under
 # its recognisable name (docker-compose.yml, Dockerfile, .env, nginx.conf,

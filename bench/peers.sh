@@ -54,17 +54,8 @@ WORK=$(mktemp -d /tmp/rampart-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 export NO_COLOR=1 RUST_BACKTRACE=0 HOME=$WORK/home PYTHONDONTWRITEBYTECODE=1
 mkdir -p "$HOME" "$WORK/empty"
-
-cat > "$WORK/noop.rampart" <<'EOF'
-package bench
-
-policy noop {
-  title "No-op"
-  severity info
-  rationale "A rule that never fires: a parse-only run reads, parses and links every input."
-  deny dotenv when false
-}
-EOF
+# Parse-only runs check with this no-op policy (`--no-stdlib` alone refuses).
+NOOP_POLICY=$(pwd)/bench/noop.rampart
 
 make_set() {  # DIR FOLDERS
   local i d
@@ -140,7 +131,7 @@ for s in "${sets[@]}"; do
   dir=$WORK/set-$s; make_set "$dir" "$s"
   files=$((s * 5)); n=$(runs_for "$s")
   read -r fw fc fr _ pw pc pr _ rw rc <<<"$(measure "$n" "$BIN" check --format json "$dir" -- \
-      "$BIN" check --no-stdlib --policy "$WORK/noop.rampart" --format json "$dir")"
+      "$BIN" check --no-stdlib --policy "$NOOP_POLICY" --format json "$dir")"
   per=$(awk -v c="$fc" -v f="$files" 'BEGIN{print c*1000/f}')
   [ -n "$first" ] || first=$per
   echo "| $files | $n | $(f3 "$fw") | $(f3 "$fc") | $(f3 "$fr" 1 1) | $(f3 "$pw") | $(f3 "$pc") | $(f3 "$pr" 1 1) | $(f3 "$rw" 1 2)× · $(f3 "$rc" 1 2)× | $(f3 "$per") | $(f3 "$pc" "$(awk -v f="$files" 'BEGIN{print 1000/f}')") | $(f3 "$(awk -v a="$per" -v b="$first" 'BEGIN{print a/b}')" 1 2)× |"
