@@ -28,6 +28,7 @@ pub fn to_cel(node: &Node) -> CelValue {
                 .collect();
             CelValue::Map(Map { map: Arc::new(map) })
         }
+        Value::Shared(n) => to_cel(n),
     }
 }
 
@@ -76,6 +77,7 @@ pub fn to_val(node: &Node) -> Box<dyn Val + '_> {
                 .collect();
             Box::new(CelMap::from(map))
         }
+        Value::Shared(n) => to_val(n),
     }
 }
 

@@ -390,7 +390,7 @@ impl<'p> DocRun<'p> {
                 let Some((list, list_val)) = resolve(bound, path) else {
                     return;
                 };
-                let Value::List(items) = &list.value else {
+                let Value::List(items) = list.value() else {
                     self.errors.push(EvalError {
                         rule: rule_ix,
                         origin: Origin::default(),

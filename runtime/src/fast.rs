@@ -69,6 +69,7 @@ impl<'a> V<'a> {
             Value::Str(s) => V::Str(s),
             Value::List(items) => V::List(items),
             Value::Object(fields) => V::Obj(fields),
+            Value::Shared(n) => V::of(n),
         }
     }
 

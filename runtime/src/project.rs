@@ -49,7 +49,7 @@ pub fn count_nodes(node: &Node) -> usize {
     let mut stack = vec![node];
     while let Some(x) = stack.pop() {
         n += 1;
-        match &x.value {
+        match x.value() {
             Value::List(items) => stack.extend(items.iter()),
             Value::Object(fields) => stack.extend(fields.iter().map(|(_, v)| v)),
             _ => {}
@@ -1420,7 +1420,7 @@ pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
 /// its own variable's name (`ACCESS_TOKEN_SECRET=access_token_secret`, a
 /// placeholder that would mask the name in every message).
 pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span, bool)>) {
-    match &node.value {
+    match node.value() {
         Value::Object(fields) => {
             let get = |k: &str| {
                 fields

@@ -226,7 +226,7 @@ impl Schema {
     /// Checks that `node` conforms to `ty`, collecting a message per mismatch
     /// with its path. Used by tests to keep the front ends honest.
     pub fn validate(&self, node: &Node, ty: &Type, path: &str, errors: &mut Vec<String>) {
-        match (ty, &node.value) {
+        match (ty, node.value()) {
             (Type::Any, _) => {}
             (Type::Bool, Value::Bool(_))
             | (Type::Int, Value::Int(_))

@@ -114,7 +114,7 @@ fn walk_nodes<'a>(root: &'a Node, mut visit: impl FnMut(&'a Node, &[Seg<'a>])) {
         chain.push(seg);
         visit(node, &chain);
         let here = depth + 1;
-        match &node.value {
+        match node.value() {
             Value::Object(fields) => {
                 for (k, v) in fields.iter().rev() {
                     stack.push((v, here, Seg::Field(k)));

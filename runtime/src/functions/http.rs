@@ -86,7 +86,7 @@ pub(crate) fn header_in(route: &[(String, Node)], name: &str) -> Option<String> 
     }
     let headers = field(route, "headers")?.as_list()?;
     find_header(
-        headers.iter().map(|h| match &h.value {
+        headers.iter().map(|h| match h.value() {
             NodeValue::Object(hm) => Some((
                 field(hm, "name").and_then(Node::as_str),
                 field(hm, "value").and_then(Node::as_str),

@@ -130,6 +130,11 @@ pub enum Value {
     /// An object: named fields in a stable order. An absent optional field is
     /// simply not present (CEL's `has()` is false for it).
     Object(Vec<(String, Node)>),
+    /// A subtree held once and read from several places: the model of a
+    /// Dockerfile is both its own document and the `build.dockerfile` of
+    /// every compose service that builds it with the same context. Read
+    /// through [`Node::value`] (and the accessors), which see through it.
+    Shared(std::sync::Arc<Node>),
 }
 
 impl Node {
@@ -161,9 +166,41 @@ impl Node {
         }
     }
 
+    /// A node that shares `node` (read through, never copied).
+    pub fn shared(node: &std::sync::Arc<Node>) -> Self {
+        Node::new(node.span, Value::Shared(std::sync::Arc::clone(node)))
+    }
+
+    /// The node this one stands for: itself, or what it shares.
+    pub fn resolved(&self) -> &Node {
+        let mut n = self;
+        while let Value::Shared(inner) = &n.value {
+            n = inner;
+        }
+        n
+    }
+
+    /// The value, seen through sharing ([`Value::Shared`]): every reader of
+    /// a model after linking reads values through this.
+    pub fn value(&self) -> &Value {
+        &self.resolved().value
+    }
+
+    /// The value for changing: a shared subtree is copied first (copy on write).
+    pub fn value_mut(&mut self) -> &mut Value {
+        while let Value::Shared(inner) = &mut self.value {
+            let owned = std::sync::Arc::unwrap_or_clone(std::mem::replace(
+                inner,
+                std::sync::Arc::new(Node::new(Span::ZERO, Value::Null)),
+            ));
+            *self = owned;
+        }
+        &mut self.value
+    }
+
     /// The field `name` of an object node.
     pub fn get(&self, name: &str) -> Option<&Node> {
-        match &self.value {
+        match self.value() {
             Value::Object(fields) => fields.iter().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
         }
@@ -171,7 +208,7 @@ impl Node {
 
     /// The string value, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
+        match self.value() {
             Value::Str(s) => Some(s),
             _ => None,
         }
@@ -179,7 +216,7 @@ impl Node {
 
     /// The boolean value, if this is a boolean.
     pub fn as_bool(&self) -> Option<bool> {
-        match &self.value {
+        match self.value() {
             Value::Bool(b) => Some(*b),
             _ => None,
         }
@@ -187,7 +224,7 @@ impl Node {
 
     /// The integer value, if this is an integer.
     pub fn as_int(&self) -> Option<i64> {
-        match &self.value {
+        match self.value() {
             Value::Int(i) => Some(*i),
             _ => None,
         }
@@ -195,7 +232,7 @@ impl Node {
 
     /// The items, if this is a list.
     pub fn as_list(&self) -> Option<&[Node]> {
-        match &self.value {
+        match self.value() {
             Value::List(items) => Some(items),
             _ => None,
         }
@@ -203,7 +240,7 @@ impl Node {
 
     /// The items mutably, if this is a list.
     pub fn as_list_mut(&mut self) -> Option<&mut Vec<Node>> {
-        match &mut self.value {
+        match self.value_mut() {
             Value::List(items) => Some(items),
             _ => None,
         }
@@ -211,7 +248,7 @@ impl Node {
 
     /// Sets (or replaces) field `name` of an object node; a no-op on other nodes.
     pub fn set(&mut self, name: &str, value: Node) {
-        if let Value::Object(fields) = &mut self.value {
+        if let Value::Object(fields) = self.value_mut() {
             if let Some(slot) = fields.iter_mut().find(|(k, _)| k == name) {
                 slot.1 = value;
             } else {
@@ -222,7 +259,7 @@ impl Node {
 
     /// The field `name` of an object node, mutably.
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Node> {
-        match &mut self.value {
+        match self.value_mut() {
             Value::Object(fields) => fields.iter_mut().find(|(k, _)| k == name).map(|(_, v)| v),
             _ => None,
         }
@@ -276,6 +313,25 @@ mod tests {
         assert_eq!(n.get("user").and_then(Node::as_str), Some("root"));
         n.set("user", Node::str(Span::new(f, 5, 9), "app"));
         assert_eq!(n.get("user").and_then(Node::as_str), Some("app"));
+    }
+
+    #[test]
+    fn shared_nodes_are_read_through_and_copied_on_write() {
+        let f = FileId(0);
+        let model = std::sync::Arc::new(
+            Node::object(Span::new(f, 0, 10))
+                .str("user", Span::new(f, 0, 4), "app")
+                .build(),
+        );
+        let mut view = Node::shared(&model);
+        assert_eq!(view.span, model.span);
+        assert_eq!(view.get("user").and_then(Node::as_str), Some("app"));
+        assert!(matches!(view.value(), Value::Object(_)));
+        // Changing the view copies it: the shared model is left as it was.
+        view.set("user", Node::str(Span::new(f, 5, 9), "root"));
+        assert_eq!(view.get("user").and_then(Node::as_str), Some("root"));
+        assert_eq!(model.get("user").and_then(Node::as_str), Some("app"));
+        assert!(!matches!(view.value, Value::Shared(_)));
     }
 
     #[test]

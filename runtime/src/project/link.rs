@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use ignore::gitignore::GitignoreBuilder;
 
@@ -254,18 +255,66 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
             }
         }
     }
-    // Each Dockerfile by path (the last document of a path wins), by index:
-    // compose roots are taken out while they are linked, Dockerfiles stay.
-    let dockerfiles: HashMap<String, usize> = p
+    // Each Dockerfile by path (the last document of a path wins), by index.
+    let by_path: HashMap<String, usize> = p
         .documents
         .iter()
         .enumerate()
         .filter(|(_, d)| d.target == Target::DOCKERFILE)
         .map(|(j, d)| (doc_path(p, d.file), j))
         .collect();
-
-    // The context each built Dockerfile is built with (the first service wins).
+    // The context each built Dockerfile is built with (the first service, in
+    // document order, wins).
     let mut contexts: BTreeMap<String, String> = BTreeMap::new();
+    for &i in &compose_ix {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        let dir = parent(&doc_path(p, doc.file)).to_string();
+        for svc in doc
+            .root
+            .get("services")
+            .and_then(Node::as_list)
+            .unwrap_or(&[])
+        {
+            if let Some(df) = dockerfile_of(svc, &dir).filter(|df| by_path.contains_key(df)) {
+                let ctx = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
+                contexts.entry(df).or_insert(ctx);
+            }
+        }
+    }
+    // A Dockerfile built by Compose with another context than its own directory
+    // (`context: .`, `dockerfile: docker/Dockerfile`) is checked against that context.
+    for (path, ctx_dir) in &contexts {
+        let Some(&j) = by_path.get(path) else {
+            continue;
+        };
+        if normalize(ctx_dir) == normalize(parent(path)) {
+            continue;
+        }
+        let span = p.documents.get(j).map(|d| d.root.span).unwrap_or_default();
+        let ctx = build_context(p, ctx_dir, path, span, refused);
+        if let Some(d) = p.documents.get_mut(j) {
+            d.root.set("build_context", ctx);
+        }
+    }
+    // Each built Dockerfile's model is held once and shared by its document
+    // and the services that build it with that context (a service building
+    // it with another context gets a copy with its own `build_context`).
+    let mut dockerfiles: HashMap<String, Arc<Node>> = HashMap::new();
+    for path in contexts.keys() {
+        let Some(doc) = by_path.get(path).and_then(|&j| p.documents.get_mut(j)) else {
+            continue;
+        };
+        let span = doc.root.span;
+        let model = Arc::new(std::mem::replace(
+            &mut doc.root,
+            Node::new(span, Value::Null),
+        ));
+        doc.root = Node::shared(&model);
+        dockerfiles.insert(path.clone(), model);
+    }
+
     // Compose roots are taken out while they are linked, each on its own on
     // the cores (Dockerfiles stay); what each found is merged in document order.
     let taken: Vec<(usize, crate::model::FileId, Node)> = compose_ix
@@ -288,32 +337,8 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
     for (i, one) in linked {
         refused.extend(one.refused);
         problems.extend(one.problems);
-        for (df, ctx) in one.contexts {
-            contexts.entry(df).or_insert(ctx);
-        }
         if let Some(d) = p.documents.get_mut(i) {
             d.root = one.root;
-        }
-    }
-    // A Dockerfile built by Compose with another context than its own directory
-    // (`context: .`, `dockerfile: docker/Dockerfile`) is checked against that context.
-    for i in 0..p.documents.len() {
-        let Some(doc) = p.documents.get(i) else {
-            continue;
-        };
-        if doc.target != Target::DOCKERFILE {
-            continue;
-        }
-        let path = doc_path(p, doc.file);
-        let Some(ctx_dir) = contexts.get(&path) else {
-            continue;
-        };
-        if normalize(ctx_dir) == normalize(parent(&path)) {
-            continue;
-        }
-        let ctx = build_context(p, ctx_dir, &path, doc.root.span, refused);
-        if let Some(d) = p.documents.get_mut(i) {
-            d.root.set("build_context", ctx);
         }
     }
     // Resolved values of secret-like variables are secrets too.
@@ -346,8 +371,6 @@ struct Linked {
     root: Node,
     problems: Vec<InputProblem>,
     refused: Vec<InputProblem>,
-    /// (Dockerfile, the context a service builds it with), in service order.
-    contexts: Vec<(String, String)>,
 }
 
 /// Links the services of one compose document (`root`, taken out of the
@@ -356,14 +379,13 @@ fn link_one(
     p: &Project,
     file: crate::model::FileId,
     mut root: Node,
-    dockerfiles: &HashMap<String, usize>,
+    dockerfiles: &HashMap<String, Arc<Node>>,
     not_read: &BTreeSet<String>,
 ) -> Linked {
     let mut out = Linked {
         root: Node::new(root.span, Value::Null),
         problems: Vec::new(),
         refused: Vec::new(),
-        contexts: Vec::new(),
     };
     let path = doc_path(p, file);
     let dir = parent(&path).to_string();
@@ -375,18 +397,18 @@ fn link_one(
             if let Some(df) = dockerfile_of(svc, &dir) {
                 let ctx_dir = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
                 let bspan = svc.get("build").map(|b| b.span).unwrap_or(svc.span);
-                let model = dockerfiles
-                    .get(&df)
-                    .and_then(|j| p.documents.get(*j))
-                    .map(|d| &d.root);
-                match model {
+                match dockerfiles.get(&df) {
                     Some(model) => {
-                        out.contexts.push((df.clone(), ctx_dir.clone()));
-                        let mut model = model.clone();
                         let ctx = build_context(p, &ctx_dir, &df, model.span, &mut out.refused);
-                        model.set("build_context", ctx);
+                        let built = if model.get("build_context") == Some(&ctx) {
+                            Node::shared(model)
+                        } else {
+                            let mut own = Node::clone(model);
+                            own.set("build_context", ctx);
+                            own
+                        };
                         if let Some(b) = svc.get_mut("build") {
-                            b.set("dockerfile", model);
+                            b.set("dockerfile", built);
                         }
                     }
                     None if not_read.contains(&df) => {}
@@ -555,5 +577,79 @@ fn resolve_refs(n: &mut Node, env: &BTreeMap<String, String>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Dockerfile a service of the linked compose document builds.
+    fn built<'a>(p: &'a Project, service: &str) -> &'a Node {
+        let compose = p
+            .documents
+            .iter()
+            .find(|d| d.target == Target::COMPOSE)
+            .unwrap();
+        let svc = compose
+            .root
+            .get("services")
+            .and_then(Node::as_list)
+            .unwrap();
+        let svc = svc
+            .iter()
+            .find(|s| s.get("name").and_then(Node::as_str) == Some(service))
+            .unwrap();
+        svc.get("build").and_then(|b| b.get("dockerfile")).unwrap()
+    }
+
+    #[test]
+    fn services_building_a_dockerfile_with_its_context_share_its_model() {
+        let mut p = Project::default();
+        p.add_file(
+            "app/compose.yaml",
+            b"services:\n  a:\n    build: .\n  b:\n    build:\n      context: .\n  c:\n    build:\n      context: ..\n      dockerfile: app/Dockerfile\n".to_vec(),
+            Kind::COMPOSE,
+        );
+        p.add_file(
+            "app/Dockerfile",
+            b"FROM alpine:3\nUSER app\n".to_vec(),
+            Kind::DOCKERFILE,
+        );
+        p.link();
+        let doc = p
+            .documents
+            .iter()
+            .find(|d| d.target == Target::DOCKERFILE)
+            .unwrap();
+        let Value::Shared(own) = &doc.root.value else {
+            panic!("the built Dockerfile's model is held once: {:?}", doc.root);
+        };
+        // `a` and `b` build it with its own directory: the same model, not a copy.
+        for s in ["a", "b"] {
+            let Value::Shared(theirs) = &built(&p, s).value else {
+                panic!("{s} holds a copy");
+            };
+            assert!(Arc::ptr_eq(own, theirs), "{s}");
+        }
+        // `c` builds it with the parent directory: its own copy, its own context.
+        let c = built(&p, "c");
+        assert!(!matches!(c.value, Value::Shared(_)));
+        let dir = |n: &Node| {
+            n.get("build_context")
+                .and_then(|b| b.get("dir"))
+                .and_then(Node::as_str)
+                .map(str::to_string)
+        };
+        assert_ne!(dir(c), dir(&doc.root));
+        assert_eq!(c.get("instructions"), doc.root.get("instructions"));
+        // Read through the sharing, both are the whole model.
+        assert_eq!(
+            built(&p, "a")
+                .get("instructions")
+                .and_then(Node::as_list)
+                .map(<[Node]>::len),
+            Some(2)
+        );
     }
 }
