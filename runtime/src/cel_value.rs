@@ -19,12 +19,12 @@ pub fn to_cel(node: &Node) -> CelValue {
         Value::Bool(b) => CelValue::Bool(*b),
         Value::Int(i) => CelValue::Int(*i),
         Value::Float(f) => CelValue::Float(*f),
-        Value::Str(s) => CelValue::String(Arc::new(s.clone())),
+        Value::Str(s) => CelValue::String(Arc::new(s.to_string())),
         Value::List(items) => CelValue::List(Arc::new(items.iter().map(to_cel).collect())),
         Value::Object(fields) => {
             let map: HashMap<Key, CelValue> = fields
                 .iter()
-                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .map(|(k, v)| (Key::String(Arc::new(k.to_string())), to_cel(v)))
                 .collect();
             CelValue::Map(Map { map: Arc::new(map) })
         }
@@ -42,13 +42,13 @@ pub fn from_cel(v: &CelValue) -> Option<Node> {
         CelValue::Bool(b) => Value::Bool(*b),
         CelValue::Int(i) => Value::Int(*i),
         CelValue::Float(f) => Value::Float(*f),
-        CelValue::String(s) => Value::Str(s.to_string()),
+        CelValue::String(s) => Value::Str(s.as_str().into()),
         CelValue::List(items) => Value::List(items.iter().map(from_cel).collect::<Option<_>>()?),
         CelValue::Map(m) => {
-            let mut fields = Vec::with_capacity(m.map.len());
+            let mut fields: Vec<(crate::model::Name, Node)> = Vec::with_capacity(m.map.len());
             for (k, v) in m.map.iter() {
                 let Key::String(k) = k else { return None };
-                fields.push((k.to_string(), from_cel(v)?));
+                fields.push((k.as_str().into(), from_cel(v)?));
             }
             // A stable order (the map's is a hash order).
             fields.sort_by(|a, b| a.0.cmp(&b.0));

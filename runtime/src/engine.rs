@@ -272,7 +272,7 @@ fn rule_scopes(rules: &[Rule]) -> Vec<Scope> {
 
 /// A rule's constants and params for the fast evaluator, as nodes.
 struct FastScope {
-    vars: Vec<(String, Node)>,
+    vars: Vec<(crate::model::Name, Node)>,
     /// Every expression of the rule is on the fast path, and every name of
     /// its scope is too: documents need no conversion for it.
     all: bool,
@@ -296,7 +296,7 @@ fn fast_scopes(rules: &[Rule]) -> Vec<FastScope> {
                     continue; // unbound for the crate too
                 }
                 match crate::cel_value::from_cel(value) {
-                    Some(node) if !name.contains('.') => vars.push((name.clone(), node)),
+                    Some(node) if !name.contains('.') => vars.push((name.as_str().into(), node)),
                     _ => ok = false,
                 }
             }

@@ -49,7 +49,7 @@ pub enum V<'a> {
     /// A computed list.
     OList(Rc<Vec<V<'a>>>),
     /// A document object (a map with string keys).
-    Obj(&'a [(String, Node)]),
+    Obj(&'a [(crate::model::Name, Node)]),
 }
 
 /// The fast path gave up: run the expression on the `cel` interpreter.
@@ -116,7 +116,7 @@ impl<'a> V<'a> {
                     .iter()
                     .map(|(k, v)| {
                         (
-                            cel::objects::Key::String(std::sync::Arc::new(k.clone())),
+                            cel::objects::Key::String(std::sync::Arc::new(k.to_string())),
                             crate::cel_value::to_cel(v),
                         )
                     })
@@ -131,12 +131,12 @@ impl<'a> V<'a> {
 
 /// The field `name` of an object as the crate sees it (its map keeps the
 /// last of repeated keys).
-fn field<'a>(fields: &'a [(String, Node)], name: &str) -> Option<&'a Node> {
+fn field<'a>(fields: &'a [(crate::model::Name, Node)], name: &str) -> Option<&'a Node> {
     fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
 /// Whether an object repeats a key (its map would be smaller than it).
-fn has_dups(fields: &[(String, Node)]) -> bool {
+fn has_dups(fields: &[(crate::model::Name, Node)]) -> bool {
     fields
         .iter()
         .enumerate()
@@ -300,13 +300,13 @@ enum Step {
 #[derive(Debug)]
 pub struct Env<'a> {
     vars: Vec<(&'a str, V<'a>)>,
-    scope: &'a [(String, Node)],
+    scope: &'a [(crate::model::Name, Node)],
 }
 
 impl<'a> Env<'a> {
     /// `bound` over `scope`.
     pub fn new(
-        scope: &'a [(String, Node)],
+        scope: &'a [(crate::model::Name, Node)],
         bound: impl IntoIterator<Item = (&'a str, V<'a>)>,
     ) -> Env<'a> {
         let mut vars = Vec::with_capacity(8);

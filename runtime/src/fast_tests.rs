@@ -97,12 +97,7 @@ fn i(x: i64) -> Node {
 fn obj(fields: Vec<(&str, Node)>) -> Node {
     Node::new(
         sp(),
-        Value::Object(
-            fields
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        ),
+        Value::Object(fields.into_iter().map(|(k, v)| (k.into(), v)).collect()),
     )
 }
 fn list(items: Vec<Node>) -> Node {

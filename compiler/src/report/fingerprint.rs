@@ -426,8 +426,8 @@ mod tests {
         Node::new(Span::new(FileId(0), start, start + 1), value)
     }
 
-    fn named(start: usize, name: &str, rest: Vec<(String, Node)>) -> Node {
-        let mut fields = vec![("name".to_string(), n(start, Value::Str(name.into())))];
+    fn named(start: usize, name: &str, rest: Vec<(rampart_runtime::model::Name, Node)>) -> Node {
+        let mut fields = vec![("name".into(), n(start, Value::Str(name.into())))];
         fields.extend(rest);
         n(start, Value::Object(fields))
     }

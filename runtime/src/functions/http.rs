@@ -80,8 +80,8 @@ pub fn header_value(route: &Value, name: &str) -> Option<String> {
 
 /// [`header_value`] of a route read from the document (an object's fields;
 /// a repeated key counts once, its last value, as in a CEL map).
-pub(crate) fn header_in(route: &[(String, Node)], name: &str) -> Option<String> {
-    fn field<'n>(fields: &'n [(String, Node)], key: &str) -> Option<&'n Node> {
+pub(crate) fn header_in(route: &[(crate::model::Name, Node)], name: &str) -> Option<String> {
+    fn field<'n>(fields: &'n [(crate::model::Name, Node)], key: &str) -> Option<&'n Node> {
         fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
     let headers = field(route, "headers")?.as_list()?;

@@ -3,7 +3,7 @@
 pub mod codes;
 mod node;
 
-pub use node::{FileId, Node, ObjectBuilder, Span, Value};
+pub use node::{FileId, Name, Node, ObjectBuilder, Span, Value};
 
 /// How bad a problem found in an input is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

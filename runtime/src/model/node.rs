@@ -112,6 +112,11 @@ pub struct Node {
     pub value: Value,
 }
 
+/// A field name or a string of the document model: held inline up to 24
+/// bytes (most names and values), so a model of a million fields is not a
+/// million small allocations.
+pub type Name = compact_str::CompactString;
+
 /// A value in the document tree.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -124,12 +129,12 @@ pub enum Value {
     /// A float.
     Float(f64),
     /// A string.
-    Str(String),
+    Str(Name),
     /// An ordered list.
     List(Vec<Node>),
     /// An object: named fields in a stable order. An absent optional field is
     /// simply not present (CEL's `has()` is false for it).
-    Object(Vec<(String, Node)>),
+    Object(Vec<(Name, Node)>),
     /// A subtree held once and read from several places: the model of a
     /// Dockerfile is both its own document and the `build.dockerfile` of
     /// every compose service that builds it with the same context. Read
@@ -143,7 +148,7 @@ impl Node {
         Node { span, value }
     }
     /// A string node.
-    pub fn str(span: Span, s: impl Into<String>) -> Self {
+    pub fn str(span: Span, s: impl Into<Name>) -> Self {
         Node::new(span, Value::Str(s.into()))
     }
     /// A boolean node.
@@ -252,7 +257,7 @@ impl Node {
             if let Some(slot) = fields.iter_mut().find(|(k, _)| k == name) {
                 slot.1 = value;
             } else {
-                fields.push((name.to_string(), value));
+                fields.push((Name::from(name), value));
             }
         }
     }
@@ -270,24 +275,24 @@ impl Node {
 #[derive(Debug)]
 pub struct ObjectBuilder {
     span: Span,
-    fields: Vec<(String, Node)>,
+    fields: Vec<(Name, Node)>,
 }
 
 impl ObjectBuilder {
     /// Adds a field.
     pub fn field(mut self, name: &str, value: Node) -> Self {
-        self.fields.push((name.to_string(), value));
+        self.fields.push((Name::from(name), value));
         self
     }
     /// Adds a field when `value` is `Some`.
     pub fn opt(mut self, name: &str, value: Option<Node>) -> Self {
         if let Some(v) = value {
-            self.fields.push((name.to_string(), v));
+            self.fields.push((Name::from(name), v));
         }
         self
     }
     /// Adds a string field.
-    pub fn str(self, name: &str, span: Span, s: impl Into<String>) -> Self {
+    pub fn str(self, name: &str, span: Span, s: impl Into<Name>) -> Self {
         self.field(name, Node::str(span, s))
     }
     /// Finishes the object.
@@ -355,6 +360,7 @@ mod tests {
         // bytes (it was 56), a tenth of a run's model memory.
         assert_eq!(std::mem::size_of::<Span>(), 12);
         assert_eq!(std::mem::size_of::<Node>(), 48);
+        assert_eq!(std::mem::size_of::<Name>(), std::mem::size_of::<String>());
         let f = FileId(3);
         let s = Span::new(f, 7, 19);
         assert_eq!((s.start(), s.end(), s.range(), s.len()), (7, 19, 7..19, 12));

@@ -129,7 +129,7 @@ impl StageBuild {
             Value::Object(
                 removed
                     .into_iter()
-                    .map(|a| (a, Node::bool(self.span, true)))
+                    .map(|a| (a.into(), Node::bool(self.span, true)))
                     .collect(),
             ),
         );
