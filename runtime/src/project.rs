@@ -1419,8 +1419,11 @@ pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
 /// output, [`is_run_wide_secret`]): not when it is a plain word, short, or
 /// its own variable's name (`ACCESS_TOKEN_SECRET=access_token_secret`, a
 /// placeholder that would mask the name in every message).
+///
+/// A shared subtree ([`Value::Shared`], a compose service's build
+/// Dockerfile) is another document's model: its secrets are that document's.
 pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span, bool)>) {
-    match node.value() {
+    match &node.value {
         Value::Object(fields) => {
             let get = |k: &str| {
                 fields

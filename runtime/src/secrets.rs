@@ -276,6 +276,38 @@ fn is_secret_word(words: &[String], i: usize) -> bool {
     false
 }
 
+/// Text one of which every secret word holds (any case): `PASS` covers the
+/// `PASSWORD` family and `…PASS` words, `KEY` the `…_KEY`, `…KEY` and
+/// `APIKEY` words. A name holding none is not secret-like.
+const SECRET_NAME_MARKS: &[&str] = &[
+    "PASS",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "CREDENTIAL",
+    "SALT",
+    "DSN",
+    "KEY",
+    "PSK",
+    "AUTH",
+];
+
+/// Whether `name` holds one of [`SECRET_NAME_MARKS`]: one search instead
+/// of splitting every name (most are not secret-like: `image`, `listen`,
+/// `PATH`) into words.
+fn may_be_secret_name(name: &str) -> bool {
+    static MARKS: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
+    MARKS
+        .get_or_init(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(SECRET_NAME_MARKS)
+                .ok()
+        })
+        .as_ref()
+        .is_none_or(|m| m.is_match(name))
+}
+
 /// Whether a variable name is secret-like: one of its words is a secret word
 /// (`PASSWORD`, `PASS`, `PWD`, `SECRET`, `TOKEN`, `SALT`, `DSN`, `AUTH`,
 /// `CREDENTIALS`, `API_KEY`, `ENCRYPTION_KEY`, `PRIVATE_KEY`…), its last word
@@ -283,6 +315,9 @@ fn is_secret_word(words: &[String], i: usize) -> bool {
 /// `_ALGO`, `_SCOPES`, `_LIMIT`…) and it holds no switch word (`ALLOW`,
 /// `ENABLE`, `RANDOM`, `MAX`…). See docs/secrets.md.
 pub fn is_secret_name(name: &str) -> bool {
+    if !may_be_secret_name(name) {
+        return false;
+    }
     let words = name_words(name);
     let Some(last) = words.last().map(String::as_str) else {
         return false;

@@ -560,3 +560,24 @@ fn redaction() {
     assert_eq!(redact("abc"), "********");
     assert_eq!(redact("ééééééééé").chars().count(), 8);
 }
+
+#[test]
+fn every_secret_word_holds_a_mark() {
+    // The quick refusal of `is_secret_name` must never refuse a secret word.
+    let words = SECRET_WORDS
+        .iter()
+        .chain(SECRET_WORD_ENDINGS)
+        .map(|w| (*w).to_string())
+        .chain(KEY_QUALIFIERS.iter().map(|q| format!("{q}KEY")))
+        .chain(PASS_PREFIXES.iter().map(|p| format!("{p}PASS")))
+        .chain(["AUTH".to_string(), "ACCESS_KEY".to_string()]);
+    for w in words {
+        assert!(may_be_secret_name(&w), "{w}");
+        assert!(may_be_secret_name(&w.to_ascii_lowercase()), "{w}");
+    }
+    for plain in ["image", "listen", "PATH", "server_name", "HOSTNAME"] {
+        assert!(!may_be_secret_name(plain), "{plain}");
+        assert!(!is_secret_name(plain), "{plain}");
+    }
+    assert!(is_secret_name("db_password") && is_secret_name("webPassword"));
+}
