@@ -271,6 +271,14 @@ impl Report {
     /// Keeps the masked text of every file a finding or a problem points
     /// into, so renderers can show snippets without the project.
     pub fn keep_sources(&mut self, project: &Project) {
+        let kept = self.sources_to_keep(project);
+        self.sources.extend(kept);
+    }
+
+    /// The masked texts [`Report::keep_sources`] keeps, masked on the cores
+    /// (each file on its own); reads the report only, so it can run beside
+    /// work that changes the findings.
+    pub fn sources_to_keep(&self, project: &Project) -> Vec<(FileId, SourceText)> {
         let files = self
             .findings
             .iter()
@@ -286,10 +294,9 @@ impl Report {
         let mut wanted: Vec<FileId> = files.filter(|id| !self.sources.contains_key(id)).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        // Masked on the cores (each file on its own).
         use rayon::prelude::*;
         let _ = project.redactor();
-        let kept: Vec<(FileId, SourceText)> = rampart_runtime::project::on_cores(|| {
+        rampart_runtime::project::on_cores(|| {
             wanted
                 .par_iter()
                 .filter_map(|&id| {
@@ -302,7 +309,6 @@ impl Report {
                     })
                 })
                 .collect()
-        });
-        self.sources.extend(kept);
+        })
     }
 }

@@ -315,10 +315,21 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     outcome.rules = policies.iter().map(|p| Rule::of(p)).collect();
     outcome.skipped = found.notes.iter().map(|n| project.redact(n)).collect();
     outcome.notes = project.notes.iter().map(|n| project.redact(n)).collect();
-    crate::progress::timings::mark("keep sources");
-    outcome.keep_sources(&project);
-    crate::progress::timings::mark("locate findings");
-    crate::report::fingerprint::locate(&mut outcome, &project);
+    crate::progress::timings::mark("keep sources and locate findings");
+    // Two independent passes over the project, side by side: the masked
+    // texts of the files with findings, and each finding's path.
+    let kept = {
+        let report = &outcome;
+        let (kept, paths) = rampart_runtime::project::on_cores(|| {
+            rayon::join(
+                || report.sources_to_keep(&project),
+                || crate::report::fingerprint::paths(report, &project),
+            )
+        });
+        crate::report::fingerprint::set_paths(&mut outcome, &paths);
+        kept
+    };
+    outcome.sources.extend(kept);
     crate::progress::timings::mark("fingerprints");
     crate::report::fingerprint::assign(&mut outcome);
     crate::progress::timings::mark("release project");

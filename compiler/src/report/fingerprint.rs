@@ -264,6 +264,13 @@ fn walk_exact<'a>(
 /// smallest node containing the span. Runs once per check, after
 /// evaluation, over the documents of files with findings only.
 pub fn locate(report: &mut Report, project: &Project) {
+    let found = paths(report, project);
+    set_paths(report, &found);
+}
+
+/// The path of each finding's span ([`locate`]), read from the report
+/// without changing it.
+pub fn paths(report: &Report, project: &Project) -> HashMap<Span, Option<String>> {
     let spans: Vec<Span> = report
         .findings
         .iter()
@@ -271,7 +278,7 @@ pub fn locate(report: &mut Report, project: &Project) {
         .chain(report.waived.iter().map(|w| w.finding.span))
         .collect();
     if spans.is_empty() {
-        return;
+        return HashMap::new();
     }
     let files: std::collections::BTreeSet<FileId> = spans.iter().map(|s| s.file).collect();
     let mut exact: HashMap<Span, Option<String>> = spans.iter().map(|s| (*s, None)).collect();
@@ -301,6 +308,11 @@ pub fn locate(report: &mut Report, project: &Project) {
             }
         }
     }
+    exact
+}
+
+/// Sets the path of every finding (shown and waived) from [`paths`].
+pub fn set_paths(report: &mut Report, exact: &HashMap<Span, Option<String>>) {
     let path_of = |s: &Span| exact.get(s).cloned().flatten().unwrap_or_default();
     for f in report.findings.iter_mut() {
         f.path = path_of(&f.span);
