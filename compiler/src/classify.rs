@@ -47,12 +47,14 @@ pub fn caddy_fragments(d: &mut Discovered, cwd: &Path) {
     if caddy.len() < 2 {
         return;
     }
-    let mut read = |p: &Path| {
+    let text = |p: &Path| {
         fs.read_prefix(p, MAX_INPUT_BYTES as u64)
             .ok()
             .map(|b| String::from_utf8_lossy(&b).into_owned())
     };
     let caddy: Vec<PathBuf> = caddy.into_iter().collect();
+    let mut ahead = crate::discover::read_ahead(&caddy, text);
+    let mut read = |p: &Path| ahead.take(p, text);
     let frags = fragment_roots(&caddy, &mut read);
     if frags.is_empty() {
         return;

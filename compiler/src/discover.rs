@@ -196,7 +196,8 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
         if !nginx_candidates.is_empty() {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
             let mut unread: BTreeMap<PathBuf, FsError> = BTreeMap::new();
-            let mut read = |p: &Path| match sniff_text(&fs, p) {
+            let mut ahead = read_ahead(&nginx_candidates, |p| sniff_text(&fs, p));
+            let mut read = |p: &Path| match ahead.take(p, |p| sniff_text(&fs, p)) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     unread.insert(p.to_path_buf(), e);
@@ -241,6 +242,39 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
     d.roots.sort();
     d.roots.dedup();
     d
+}
+
+/// What `read` gave for each of a list of files, read on the cores before
+/// a pass that asks for them one by one ([`ReadAhead::take`]).
+pub(crate) struct ReadAhead<T> {
+    by_path: std::collections::HashMap<PathBuf, T>,
+}
+
+/// Reads `paths` with `read` on the cores (each file on its own).
+pub(crate) fn read_ahead<T: Send>(
+    paths: &[PathBuf],
+    read: impl Fn(&Path) -> T + Sync,
+) -> ReadAhead<T> {
+    use rayon::prelude::*;
+    let norm = rampart_runtime::fs::normalize_path;
+    let by_path = rampart_runtime::project::on_cores(|| {
+        paths.par_iter().map(|p| (norm(p), read(p))).collect()
+    });
+    ReadAhead { by_path }
+}
+
+impl<T> ReadAhead<T> {
+    /// What was read for `path` (once), or what `read` gives for a path
+    /// that was not read ahead.
+    pub(crate) fn take(&mut self, path: &Path, read: impl FnOnce(&Path) -> T) -> T {
+        match self
+            .by_path
+            .remove(&rampart_runtime::fs::normalize_path(path))
+        {
+            Some(t) => t,
+            None => read(path),
+        }
+    }
 }
 
 /// The text of an nginx candidate, enough to tell whether it is an entry:
