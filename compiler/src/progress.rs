@@ -261,10 +261,34 @@ pub mod timings {
         *ON.get_or_init(|| std::env::var_os("RAMPART_TIMINGS").map(|_| Instant::now()))
     }
 
-    /// Marks the start of `stage`.
+    /// CPU time of the process so far (every thread, user and system), in
+    /// milliseconds; `None` where it cannot be read.
+    fn cpu_ms() -> Option<f64> {
+        #[cfg(target_os = "linux")]
+        {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `ts` is a valid, writable timespec for the call.
+            let ok = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0;
+            ok.then(|| ts.tv_sec as f64 * 1000.0 + ts.tv_nsec as f64 / 1e6)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
+        }
+    }
+
+    /// Marks the start of `stage`: the time since the first mark and, where
+    /// it can be read, the CPU time of the process (all threads) so far.
     pub fn mark(stage: &str) {
         if let Some(t0) = origin() {
-            eprintln!("[{:>8.1} ms] {stage}", t0.elapsed().as_secs_f64() * 1000.0);
+            let wall = t0.elapsed().as_secs_f64() * 1000.0;
+            match cpu_ms() {
+                Some(cpu) => eprintln!("[{wall:>8.1} ms | cpu {cpu:>8.1} ms] {stage}"),
+                None => eprintln!("[{wall:>8.1} ms] {stage}"),
+            }
         }
     }
 }

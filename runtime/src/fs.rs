@@ -103,6 +103,10 @@ pub struct Confined {
     anywhere: bool,
     /// The size limit, in bytes.
     limit: u64,
+    /// The canonical form of each directory resolved so far (shared by
+    /// clones): most inputs share their directory with others, and
+    /// canonicalising a whole path looks at every component of it.
+    dirs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>>,
 }
 
 impl Confined {
@@ -120,6 +124,7 @@ impl Confined {
             roots: canon,
             anywhere: false,
             limit: MAX_READ_BYTES,
+            dirs: Default::default(),
         }
     }
 
@@ -131,6 +136,7 @@ impl Confined {
             roots: Vec::new(),
             anywhere: true,
             limit: MAX_READ_BYTES,
+            dirs: Default::default(),
         }
     }
 
@@ -158,7 +164,7 @@ impl Confined {
     /// The canonical form of `path`, when it stays inside the roots.
     pub fn resolve(&self, path: &Path) -> Result<PathBuf, FsError> {
         let full = self.base.join(path);
-        match std::fs::canonicalize(&full) {
+        match self.canonicalize(&full) {
             Ok(c) if self.contains(&c) => {
                 if self.in_git_dir(&c) {
                     Err(FsError::GitDir)
@@ -171,6 +177,35 @@ impl Confined {
                 Err(FsError::OutsideRoot { link, through_link })
             }
             Err(e) => Err(io_error(&e)),
+        }
+    }
+
+    /// `std::fs::canonicalize(full)`, with the directory's canonical form
+    /// remembered: the last component is looked at on its own (one `lstat`)
+    /// and a link there is resolved whole.
+    fn canonicalize(&self, full: &Path) -> std::io::Result<PathBuf> {
+        let (Some(dir), Some(name)) = (full.parent(), full.file_name()) else {
+            return std::fs::canonicalize(full);
+        };
+        let known = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned());
+        let dir_canonical = match known {
+            Some(c) => c,
+            None => {
+                let c = std::fs::canonicalize(dir)?;
+                if let Ok(mut d) = self.dirs.lock() {
+                    d.insert(dir.to_path_buf(), c.clone());
+                }
+                c
+            }
+        };
+        let candidate = dir_canonical.join(name);
+        if std::fs::symlink_metadata(&candidate)?
+            .file_type()
+            .is_symlink()
+        {
+            std::fs::canonicalize(&candidate)
+        } else {
+            Ok(candidate)
         }
     }
 
@@ -216,7 +251,9 @@ impl Confined {
         if len > self.limit {
             return Err(FsError::TooLarge { limit: self.limit });
         }
-        let mut bytes = Vec::new();
+        // Sized from the open file: one read for the text and one for the
+        // end, where growing from empty took ten for a small file.
+        let mut bytes = Vec::with_capacity(len.saturating_add(1) as usize);
         file.take(self.limit.saturating_add(1))
             .read_to_end(&mut bytes)
             .map_err(|e| io_error(&e))?;
@@ -230,8 +267,8 @@ impl Confined {
     /// whatever its size: enough to tell what a file is before the size limit
     /// rejects it.
     pub fn read_prefix(&self, path: &Path, max: u64) -> Result<Vec<u8>, FsError> {
-        let (file, _) = self.open(path)?;
-        let mut bytes = Vec::new();
+        let (file, len) = self.open(path)?;
+        let mut bytes = Vec::with_capacity(len.min(max).saturating_add(1) as usize);
         file.take(max)
             .read_to_end(&mut bytes)
             .map_err(|e| io_error(&e))?;
