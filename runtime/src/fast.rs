@@ -132,8 +132,14 @@ impl<'a> V<'a> {
 /// The field `name` of an object as the crate sees it (its map keeps the
 /// last of repeated keys).
 fn field<'a>(fields: &'a [(crate::model::Name, Node)], name: &str) -> Option<&'a Node> {
-    fields.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v)
+    fields
+        .iter()
+        .rev()
+        .find(|(k, _)| same_name(k, name))
+        .map(|(_, v)| v)
 }
+
+use crate::model::same_name;
 
 /// Whether an object repeats a key (its map would be smaller than it).
 fn has_dups(fields: &[(crate::model::Name, Node)]) -> bool {
@@ -487,13 +493,13 @@ fn comprehension(c: &ComprehensionExpr) -> Result<Comp, Unsupported> {
 }
 
 fn lookup<'a>(env: &Env<'a>, name: &str) -> R<'a> {
-    if let Some((_, v)) = env.vars.iter().rev().find(|(n, _)| *n == name) {
+    if let Some((_, v)) = env.vars.iter().rev().find(|(n, _)| same_name(n, name)) {
         return Ok(v.clone());
     }
     env.scope
         .iter()
         .rev()
-        .find(|(n, _)| n == name)
+        .find(|(n, _)| same_name(n, name))
         .map(|(_, v)| V::of(v))
         .ok_or(Fallback)
 }
@@ -712,6 +718,52 @@ fn owned_str<'a>(s: String) -> V<'a> {
     V::OStr(Rc::from(s))
 }
 
+/// `x` of an operand `x.lowerAscii()` (as the budget leaves it: charged,
+/// or not), with whether it is charged.
+fn lowered_operand(a: &F) -> Option<(&F, bool)> {
+    match a {
+        F::Call(Func::Charge, inner, _) => match inner.as_slice() {
+            [F::Call(Func::LowerAscii, x, true)] => match x.as_slice() {
+                [x] => Some((x, true)),
+                _ => None,
+            },
+            _ => None,
+        },
+        F::Call(Func::LowerAscii, x, true) => match x.as_slice() {
+            [x] => Some((x, false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `x.lowerAscii() == b`, evaluated in the general path's order with its
+/// charges (the lowered text is as long as `x`), comparing without a copy
+/// when `b` is a string with no ASCII upper case (then equal exactly when
+/// equal ignoring ASCII case).
+fn eq_lowered<'a>(x: &'a F, charged: bool, b: &'a F, vars: &mut Env<'a>) -> Result<bool, Fallback> {
+    let xv = eval(x, vars)?;
+    let text = s(&xv)?;
+    if charged {
+        pay(charge_cost(&V::Str(text))?)?;
+    }
+    let other = eval(b, vars)?;
+    match other.str() {
+        Some(o) if !o.bytes().any(|c| c.is_ascii_uppercase()) => Ok(text.eq_ignore_ascii_case(o)),
+        _ => equal(&lowered(&xv)?, &other),
+    }
+}
+
+/// `v.lowerAscii()`: `v` itself when it has no ASCII upper case.
+fn lowered<'a>(v: &V<'a>) -> R<'a> {
+    let text = s(v)?;
+    Ok(if text.bytes().any(|c| c.is_ascii_uppercase()) {
+        owned_str(text.to_ascii_lowercase())
+    } else {
+        v.clone()
+    })
+}
+
 /// The strings of a list (the runtime's functions' `list<string>`).
 fn strings(v: &V<'_>) -> Result<Vec<String>, Fallback> {
     let n = v.list_len().ok_or(Fallback)?;
@@ -736,6 +788,14 @@ fn call<'a>(f: Func, args: &'a [F], member: bool, vars: &mut Env<'a>) -> R<'a> {
             read_cost(&v)
         })?;
         return Ok(v);
+    }
+    // `x.lowerAscii() == y`, the commonest comparison of the stdlib (header
+    // and package names): no lowered copy when `y` has no upper case.
+    if let (Func::Eq | Func::Ne, [a, b]) = (f, args) {
+        if let Some((x, charged)) = lowered_operand(a) {
+            let eq = eq_lowered(x, charged, b, vars)?;
+            return Ok(V::Bool(if f == Func::Eq { eq } else { !eq }));
+        }
     }
     // Arguments on the stack. The crate evaluates a member call's arguments
     // before its target.
@@ -859,9 +919,13 @@ fn call<'a>(f: Func, args: &'a [F], member: bool, vars: &mut Env<'a>) -> R<'a> {
         Fn_::Matches => {
             V::Bool(crate::regexes::is_match(s(arg(0)?)?, s(arg(1)?)?).map_err(|_| Fallback)?)
         }
-        Fn_::LowerAscii => owned_str(s(arg(0)?)?.to_ascii_lowercase()),
+        Fn_::LowerAscii => lowered(arg(0)?)?,
         Fn_::UpperAscii => owned_str(s(arg(0)?)?.to_ascii_uppercase()),
-        Fn_::Trim => owned_str(s(arg(0)?)?.trim().to_string()),
+        Fn_::Trim => match arg(0)? {
+            // A document's text trimmed is a part of it: no copy.
+            V::Str(t) => V::Str(t.trim()),
+            v => owned_str(s(v)?.trim().to_string()),
+        },
         Fn_::Split => {
             let (t, sep) = (s(arg(0)?)?, s(arg(1)?)?);
             if sep.is_empty() {

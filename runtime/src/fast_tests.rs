@@ -183,6 +183,15 @@ fn each_construct_matches_the_interpreter() {
         "doc.tags == ['a', 'B', 'é日'] && doc.nums != [1]",
         "doc.tags.exists(t, t.startsWith('é'))",
         "[[1], [2, 3]].map(l, size(l))",
+        // `x.lowerAscii() == y` compared without a lowered copy, and not.
+        "doc.headers.exists(h, h.name.lowerAscii() == 'x-frame-options')",
+        "doc.headers.filter(h, h.name.lowerAscii() != 'server').size()",
+        "doc.headers.exists(h, h.name.lowerAscii() == 'X-Frame-Options')",
+        "doc.name.lowerAscii() == doc.name && doc.image.lowerAscii() == 'nginx:1.25'",
+        "doc.tags.map(t, t.lowerAscii() == 'b')",
+        "doc.tags[2].lowerAscii() == 'é日' && doc.tags[2].upperAscii() != 'É日'",
+        "(doc.name + 'X').lowerAscii() == 'webx'",
+        "doc.name.trim() == 'web' && ' web '.trim() == doc.name",
     ];
     for src in answered {
         assert!(check(src, &doc, budget::MAX_EVAL_UNITS), "fell back: {src}");
@@ -204,7 +213,9 @@ fn undecided_cases_fall_back() {
         "int('x')",
         "doc.image.matches('[')",
         "doc.image.substring(99)",
-        "{'a': 1}.a", // not supported at all: compiles to cel
+        "doc.port.lowerAscii() == 'x'", // not a string
+        "doc.name.lowerAscii() == 1",   // mixed types
+        "{'a': 1}.a",                   // not supported at all: compiles to cel
     ] {
         let program = cel_env().unwrap().compile(src).unwrap();
         let instrumented = budget::instrument(program.expression());

@@ -901,10 +901,15 @@ impl Project {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
             && is_secret_name(value);
-        if !is_key_name && self.is_secret_derived(value) {
+        // Redacted once: the redacted text is also what the derived-value
+        // test looks at.
+        let redactor = self.redactor();
+        let redacted = redactor.apply(value);
+        if !is_key_name
+            && (self.secrets.contains(value) || redactor.is_derived_given(value, &redacted))
+        {
             return crate::functions::secrets::redact(value);
         }
-        let redacted = self.redact(value);
         match redacted.char_indices().nth(MAX_SHOWN_VALUE_CHARS) {
             Some((cut, _)) => format!("{}…", redacted.get(..cut).unwrap_or("")),
             None => redacted,
@@ -1147,7 +1152,19 @@ impl Redactor {
         if self.grams.is_empty() {
             return false;
         }
-        let forward = self.apply(value).to_ascii_lowercase();
+        self.is_derived_given(value, &self.apply(value))
+    }
+
+    /// [`Redactor::is_derived`] of `value`, whose redacted form
+    /// ([`Redactor::apply`]) is `applied`.
+    pub fn is_derived_given(&self, value: &str, applied: &str) -> bool {
+        if self.short.contains(value) {
+            return true;
+        }
+        if self.grams.is_empty() {
+            return false;
+        }
+        let forward = applied.to_ascii_lowercase();
         let backward: String = forward.chars().rev().collect();
         [forward, backward].iter().any(|v| {
             let b = v.as_bytes();

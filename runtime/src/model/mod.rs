@@ -3,6 +3,7 @@
 pub mod codes;
 mod node;
 
+pub(crate) use node::same_name;
 pub use node::{FileId, Name, Node, ObjectBuilder, Span, Value};
 
 /// How bad a problem found in an input is.
