@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rampart_runtime::engine::{Engine, Hit};
 use rampart_runtime::fs::{Confined, FsError};
 use rampart_runtime::model::Level as InputLevel;
-use rampart_runtime::project::Project;
+use rampart_runtime::project::{Project, Target};
 
 use crate::config::load::{load, Loaded};
 use crate::diagnostics::Level;
@@ -236,11 +236,41 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
         }
     }
     crate::progress::timings::mark("read and parse");
-    let (project, read_errors, skipped) = read_inputs(&found, cwd);
-    // The rules of the targets the inputs feed (the stdlib's are compiled on demand).
+    // The rules of the targets the inputs feed (the stdlib's are compiled on
+    // demand), compiled while the inputs are read, for the targets their
+    // kinds feed (a compose file can bring in Dockerfiles). Whatever the
+    // documents turn out to need beyond that is compiled after.
+    let mut likely: std::collections::HashSet<&str> = found
+        .inputs
+        .iter()
+        .flat_map(|i| i.kind.targets())
+        .map(|t| t.name())
+        .collect();
+    if likely.contains(Target::COMPOSE.name()) {
+        likely.insert(Target::DOCKERFILE.name());
+    }
+    let ((project, read_errors, skipped), early) = std::thread::scope(|scope| {
+        let early =
+            scope.spawn(|| compiled.rules_for(&chosen, |p| likely.contains(p.target.as_str())));
+        let read = read_inputs(&found, cwd);
+        (read, early.join().ok())
+    });
     let targets: std::collections::HashSet<&str> =
         project.documents.iter().map(|d| d.target.name()).collect();
-    let chosen = compiled.rules_for(&chosen, |p| targets.contains(p.target.as_str()));
+    let early = early.unwrap_or_else(|| chosen.to_vec());
+    let chosen: Vec<CompiledPolicy> = compiled
+        .rules_for(&early, |p| targets.contains(p.target.as_str()))
+        .into_iter()
+        .zip(chosen.iter())
+        // A rule compiled for a target no document has is left as chosen.
+        .map(|(c, o)| {
+            if targets.contains(c.target.as_str()) {
+                c
+            } else {
+                o.clone()
+            }
+        })
+        .collect();
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
     crate::progress::phase(&format!(
         "checking {} files with {} policies",
