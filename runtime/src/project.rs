@@ -59,7 +59,8 @@ pub fn count_nodes(node: &Node) -> usize {
 }
 
 /// Gives every list and object under `node` (itself included) the exact
-/// capacity it holds and returns the number of nodes ([`count_nodes`]).
+/// capacity it holds and returns the number of nodes ([`count_nodes`],
+/// a shared subtree counted whole).
 /// Parsers build trees by pushing, which leaves a quarter to a half of each
 /// vector unused; a run keeps every model until it exits, so the slack was
 /// about a third of its memory. Moving the items is cheaper than cloning.
@@ -84,6 +85,9 @@ pub fn compact(node: &mut Node) -> usize {
                 exact(fields);
                 stack.extend(fields.iter_mut().map(|(_, v)| v));
             }
+            // Fitted where it was made; counted for each holder (the model
+            // budget counts what a document reads, as if it were copied).
+            Value::Shared(inner) => n += count_nodes(inner) - 1,
             _ => {}
         }
     }
@@ -259,6 +263,10 @@ impl Ready {
                 match &mut n.value {
                     Value::List(items) => stack.extend(items.iter_mut()),
                     Value::Object(fields) => stack.extend(fields.iter_mut().map(|(_, v)| v)),
+                    // A subtree shared within the document (a Dockerfile's
+                    // final stage): each holder moves its own copy (the
+                    // sharing is given up; spans are never left behind).
+                    Value::Shared(inner) => stack.push(std::sync::Arc::make_mut(inner)),
                     _ => {}
                 }
             }
@@ -1418,9 +1426,12 @@ fn assignment_value(line: &str) -> Option<(std::ops::Range<usize>, bool)> {
 /// secret-like `name` (environment entries, `.env` entries, `ENV`/`ARG`), the
 /// default of any interpolation of a secret-like variable or key, and the
 /// password (and the whole userinfo) of any URL written in a string.
+///
+/// Subtrees shared with other documents ([`Value::Shared`], a compose
+/// service's build Dockerfile) are left out: their secrets are theirs.
 pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
     let mut sites = Vec::new();
-    secret_sites(node, &mut sites);
+    sites_in(node, &mut sites, false);
     out.extend(
         sites
             .into_iter()
@@ -1436,11 +1447,18 @@ pub fn collect_secrets(node: &Node, out: &mut BTreeSet<String>) {
 /// output, [`is_run_wide_secret`]): not when it is a plain word, short, or
 /// its own variable's name (`ACCESS_TOKEN_SECRET=access_token_secret`, a
 /// placeholder that would mask the name in every message).
-///
-/// A shared subtree ([`Value::Shared`], a compose service's build
-/// Dockerfile) is another document's model: its secrets are that document's.
 pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span, bool)>) {
-    match &node.value {
+    sites_in(node, out, true);
+}
+
+/// [`secret_sites`], through shared subtrees or not.
+fn sites_in(node: &Node, out: &mut Vec<(String, Span, bool)>, through_shared: bool) {
+    let value = if through_shared {
+        node.value()
+    } else {
+        &node.value
+    };
+    match value {
         Value::Object(fields) => {
             let get = |k: &str| {
                 fields
@@ -1482,12 +1500,12 @@ pub fn secret_sites(node: &Node, out: &mut Vec<(String, Span, bool)>) {
                         }
                     }
                 }
-                secret_sites(v, out);
+                sites_in(v, out, through_shared);
             }
         }
         Value::List(items) => {
             for i in items {
-                secret_sites(i, out);
+                sites_in(i, out, through_shared);
             }
         }
         Value::Str(s) => {

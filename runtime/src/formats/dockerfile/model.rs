@@ -222,13 +222,19 @@ pub fn build(file: FileId, src: &str, lexed: Lexed, problems: &mut Vec<InputProb
         })
         .collect();
     mark_final_image(&mut b.stages);
-    let stages: Vec<Node> = b.stages.into_iter().map(StageBuild::into_node).collect();
-    let final_stage = stages.last().cloned();
+    let mut stages: Vec<Node> = b.stages.into_iter().map(StageBuild::into_node).collect();
+    // The final stage is both the last of `stages` and `final_stage`: held
+    // once (fitted first: a shared subtree is not fitted with the rest).
+    let final_stage = stages.pop().map(|mut last| {
+        crate::project::compact(&mut last);
+        std::sync::Arc::new(last)
+    });
+    stages.extend(final_stage.as_ref().map(Node::shared));
     Node::object(whole)
         .field("directives", Node::list(whole, directives))
         .field("escape", Node::str(escape_span, lexed.escape.to_string()))
         .field("stages", Node::list(whole, stages))
-        .opt("final_stage", final_stage)
+        .opt("final_stage", final_stage.as_ref().map(Node::shared))
         .field("instructions", Node::list(whole, b.instructions))
         .field("args_global", Node::list(whole, b.args_global))
         .build()

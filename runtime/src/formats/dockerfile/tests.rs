@@ -27,7 +27,7 @@ pub(crate) fn check_spans(n: &Node, src: &str, path: &str) {
         src.is_char_boundary(s.start()) && src.is_char_boundary(s.end()),
         "{path}: {s:?} not on char boundary"
     );
-    match &n.value {
+    match n.value() {
         Value::List(items) => {
             for (i, it) in items.iter().enumerate() {
                 check_spans(it, src, &format!("{path}[{i}]"));
@@ -626,4 +626,29 @@ fn stages_gather_their_package_removals() {
     assert_eq!(s(&n, "stages.0.autoremove_marked").as_bool(), Some(false));
     let n = parse_ok("FROM debian:12\nRUN apt-mark auto '.*' && apt-get purge -y --auto-remove\n");
     assert_eq!(s(&n, "stages.0.autoremove_marked").as_bool(), Some(true));
+}
+
+#[test]
+fn the_final_stage_is_held_once() {
+    let n = parse_ok(
+        "FROM alpine:3 AS build\nRUN make\nFROM scratch\nCOPY --from=build /a /a\nUSER app\n",
+    );
+    let stages = n.get("stages").and_then(Node::as_list).unwrap();
+    let (Value::Shared(last), Some(Value::Shared(fin))) =
+        (&stages[1].value, n.get("final_stage").map(|f| &f.value))
+    else {
+        panic!("the final stage is shared: {n:?}");
+    };
+    assert!(std::sync::Arc::ptr_eq(last, fin));
+    assert_eq!(
+        n.get("final_stage")
+            .and_then(|f| f.get("user"))
+            .and_then(|u| u.get("name"))
+            .and_then(Node::as_str),
+        Some("app")
+    );
+    // The model budget counts it for each holder, as a copy was counted.
+    let mut copy = n.clone();
+    let shared_count = crate::project::compact(&mut copy);
+    assert_eq!(shared_count, crate::project::count_nodes(&n));
 }
