@@ -215,29 +215,16 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
         .map(|d| doc_path(p, d.file))
         .collect();
     let mut new_paths: HashSet<String> = HashSet::new();
-    for &i in &compose_ix {
-        let Some(doc) = p.documents.get(i) else {
-            continue;
-        };
-        let dir = parent(&doc_path(p, doc.file)).to_string();
-        for svc in doc
-            .root
-            .get("services")
-            .and_then(Node::as_list)
-            .unwrap_or(&[])
-        {
-            if let Some(df) = dockerfile_of(svc, &dir) {
-                let known = known_dockerfiles.contains(&df);
-                if !known && p.in_roots(&df) && !new_paths.contains(&df) {
-                    let bspan = svc.get("build").map_or(svc.span, |b| b.span);
-                    let before = refused.len();
-                    if let Some(t) = read_linked(p, &df, "build Dockerfile", bspan, refused) {
-                        new_paths.insert(df.clone());
-                        new_docs.push((df, t));
-                    } else if refused.len() > before {
-                        not_read.insert(df);
-                    }
-                }
+    for (_, svc, df) in built_services(p, &compose_ix) {
+        let known = known_dockerfiles.contains(&df);
+        if !known && p.in_roots(&df) && !new_paths.contains(&df) {
+            let bspan = svc.get("build").map_or(svc.span, |b| b.span);
+            let before = refused.len();
+            if let Some(t) = read_linked(p, &df, "build Dockerfile", bspan, refused) {
+                new_paths.insert(df.clone());
+                new_docs.push((df, t));
+            } else if refused.len() > before {
+                not_read.insert(df);
             }
         }
     }
@@ -266,21 +253,10 @@ fn link_compose(p: &mut Project, refused: &mut Vec<InputProblem>) {
     // The context each built Dockerfile is built with (the first service, in
     // document order, wins).
     let mut contexts: BTreeMap<String, String> = BTreeMap::new();
-    for &i in &compose_ix {
-        let Some(doc) = p.documents.get(i) else {
-            continue;
-        };
-        let dir = parent(&doc_path(p, doc.file)).to_string();
-        for svc in doc
-            .root
-            .get("services")
-            .and_then(Node::as_list)
-            .unwrap_or(&[])
-        {
-            if let Some(df) = dockerfile_of(svc, &dir).filter(|df| by_path.contains_key(df)) {
-                let ctx = context_of(svc, &dir).unwrap_or_else(|| dir.clone());
-                contexts.entry(df).or_insert(ctx);
-            }
+    for (dir, svc, df) in built_services(p, &compose_ix) {
+        if by_path.contains_key(&df) {
+            let ctx = context_of(svc, &dir).unwrap_or(dir);
+            contexts.entry(df).or_insert(ctx);
         }
     }
     // A Dockerfile built by Compose with another context than its own directory
@@ -459,6 +435,30 @@ fn link_one(
         }
     }
     out.root = root;
+    out
+}
+
+/// Each service of the compose documents `compose_ix` that builds a
+/// Dockerfile: its compose file's directory, the service and the
+/// Dockerfile's path, in document and service order.
+fn built_services<'p>(p: &'p Project, compose_ix: &[usize]) -> Vec<(String, &'p Node, String)> {
+    let mut out = Vec::new();
+    for &i in compose_ix {
+        let Some(doc) = p.documents.get(i) else {
+            continue;
+        };
+        let dir = parent(&doc_path(p, doc.file)).to_string();
+        for svc in doc
+            .root
+            .get("services")
+            .and_then(Node::as_list)
+            .unwrap_or(&[])
+        {
+            if let Some(df) = dockerfile_of(svc, &dir) {
+                out.push((dir.clone(), svc, df));
+            }
+        }
+    }
     out
 }
 
