@@ -11,6 +11,7 @@
 //! INVARIANT: every [`Hit`] carries the span of a node of the input, never of
 //! the policy.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use cel::common::value::{CowVal, Val};
@@ -230,6 +231,7 @@ impl Engine {
             project,
             root: &self.root,
             converted: Default::default(),
+            shown: Default::default(),
             hits: Vec::new(),
             errors: Vec::new(),
         };
@@ -354,6 +356,10 @@ struct DocRun<'p> {
     /// Bound nodes converted for the interpreter after a fallback, by
     /// address (the document's nodes do not move during its run).
     converted: std::cell::RefCell<std::collections::HashMap<usize, Box<dyn Val + 'p>>>,
+    /// Each value a message of this document interpolated, as shown
+    /// ([`Project::shown`], a function of the value and the run's secrets):
+    /// rules report the same sites, routes and services again and again.
+    shown: std::collections::HashMap<String, String>,
     hits: Vec<Hit>,
     errors: Vec<EvalError>,
 }
@@ -494,11 +500,21 @@ impl<'p> DocRun<'p> {
                     MessagePart::Text(t) => message.push_str(t),
                     MessagePart::Expr(e) => match self.eval(e, scopes, bound) {
                         Ok(v) => {
-                            let v = match v {
-                                Out::Fast(v) => v.to_cel(),
-                                Out::Cel(v) => v,
+                            // A string is displayed as it is.
+                            let text = match &v {
+                                Out::Fast(crate::fast::V::Str(s)) => Cow::Borrowed(*s),
+                                Out::Fast(crate::fast::V::OStr(s)) => Cow::Borrowed(&**s),
+                                Out::Fast(v) => Cow::Owned(display(&v.to_cel())),
+                                Out::Cel(v) => Cow::Owned(display(v)),
                             };
-                            message.push_str(&self.project.shown(&display(&v)))
+                            match self.shown.get(text.as_ref()) {
+                                Some(shown) => message.push_str(shown),
+                                None => {
+                                    let shown = self.project.shown(&text);
+                                    message.push_str(&shown);
+                                    self.shown.insert(text.into_owned(), shown);
+                                }
+                            }
                         }
                         Err(err) => {
                             self.errors.push(EvalError {
