@@ -6,6 +6,8 @@
 #   bench/peers.sh [--sets 500,2000,4000] [--peer-sets 500] [--runs N]
 #                  [--bin PATH] [--peers DIR]
 #
+#   (`--peer-sets ''` runs rampart alone: no peer section.)
+#
 # - Builds the sets under /tmp (deleted at exit): SETS folders, each holding the
 #   five files of ../shared/research/peers-probe/bench-src (or
 #   $RAMPART_SHARED_DIR/research/…, or $BENCH_SRC: compose.yaml,
@@ -149,7 +151,8 @@ peer() {  # NAME: its venv's entry point, else on PATH
 }
 GIXY=$(peer gixy gixy); CLINT=$(peer composelint compose-lint); HADO=$(peer hadolint hadolint)
 CHECKOV=$(peer checkov checkov); TRIVY=$(peer trivy trivy)
-IFS=, read -ra psets <<<"$PEER_SETS"
+psets=()
+[ -z "$PEER_SETS" ] || IFS=, read -ra psets <<<"$PEER_SETS"
 for s in "${psets[@]}"; do
   dir=$WORK/set-$s
   [ -d "$dir" ] || make_set "$dir" "$s"
