@@ -851,6 +851,24 @@ fn command_words(text: &str) -> Vec<(Range<usize>, &str)> {
         .collect()
 }
 
+/// Whether `text` can hold a secret [`command_secrets`] finds: each is
+/// after `NAME=`, a `--` option or a program it knows, and its words are
+/// pieces of the text, so one of those is written in it. Most lines a file's
+/// snippets are masked over hold none (one search instead of splitting them).
+fn may_hold_command_secret(text: &str) -> bool {
+    static MARKS: OnceLock<Option<aho_corasick::AhoCorasick>> = OnceLock::new();
+    MARKS
+        .get_or_init(|| {
+            let programs = MYSQL_PROGRAMS
+                .iter()
+                .chain(SHORT_PASSWORD_OPTIONS.iter().map(|(p, _)| p))
+                .chain(&["curl", "wget"]);
+            aho_corasick::AhoCorasick::new(["=", "--"].iter().chain(programs)).ok()
+        })
+        .as_ref()
+        .is_none_or(|m| m.is_match(text))
+}
+
 /// The program name of a word (`/usr/bin/redis-cli` → `redis-cli`).
 fn program(word: &str) -> &str {
     word.rsplit('/').next().unwrap_or(word)
@@ -864,6 +882,9 @@ fn program(word: &str) -> &str {
 /// References (`$$REDIS_PASSWORD`, `${X}`, `$(cat /run/secrets/x)`) and
 /// values that cannot be secrets ([`is_secret_value`]) are not reported.
 pub fn command_secrets(text: &str) -> Vec<CommandSecret> {
+    if !may_hold_command_secret(text) {
+        return Vec::new();
+    }
     let words = command_words(text);
     let mut out = Vec::new();
     let mut prog = "";

@@ -581,3 +581,27 @@ fn every_secret_word_holds_a_mark() {
     }
     assert!(is_secret_name("db_password") && is_secret_name("webPassword"));
 }
+
+#[test]
+fn lines_without_a_mark_hold_no_command_secret() {
+    // The quick refusal of `command_secrets` keeps every case it finds.
+    for line in [
+        "mysql -uroot -pS3cretPassw0rd",
+        "/usr/bin/redis-cli -a S3cretPassw0rd ping",
+        "mongosh -p S3cretPassw0rd",
+        "curl -u admin:S3cretPassw0rd https://x",
+        "--requirepass S3cretPassw0rd",
+        "DB_PASSWORD=S3cretPassw0rd ./run",
+    ] {
+        assert!(may_hold_command_secret(line), "{line}");
+        assert!(!command_secrets(line).is_empty(), "{line}");
+    }
+    for line in [
+        "  - ./data:/data",
+        "listen 80;",
+        "image: nginx:1.25",
+        "ping -c 1 db",
+    ] {
+        assert!(!may_hold_command_secret(line), "{line}");
+    }
+}
