@@ -7,6 +7,32 @@ mod shared_dir;
 
 pub use shared_dir::{shared, shared_or_skip, REQUIRE_SHARED_VAR, SHARED_DIR_VAR};
 
+/// The real configs of `SHARED/corpus/real`, by format: its folder, the kind
+/// its files are read as, and the files, sorted (none for a folder that
+/// cannot be read).
+pub fn real_corpus(
+    shared: &Path,
+) -> Vec<(&'static str, rampart_runtime::project::Kind, Vec<PathBuf>)> {
+    use rampart_runtime::project::Kind;
+    [
+        ("compose", Kind::COMPOSE),
+        ("dockerfile", Kind::DOCKERFILE),
+        ("dotenv", Kind::DOTENV),
+        ("nginx", Kind::NGINX),
+        ("caddy", Kind::CADDY),
+    ]
+    .into_iter()
+    .map(|(dir, kind)| {
+        let root = shared.join("corpus").join("real").join(dir);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        (dir, kind, files)
+    })
+    .collect()
+}
+
 /// Runs the CLI in-process in `cwd`, on a thread with the binary's stack
 /// size (64 MiB); returns (exit code, stdout, stderr).
 pub fn rampart(cwd: &Path, args: &[&str]) -> (i32, String, String) {

@@ -96,19 +96,7 @@ fn fast_and_interpreted_stdlib_agree_on_the_real_corpus() {
     let fast = compile(stdlib_sources(), &CompileOptions::default());
     let slow = interpreted(&fast);
     let mut files = 0;
-    for (dir, kind) in [
-        ("compose", Kind::COMPOSE),
-        ("dockerfile", Kind::DOCKERFILE),
-        ("dotenv", Kind::DOTENV),
-        ("nginx", Kind::NGINX),
-        ("caddy", Kind::CADDY),
-    ] {
-        let root = shared.join("corpus").join("real").join(dir);
-        let mut paths: Vec<_> = std::fs::read_dir(&root)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
+    for (dir, kind, paths) in rampart_tests::real_corpus(&shared) {
         for f in paths.iter().step_by(3) {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             let mut project = Project::default();

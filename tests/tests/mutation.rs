@@ -173,23 +173,10 @@ fn seeds() -> &'static [(PathBuf, Kind)] {
         else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        for (dir, kind) in [
-            ("compose", Kind::COMPOSE),
-            ("dockerfile", Kind::DOCKERFILE),
-            ("dotenv", Kind::DOTENV),
-            ("nginx", Kind::NGINX),
-            ("caddy", Kind::CADDY),
-        ] {
-            let root = shared.join("corpus").join("real").join(dir);
-            let Ok(rd) = std::fs::read_dir(&root) else {
-                continue;
-            };
-            let mut files: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-            files.sort();
-            out.extend(files.into_iter().map(|f| (f, kind)));
-        }
-        out
+        rampart_tests::real_corpus(&shared)
+            .into_iter()
+            .flat_map(|(_, kind, files)| files.into_iter().map(move |f| (f, kind)))
+            .collect()
     })
 }
 
