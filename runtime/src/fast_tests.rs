@@ -254,18 +254,7 @@ fn node() -> impl Strategy<Value = Node> {
         prop_oneof![-3i64..4, Just(i64::MAX), Just(i64::MIN), any::<i64>()].prop_map(i),
         prop_oneof![Just(0.5f64), Just(-1.0), Just(f64::NAN), any::<f64>()]
             .prop_map(|f| Node::new(sp(), Value::Float(f))),
-        prop::sample::select(vec![
-            "",
-            "a",
-            "ab",
-            "A",
-            "é",
-            "日本",
-            "a,b",
-            " x ",
-            "127.0.0.1"
-        ])
-        .prop_map(s),
+        prop::sample::select(SAMPLE_STRS.to_vec()).prop_map(s),
     ];
     leaf.prop_recursive(3, 24, 4, move |inner| {
         prop_oneof![
@@ -311,6 +300,12 @@ impl Gen {
     fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.below(xs.len())]
     }
+    /// `cond ? a : b` with both branches of type `ty`.
+    fn cond(&mut self, ty: Ty, d: u32) -> String {
+        let (c, a, b) = (self.expr(Ty::B, d), self.expr(ty, d), self.expr(ty, d));
+        format!("({c}) ? ({a}) : ({b})")
+    }
+
     fn expr(&mut self, ty: Ty, depth: u32) -> String {
         let leaf = depth == 0 || self.below(4) == 0;
         let d = depth.saturating_sub(1);
@@ -368,12 +363,7 @@ impl Gen {
                 }
                 11 => format!("({}) == ({})", self.expr(Ty::LS, d), self.expr(Ty::LS, d)),
                 12 => format!("is_loopback({})", self.expr(Ty::S, d)),
-                13 => format!(
-                    "({}) ? ({}) : ({})",
-                    self.expr(Ty::B, d),
-                    self.expr(Ty::B, d),
-                    self.expr(Ty::B, d)
-                ),
+                13 => self.cond(Ty::B, d),
                 14 => format!("({}) == ({})", self.expr(Ty::Any, d), self.expr(Ty::Any, d)),
                 _ => format!("has(({}).a)", self.pick(&["doc", "doc.b"])),
             },
@@ -399,12 +389,7 @@ impl Gen {
                 4 => format!("int({})", self.expr(Ty::S, d)),
                 5 => format!("({})[{}]", self.expr(Ty::LI, d), self.expr(Ty::I, d)),
                 6 => format!("size_bytes({})", self.expr(Ty::S, d)),
-                _ => format!(
-                    "({}) ? ({}) : ({})",
-                    self.expr(Ty::B, d),
-                    self.expr(Ty::I, d),
-                    self.expr(Ty::I, d)
-                ),
+                _ => self.cond(Ty::I, d),
             },
             Ty::S if leaf => self
                 .pick(&[
@@ -439,12 +424,7 @@ impl Gen {
                     self.expr(Ty::S, d)
                 ),
                 7 => format!("header(doc, {})", self.expr(Ty::S, d)),
-                _ => format!(
-                    "({}) ? ({}) : ({})",
-                    self.expr(Ty::B, d),
-                    self.expr(Ty::S, d),
-                    self.expr(Ty::S, d)
-                ),
+                _ => self.cond(Ty::S, d),
             },
             Ty::LS if leaf => self
                 .pick(&["['a', 'b']", "[]", "doc.tags", "['é', '']"])
@@ -494,20 +474,14 @@ impl Gen {
     }
 }
 
+/// The strings documents and values are drawn from: empty, case, non-ASCII,
+/// separators, blanks, an address.
+const SAMPLE_STRS: &[&str] = &["", "a", "ab", "A", "é", "日本", "a,b", " x ", "127.0.0.1"];
+
 /// Documents shaped like the generator's accessors: `name` a string,
 /// `tags` strings, `nums` ints, `on` a bool, `a` and `b` anything.
 fn doc() -> impl Strategy<Value = Node> {
-    let strs = prop::sample::select(vec![
-        "",
-        "a",
-        "ab",
-        "A",
-        "é",
-        "日本",
-        "a,b",
-        " x ",
-        "127.0.0.1",
-    ]);
+    let strs = prop::sample::select(SAMPLE_STRS.to_vec());
     (
         strs.clone(),
         prop::collection::vec(strs, 0..4),

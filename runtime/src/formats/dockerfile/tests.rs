@@ -648,7 +648,19 @@ fn the_final_stage_is_held_once() {
         Some("app")
     );
     // The model budget counts it for each holder, as a copy was counted.
-    let mut copy = n.clone();
-    let shared_count = crate::project::compact(&mut copy);
-    assert_eq!(shared_count, crate::project::count_nodes(&n));
+    fn unshare(n: &mut Node) {
+        match n.value_mut() {
+            Value::List(items) => items.iter_mut().for_each(unshare),
+            Value::Object(fields) => fields.iter_mut().for_each(|(_, v)| unshare(v)),
+            _ => {}
+        }
+    }
+    let mut owned = n.clone();
+    unshare(&mut owned);
+    assert!(!format!("{owned:?}").contains("Shared"));
+    let mut shared = n.clone();
+    assert_eq!(
+        crate::project::compact(&mut shared),
+        crate::project::compact(&mut owned)
+    );
 }
