@@ -1160,18 +1160,18 @@ impl Redactor {
         if self.grams.is_empty() {
             return false;
         }
-        self.is_derived_given(value, &self.apply(value))
+        self.shares_grams(&self.apply(value))
     }
 
     /// [`Redactor::is_derived`] of `value`, whose redacted form
     /// ([`Redactor::apply`]) is `applied`.
     pub fn is_derived_given(&self, value: &str, applied: &str) -> bool {
-        if self.short.contains(value) {
-            return true;
-        }
-        if self.grams.is_empty() {
-            return false;
-        }
+        self.short.contains(value) || (!self.grams.is_empty() && self.shares_grams(applied))
+    }
+
+    /// Whether a redacted value shares a secret's fragment or is a piece of
+    /// one (see [`Redactor::is_derived`]).
+    fn shares_grams(&self, applied: &str) -> bool {
         let forward = applied.to_ascii_lowercase();
         let backward: String = forward.chars().rev().collect();
         [forward, backward].iter().any(|v| {
