@@ -1033,18 +1033,17 @@ impl crate::formats::registry::Format for Caddy {
         run: &mut crate::formats::registry::RunState,
         ahead: crate::formats::registry::RunState,
     ) -> bool {
-        let mut ahead = ahead;
-        let used: RunUsed = ahead.take(self.name());
-        let mut kept: RunUsed = run.take(self.name());
-        let tokens = kept.tokens.saturating_add(used.tokens);
-        let bytes = kept.bytes.saturating_add(used.bytes);
-        let stands = tokens.saturating_add(parser::MAX_TOKENS) <= parser::MAX_RUN_TOKENS
-            && bytes.saturating_add(parser::MAX_EXPANDED_BYTES) <= parser::MAX_RUN_EXPANDED_BYTES;
-        if stands {
-            kept = RunUsed { bytes, tokens };
-        }
-        run.put(self.name(), kept);
-        stands
+        run.join(ahead, self.name(), |kept: &mut RunUsed, used: RunUsed| {
+            let tokens = kept.tokens.saturating_add(used.tokens);
+            let bytes = kept.bytes.saturating_add(used.bytes);
+            let stands = tokens.saturating_add(parser::MAX_TOKENS) <= parser::MAX_RUN_TOKENS
+                && bytes.saturating_add(parser::MAX_EXPANDED_BYTES)
+                    <= parser::MAX_RUN_EXPANDED_BYTES;
+            if stands {
+                *kept = RunUsed { bytes, tokens };
+            }
+            stands
+        })
     }
 }
 

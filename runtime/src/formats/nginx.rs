@@ -515,11 +515,9 @@ impl crate::formats::registry::Format for Nginx {
         run: &mut crate::formats::registry::RunState,
         ahead: crate::formats::registry::RunState,
     ) -> bool {
-        let mut ahead = ahead;
-        let used: RunNginx = ahead.take(self.name());
-        let mut kept: RunNginx = run.take(self.name());
-        kept.expanded = kept.expanded.plus(used.expanded);
-        run.put(self.name(), kept);
-        true
+        run.join(ahead, self.name(), |kept: &mut RunNginx, used: RunNginx| {
+            kept.expanded = kept.expanded.plus(used.expanded);
+            true
+        })
     }
 }

@@ -426,6 +426,22 @@ impl RunState {
     pub fn put<T: Any + Send + Sync>(&mut self, format: &'static str, value: T) {
         self.slots.insert(format, Box::new(value));
     }
+
+    /// Joins what a load ahead used (`ahead`'s state of `format`) into this
+    /// run's: `join(kept, used)` updates the run's state and says whether the
+    /// load ahead stands ([`Format::join_state`]).
+    pub fn join<T: Any + Default + Send + Sync>(
+        &mut self,
+        mut ahead: RunState,
+        format: &'static str,
+        join: impl FnOnce(&mut T, T) -> bool,
+    ) -> bool {
+        let used: T = ahead.take(format);
+        let mut kept: T = self.take(format);
+        let stands = join(&mut kept, used);
+        self.put(format, kept);
+        stands
+    }
 }
 
 impl fmt::Debug for RunState {
