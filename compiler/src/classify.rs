@@ -54,7 +54,7 @@ pub fn caddy_fragments(d: &mut Discovered, cwd: &Path) {
     };
     let caddy: Vec<PathBuf> = caddy.into_iter().collect();
     let mut ahead = crate::discover::read_ahead(&caddy, text);
-    let mut read = |p: &Path| ahead.take(p, text);
+    let mut read = |p: &Path| ahead.take(p);
     let frags = fragment_roots(&caddy, &mut read);
     if frags.is_empty() {
         return;

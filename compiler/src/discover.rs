@@ -197,7 +197,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             let tree = nginx::SourceTree::new(&full, nginx_candidates.clone());
             let mut unread: BTreeMap<PathBuf, FsError> = BTreeMap::new();
             let mut ahead = read_ahead(&nginx_candidates, |p| sniff_text(&fs, p));
-            let mut read = |p: &Path| match ahead.take(p, |p| sniff_text(&fs, p)) {
+            let mut read = |p: &Path| match ahead.take(p) {
                 Ok(t) => Some(t),
                 Err(e) => {
                     unread.insert(p.to_path_buf(), e);
@@ -246,33 +246,34 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
 
 /// What `read` gave for each of a list of files, read on the cores before
 /// a pass that asks for them one by one ([`ReadAhead::take`]).
-pub(crate) struct ReadAhead<T> {
+pub(crate) struct ReadAhead<T, F> {
     by_path: std::collections::HashMap<PathBuf, T>,
+    read: F,
 }
 
 /// Reads `paths` with `read` on the cores (each file on its own).
-pub(crate) fn read_ahead<T: Send>(
+pub(crate) fn read_ahead<T: Send, F: Fn(&Path) -> T + Sync>(
     paths: &[PathBuf],
-    read: impl Fn(&Path) -> T + Sync,
-) -> ReadAhead<T> {
+    read: F,
+) -> ReadAhead<T, F> {
     use rayon::prelude::*;
     let norm = rampart_runtime::fs::normalize_path;
     let by_path = rampart_runtime::project::on_cores(|| {
         paths.par_iter().map(|p| (norm(p), read(p))).collect()
     });
-    ReadAhead { by_path }
+    ReadAhead { by_path, read }
 }
 
-impl<T> ReadAhead<T> {
-    /// What was read for `path` (once), or what `read` gives for a path
+impl<T, F: Fn(&Path) -> T> ReadAhead<T, F> {
+    /// What was read for `path` (once), or what reading it gives for a path
     /// that was not read ahead.
-    pub(crate) fn take(&mut self, path: &Path, read: impl FnOnce(&Path) -> T) -> T {
+    pub(crate) fn take(&mut self, path: &Path) -> T {
         match self
             .by_path
             .remove(&rampart_runtime::fs::normalize_path(path))
         {
             Some(t) => t,
-            None => read(path),
+            None => (self.read)(path),
         }
     }
 }
