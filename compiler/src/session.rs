@@ -616,26 +616,22 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
         policies: policies.len(),
         ..Report::default()
     };
-    outcome.findings.reserve_exact(hits.len());
     // One copy of each policy's title and remediation, shared by its findings.
     let shared = |text: &String| std::sync::Arc::<str>::from(text.as_str());
     let titles: Vec<std::sync::Arc<str>> = policies.iter().map(|p| shared(&p.title)).collect();
     let remediations: Vec<std::sync::Arc<str>> =
         policies.iter().map(|p| shared(&p.remediation)).collect();
-    for Hit {
-        rule,
-        span,
-        message,
-        ..
-    } in hits
-    {
-        let Some(p) = policies.get(rule) else {
-            continue;
-        };
-        let Some(loc) = project.sources.location(span) else {
-            continue;
-        };
-        outcome.findings.push(Finding {
+    // Located on the cores (a line and column each), in the engine's order.
+    let locate = |hit: Hit| {
+        let Hit {
+            rule,
+            span,
+            message,
+            ..
+        } = hit;
+        let p = policies.get(rule)?;
+        let loc = project.sources.location(span)?;
+        Some(Finding {
             file: loc.path,
             line: loc.line,
             column: loc.column,
@@ -649,8 +645,12 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             span,
             fingerprint: String::new(),
             path: String::new(),
-        });
-    }
+        })
+    };
+    outcome.findings = rampart_runtime::project::on_cores(|| {
+        use rayon::prelude::*;
+        hits.into_par_iter().filter_map(locate).collect()
+    });
     for e in eval_errors {
         let pid = policies.get(e.rule).map_or("?", |p| p.id.as_str());
         let at = compiled
@@ -698,7 +698,7 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             InputLevel::Note => outcome.input_notes.push(e),
         }
     }
-    outcome.findings.sort();
+    crate::report::sort_findings(&mut outcome.findings);
     outcome.findings.dedup();
     // One finding per root cause: shared YAML definitions, co-located pairs.
     outcome.findings = crate::report::grouping::group(std::mem::take(&mut outcome.findings));
