@@ -9,7 +9,7 @@
 //!   node (one span containing the other), the weaker finding is folded into
 //!   the stronger one's message ([`SUBSUMED`]).
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::{Entry, HashMap};
 
 use rampart_runtime::model::Span;
 
@@ -38,21 +38,27 @@ pub fn group(findings: Vec<Finding>) -> Vec<Finding> {
 fn merge_shared(mut findings: Vec<Finding>) -> Vec<Finding> {
     // In place: a run can hold tens of thousands of findings, and a second
     // vector of them would be the largest allocation of the run.
-    let mut at: BTreeMap<(String, Span), usize> = BTreeMap::new();
+    // The first finding of each (policy, span), by index.
+    let firsts: Vec<Option<usize>> = {
+        let mut at: HashMap<(&str, Span), usize> = HashMap::with_capacity(findings.len());
+        findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| match at.entry((f.policy.as_str(), f.span)) {
+                Entry::Occupied(first) => Some(*first.get()),
+                Entry::Vacant(slot) => {
+                    slot.insert(i);
+                    None
+                }
+            })
+            .collect()
+    };
     let mut others: Vec<Vec<String>> = vec![Vec::new(); findings.len()];
     let mut keep = vec![true; findings.len()];
-    for (i, f) in findings.iter_mut().enumerate() {
-        let key = (f.policy.clone(), f.span);
-        match at.get(&key) {
-            Some(&first) => {
-                if let (Some(list), Some(k)) = (others.get_mut(first), keep.get_mut(i)) {
-                    list.push(std::mem::take(&mut f.message));
-                    *k = false;
-                }
-            }
-            None => {
-                at.insert(key, i);
-            }
+    for ((f, first), k) in findings.iter_mut().zip(firsts).zip(keep.iter_mut()) {
+        if let Some(list) = first.and_then(|first| others.get_mut(first)) {
+            list.push(std::mem::take(&mut f.message));
+            *k = false;
         }
     }
     for (f, rest) in findings.iter_mut().zip(others) {
