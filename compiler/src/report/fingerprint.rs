@@ -352,27 +352,38 @@ pub fn assign(report: &mut Report) {
             .filter_map(|&k| finding(report, k).map(|f| ((k, f), node_text(report, f))))
             .collect()
     });
-    let mut seen: HashMap<(&str, &str, &str, &str), usize> = HashMap::new();
-    let mut prints = Vec::with_capacity(texts.len());
-    for ((k, f), text) in &texts {
-        let (k, text) = (*k, text.as_str());
-        let rank = seen
-            .entry((f.policy.as_str(), f.file.as_str(), f.path.as_str(), text))
-            .or_insert(0);
-        let print = format!(
-            "{:016x}",
-            fnv1a(&[
-                f.policy.as_bytes(),
-                f.file.as_bytes(),
-                f.path.as_bytes(),
-                text.as_bytes(),
-                rank.to_string().as_bytes(),
-            ])
-        );
-        *rank += 1;
-        prints.push((k, print));
-    }
-    for (k, print) in prints {
+    // Ranks count within one (policy, file, path, text), so each file's
+    // findings (a run of the order above) are printed on their own, on the cores.
+    let runs: Vec<&[(Keyed<'_>, String)]> = texts
+        .chunk_by(|((_, a), _), ((_, b), _)| a.file == b.file)
+        .collect();
+    let prints: Vec<Vec<((usize, bool), String)>> = rampart_runtime::project::on_cores(|| {
+        runs.par_iter()
+            .map(|run| {
+                let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
+                run.iter()
+                    .map(|((k, f), text)| {
+                        let rank = seen
+                            .entry((f.policy.as_str(), f.path.as_str(), text.as_str()))
+                            .or_insert(0);
+                        let print = format!(
+                            "{:016x}",
+                            fnv1a(&[
+                                f.policy.as_bytes(),
+                                f.file.as_bytes(),
+                                f.path.as_bytes(),
+                                text.as_bytes(),
+                                rank.to_string().as_bytes(),
+                            ])
+                        );
+                        *rank += 1;
+                        (*k, print)
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    for (k, print) in prints.into_iter().flatten() {
         let slot = if k.1 {
             report.waived.get_mut(k.0).map(|w| &mut w.finding)
         } else {
