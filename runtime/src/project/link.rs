@@ -65,18 +65,29 @@ fn doc_path(p: &Project, file: crate::model::FileId) -> String {
         .unwrap_or_default()
 }
 
-/// A Dockerfile on its own is built with its directory as context.
+/// A Dockerfile on its own is built with its directory as context. Each
+/// context is read on the cores; the warnings come in document order.
 fn link_dockerfile_contexts(p: &mut Project, refused: &mut Vec<InputProblem>) {
-    for i in 0..p.documents.len() {
-        let Some(doc) = p.documents.get(i) else {
-            continue;
-        };
-        if doc.target != Target::DOCKERFILE {
-            continue;
-        }
-        let path = doc_path(p, doc.file);
-        let ctx = build_context(p, parent(&path), &path, doc.root.span, refused);
-        if let Some(doc) = p.documents.get_mut(i) {
+    use rayon::prelude::*;
+    let shared = &*p;
+    let contexts: Vec<Option<(Node, Vec<InputProblem>)>> = super::on_cores(|| {
+        shared
+            .documents
+            .par_iter()
+            .map(|doc| {
+                if doc.target != Target::DOCKERFILE {
+                    return None;
+                }
+                let path = doc_path(shared, doc.file);
+                let mut warnings = Vec::new();
+                let ctx = build_context(shared, parent(&path), &path, doc.root.span, &mut warnings);
+                Some((ctx, warnings))
+            })
+            .collect()
+    });
+    for (doc, found) in p.documents.iter_mut().zip(contexts) {
+        if let Some((ctx, warnings)) = found {
+            refused.extend(warnings);
             doc.root.set("build_context", ctx);
         }
     }
@@ -170,23 +181,42 @@ fn git_ignored(
     found.then_some(verdict)
 }
 
+/// Whether each env file is git-ignored, read on the cores; the notes and
+/// warnings come in document order.
 fn link_env_gitignore(p: &mut Project, refused: &mut Vec<InputProblem>) {
-    for i in 0..p.documents.len() {
-        let Some(doc) = p.documents.get(i) else {
+    use rayon::prelude::*;
+    let shared = &*p;
+    // Per document: its path, whether it is ignored (`None`: no
+    // `.gitignore` decides), and the warnings reading gave.
+    type Verdict = (String, Option<bool>, Vec<InputProblem>);
+    let verdicts: Vec<Option<Verdict>> = super::on_cores(|| {
+        shared
+            .documents
+            .par_iter()
+            .map(|doc| {
+                if doc.target != Target::DOTENV {
+                    return None;
+                }
+                let path = doc_path(shared, doc.file);
+                let mut warnings = Vec::new();
+                let span = Span::new(doc.file, 0, 0);
+                let verdict = git_ignored(shared, &path, span, &mut warnings);
+                Some((path, verdict, warnings))
+            })
+            .collect()
+    });
+    for (i, found) in verdicts.into_iter().enumerate() {
+        let Some((path, verdict, warnings)) = found else {
             continue;
         };
-        if doc.target != Target::DOTENV {
-            continue;
-        }
-        let path = doc_path(p, doc.file);
-        let span = Span::new(doc.file, 0, 0);
-        let verdict = git_ignored(p, &path, span, refused);
+        refused.extend(warnings);
         if verdict.is_none() {
             p.notes.push(format!(
                 "{path}: no .gitignore up to the scan root; dotenv.git-ignored skipped"
             ));
         }
         if let Some(doc) = p.documents.get_mut(i) {
+            let span = Span::new(doc.file, 0, 0);
             doc.root
                 .set("gitignore_present", Node::bool(span, verdict.is_some()));
             if let Some(v) = verdict {

@@ -130,9 +130,11 @@ struct Runner {
 /// Adds the facts of the module docs to the `http` routes. Call after the
 /// compose ↔ Dockerfile links are made.
 pub(super) fn link(p: &mut Project) {
-    let delivered = runners(p);
+    use rayon::prelude::*;
+    let shared = &*p;
+    let (delivered, mains) =
+        super::on_cores(|| rayon::join(|| runners(shared), || repo_mains(shared)));
     let by_source = PathIndex::new(delivered.iter().map(|(src, _)| src.clone()));
-    let mains = repo_mains(p);
     let by_main_dir = PathIndex::new(mains.iter().map(|m| normalize(parent(&m.path))));
     // The first nginx document of each file (a site's parsed configuration).
     let mut nginx_of: HashMap<FileId, usize> = HashMap::new();
@@ -141,18 +143,18 @@ pub(super) fn link(p: &mut Project) {
             nginx_of.entry(d.file).or_insert(i);
         }
     }
-    // What each http document learns, decided before any document changes.
-    let mut facts = Vec::new();
-    for (i, doc) in p.documents.iter().enumerate() {
+    // What each http document learns, decided before any document changes
+    // (each document on its own, on the cores).
+    let facts_of = |doc: &super::Document| -> Option<Facts<'_>> {
         if doc.target != Target::HTTP {
-            continue;
+            return None;
         }
         let path = doc.root.get("path").and_then(Node::as_str).unwrap_or("");
         let nginx = nginx_of
             .get(&doc.file)
-            .and_then(|&n| p.documents.get(n))
+            .and_then(|&n| shared.documents.get(n))
             .map(|d| &d.root);
-        let root = p.root_of(path).unwrap_or_else(|| ".".into());
+        let root = shared.root_of(path).unwrap_or_else(|| ".".into());
         let mut files = vec![normalize(path)];
         if let Some(n) = nginx {
             for f in n.get("files").and_then(Node::as_list).unwrap_or(&[]) {
@@ -172,44 +174,69 @@ pub(super) fn link(p: &mut Project) {
             .filter(|n| !is_main(n))
             .and_then(|n| main_hiding_tokens(n, &runs, &mains, &by_main_dir, parent(path)));
         let unpublished = unpublished_note(&runs);
-        facts.push((i, runs, tokens_from, unpublished));
-    }
-    for (i, runs, tokens_from, unpublished) in facts {
-        let Some(doc) = p.documents.get_mut(i) else {
-            continue;
-        };
-        let Some(routes) = doc.root.get_mut("routes").and_then(Node::as_list_mut) else {
-            continue;
-        };
-        for route in routes.iter_mut() {
-            let span = route.span;
-            if let (Some(note), Some(ports)) = (&unpublished, plain_ports(route)) {
-                match runs
-                    .iter()
-                    .find_map(|r| exposes(r, &ports).map(|raw| (r, raw)))
-                {
-                    None => route.set("unpublished", Node::str(span, note.clone())),
-                    Some((r, raw)) => route.set(
-                        "published_by",
-                        Node::str(
-                            span,
-                            format!("compose service {} publishes it (`{raw}`)", r.label),
-                        ),
+        Some(Facts {
+            runs,
+            tokens_from,
+            unpublished,
+        })
+    };
+    let facts: Vec<Option<Facts<'_>>> =
+        super::on_cores(|| shared.documents.par_iter().map(facts_of).collect());
+    super::on_cores(|| {
+        p.documents
+            .par_iter_mut()
+            .zip(facts)
+            .for_each(|(doc, facts)| {
+                if let Some(facts) = facts {
+                    apply(&mut doc.root, &facts);
+                }
+            });
+    });
+}
+
+/// What linking found for one http document: the services that run its
+/// configuration, where it inherits `server_tokens off` from, and why it
+/// is unpublished (when its ports are).
+struct Facts<'a> {
+    runs: Vec<&'a Runner>,
+    tokens_from: Option<String>,
+    unpublished: Option<String>,
+}
+
+/// Sets the [`Facts`] of an http document on its routes (module docs).
+fn apply(root: &mut Node, facts: &Facts<'_>) {
+    let Some(routes) = root.get_mut("routes").and_then(Node::as_list_mut) else {
+        return;
+    };
+    for route in routes.iter_mut() {
+        let span = route.span;
+        if let (Some(note), Some(ports)) = (&facts.unpublished, plain_ports(route)) {
+            match facts
+                .runs
+                .iter()
+                .find_map(|r| exposes(r, &ports).map(|raw| (r, raw)))
+            {
+                None => route.set("unpublished", Node::str(span, note.clone())),
+                Some((r, raw)) => route.set(
+                    "published_by",
+                    Node::str(
+                        span,
+                        format!("compose service {} publishes it (`{raw}`)", r.label),
                     ),
-                }
+                ),
             }
-            if let Some(from) = &tokens_from {
-                let explicit = route
-                    .get("decl")
-                    .is_some_and(|d| d.get("server_tokens").is_some());
-                let hidden = route
-                    .get("server_tokens_hidden")
-                    .and_then(Node::as_bool)
-                    .unwrap_or(false);
-                if !explicit && !hidden {
-                    route.set("server_tokens_hidden", Node::bool(span, true));
-                    route.set("server_tokens_from", Node::str(span, from.clone()));
-                }
+        }
+        if let Some(from) = &facts.tokens_from {
+            let explicit = route
+                .get("decl")
+                .is_some_and(|d| d.get("server_tokens").is_some());
+            let hidden = route
+                .get("server_tokens_hidden")
+                .and_then(Node::as_bool)
+                .unwrap_or(false);
+            if !explicit && !hidden {
+                route.set("server_tokens_hidden", Node::bool(span, true));
+                route.set("server_tokens_from", Node::str(span, from.clone()));
             }
         }
     }
@@ -358,10 +385,27 @@ fn mount_source(
 }
 
 /// Every (host path delivered into a container, the service that runs it).
+/// Each compose document on its own, on the cores; in document order.
 fn runners(p: &Project) -> Vec<(String, Runner)> {
-    let mut out = Vec::new();
+    use rayon::prelude::*;
     let known = known_paths(p);
-    for doc in p.documents.iter().filter(|d| d.target == Target::COMPOSE) {
+    let per_doc: Vec<Vec<(String, Runner)>> = p
+        .documents
+        .par_iter()
+        .filter(|d| d.target == Target::COMPOSE)
+        .map(|doc| runners_of(p, &known, doc))
+        .collect();
+    per_doc.into_iter().flatten().collect()
+}
+
+/// The runners of one compose document.
+fn runners_of(
+    p: &Project,
+    known: &HashSet<String>,
+    doc: &super::Document,
+) -> Vec<(String, Runner)> {
+    let mut out = Vec::new();
+    {
         let compose = p
             .sources
             .get(doc.file)
@@ -381,7 +425,7 @@ fn runners(p: &Project) -> Vec<(String, Runner)> {
                 if host.is_empty() || host.contains('$') {
                     continue;
                 }
-                let src = mount_source(p, &known, &compose, &dir, host);
+                let src = mount_source(p, known, &compose, &dir, host);
                 if !within(&dir, &src) {
                     sources.push(src);
                 }
@@ -466,29 +510,27 @@ struct Main {
 
 /// The main configurations that include other files in `http` context.
 fn repo_mains(p: &Project) -> Vec<Main> {
-    let mut out = Vec::new();
-    for d in p.documents.iter().filter(|d| d.target == Target::NGINX) {
-        if !is_main(&d.root) {
-            continue;
-        }
-        let path = p
-            .sources
-            .get(d.file)
-            .map(|f| f.path.clone())
-            .unwrap_or_default();
-        let mut includes = false;
-        let mut hides = false;
-        for http in list_of(&d.root, "directives")
-            .iter()
-            .filter(|x| str_of(x, "name") == "http")
-        {
-            walk_http(list_of(http, "block"), &mut includes, &mut hides, 0);
-        }
-        if includes {
-            out.push(Main { path, hides });
-        }
-    }
-    out
+    use rayon::prelude::*;
+    p.documents
+        .par_iter()
+        .filter(|d| d.target == Target::NGINX && is_main(&d.root))
+        .filter_map(|d| {
+            let path = p
+                .sources
+                .get(d.file)
+                .map(|f| f.path.clone())
+                .unwrap_or_default();
+            let mut includes = false;
+            let mut hides = false;
+            for http in list_of(&d.root, "directives")
+                .iter()
+                .filter(|x| str_of(x, "name") == "http")
+            {
+                walk_http(list_of(http, "block"), &mut includes, &mut hides, 0);
+            }
+            includes.then_some(Main { path, hides })
+        })
+        .collect()
 }
 
 /// How deep the walks below go: no new limit, the deepest tree the nginx
