@@ -294,7 +294,7 @@ fn top_blocks(src: &str) -> (bool, bool) {
 pub fn entry_files(
     candidates: &[PathBuf],
     tree: &SourceTree,
-    read: &mut dyn FnMut(&Path) -> Option<String>,
+    read: &mut (dyn FnMut(&Path) -> Option<String> + Send),
 ) -> Vec<PathBuf> {
     entries_and_orphans(candidates, tree, read).0
 }
@@ -303,69 +303,96 @@ pub fn entry_files(
 /// *orphans*: candidates that were read but are neither an entry nor
 /// included by one, so nothing checks them (discovery reports them instead
 /// of dropping them silently). Both sorted.
+///
+/// Each file is read once (`read`, one at a time); the candidates are told
+/// apart and the main and site files expanded on the cores.
 pub fn entries_and_orphans(
     candidates: &[PathBuf],
     tree: &SourceTree,
-    read: &mut dyn FnMut(&Path) -> Option<String>,
+    read: &mut (dyn FnMut(&Path) -> Option<String> + Send),
 ) -> (Vec<PathBuf>, Vec<PathBuf>) {
-    let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
-    let mut text_of = |p: &Path, texts: &mut BTreeMap<PathBuf, Option<String>>| -> Option<String> {
+    use rayon::prelude::*;
+    let cands: BTreeSet<PathBuf> = candidates.iter().map(|p| normalize(p)).collect();
+    let firsts: Vec<(PathBuf, Option<String>)> =
+        cands.iter().map(|c| (c.clone(), read(c))).collect();
+    let kinds: Vec<Option<(bool, bool)>> = crate::project::on_cores(|| {
+        firsts
+            .par_iter()
+            .map(|(_, src)| src.as_deref().map(top_blocks))
+            .collect()
+    });
+    let mut mains = Vec::new();
+    let mut sites = Vec::new();
+    let mut fragments = Vec::new();
+    for ((c, src), kind) in firsts.iter().zip(kinds) {
+        let (Some(src), Some(kind)) = (src, kind) else {
+            continue;
+        };
+        match kind {
+            (_, true) => mains.push((c, src.as_str())),
+            (true, false) => sites.push((c, src.as_str())),
+            _ => fragments.push(c.clone()),
+        }
+    }
+    // The texts read so far and the reader, for the files includes reach.
+    let texts: BTreeMap<PathBuf, Option<String>> = firsts.iter().cloned().collect();
+    let reader = std::sync::Mutex::new((texts, read));
+    let text_of = |p: &Path| -> Option<String> {
+        let mut guard = reader.lock().ok()?;
+        let (texts, read) = &mut *guard;
         texts
             .entry(p.to_path_buf())
             .or_insert_with(|| read(p))
             .clone()
     };
-    let cands: BTreeSet<PathBuf> = candidates.iter().map(|p| normalize(p)).collect();
-    let mut mains = Vec::new();
-    let mut sites = Vec::new();
-    let mut fragments = Vec::new();
-    for c in &cands {
-        let Some(src) = text_of(c, &mut texts) else {
-            continue;
-        };
-        match top_blocks(&src) {
-            (_, true) => mains.push((c.clone(), src)),
-            (true, false) => sites.push((c.clone(), src)),
-            _ => fragments.push(c.clone()),
-        }
-    }
-    // Every file some main or site file reads through its includes.
-    let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
-    // Site files a main configuration reads in `http` context (display paths).
-    let mut in_http: BTreeSet<String> = BTreeSet::new();
-    for (c, src) in &mains {
+    // Expands one file: the files it reads through its includes, and (for a
+    // main configuration) the files it includes in `http` context.
+    let expand_one = |c: &Path, src: &str, http: bool| {
         let mut ids: u32 = 0;
         let mut read_one = |p: &Path| {
-            let text = text_of(p, &mut texts)?;
+            let text = text_of(p)?;
             ids = ids.saturating_add(1);
             Some((FileId(ids), text))
         };
         let exp = expand(FileId(0), c, src, tree, &mut read_one);
-        let mut seen = BTreeSet::new();
-        http_includes(&exp.directives, false, &mut in_http, &mut seen);
-        reached.extend(exp.files.iter().map(|(_, p)| normalize(p)));
-    }
-    if !fragments.is_empty() {
-        for (c, src) in &sites {
-            let mut ids: u32 = 0;
-            let mut read_one = |p: &Path| {
-                let text = text_of(p, &mut texts)?;
-                ids = ids.saturating_add(1);
-                Some((FileId(ids), text))
-            };
-            let exp = expand(FileId(0), c, src, tree, &mut read_one);
-            reached.extend(exp.files.iter().map(|(_, p)| normalize(p)));
+        let mut in_http = BTreeSet::new();
+        if http {
+            let mut seen = BTreeSet::new();
+            http_includes(&exp.directives, false, &mut in_http, &mut seen);
         }
+        let reached: Vec<PathBuf> = exp.files.iter().map(|(_, p)| normalize(p)).collect();
+        (reached, in_http)
+    };
+    let mut expanded: Vec<(&Path, &str, bool)> = mains
+        .iter()
+        .map(|(c, src)| (c.as_path(), *src, true))
+        .collect();
+    if !fragments.is_empty() {
+        expanded.extend(sites.iter().map(|(c, src)| (c.as_path(), *src, false)));
+    }
+    let found: Vec<(Vec<PathBuf>, BTreeSet<String>)> = crate::project::on_cores(|| {
+        expanded
+            .par_iter()
+            .map(|&(c, src, http)| expand_one(c, src, http))
+            .collect()
+    });
+    // Every file some main or site file reads through its includes, and the
+    // site files a main configuration reads in `http` context (display paths).
+    let mut reached: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut in_http: BTreeSet<String> = BTreeSet::new();
+    for (r, h) in found {
+        reached.extend(r);
+        in_http.extend(h);
     }
     let orphans: Vec<PathBuf> = fragments
         .into_iter()
         .filter(|f| !reached.contains(f))
         .collect();
-    let mut entries: Vec<PathBuf> = mains.into_iter().map(|(c, _)| c).collect();
+    let mut entries: Vec<PathBuf> = mains.into_iter().map(|(c, _)| c.clone()).collect();
     entries.extend(
         sites
             .into_iter()
-            .map(|(c, _)| c)
+            .map(|(c, _)| c.clone())
             .filter(|c| !in_http.contains(&tree.display(c))),
     );
     entries.sort();
