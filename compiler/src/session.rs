@@ -194,7 +194,18 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     };
     crate::progress::timings::mark("compile policies");
     crate::progress::phase("compiling policies");
-    let compiled = compile_with_config(a, cwd, loaded.as_ref(), err)?;
+    // The inputs are found while the policies compile (neither needs the
+    // other); a run the policies stop has walked the tree for nothing.
+    let (compiled, found) = std::thread::scope(|scope| {
+        let walk = scope.spawn(|| discover(&a.paths, cwd, a.no_ignore));
+        let compiled = compile_with_config(a, cwd, loaded.as_ref(), err);
+        (compiled, walk.join())
+    });
+    let compiled = compiled?;
+    let Ok(mut found) = found else {
+        let _ = writeln!(err, "error: finding the inputs failed; nothing was checked");
+        return None;
+    };
     let chosen = select(&compiled, a.profile, loaded.as_ref());
     let policies: Vec<&CompiledPolicy> = chosen.iter().collect();
     if policies.is_empty() {
@@ -208,7 +219,6 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     }
     crate::progress::timings::mark("discover inputs");
     crate::progress::phase("finding inputs");
-    let mut found = discover(&a.paths, cwd, a.no_ignore);
     // A config of the repository can narrow what is checked; it never does so
     // silently (a pull request could otherwise switch the gate off).
     let mut excluded_warning = None;
@@ -647,10 +657,15 @@ pub fn evaluate(project: &Project, policies: &[&CompiledPolicy], compiled: &Comp
             path: String::new(),
         })
     };
-    outcome.findings = rampart_runtime::project::on_cores(|| {
+    // Each written straight to its place (an indexed collect), then the
+    // unlocated ones left out in place: the findings are written once.
+    let located: Vec<Option<Finding>> = rampart_runtime::project::on_cores(|| {
         use rayon::prelude::*;
-        hits.into_par_iter().filter_map(locate).collect()
+        hits.into_par_iter().map(locate).collect()
     });
+    #[allow(clippy::filter_map_identity)] // `flatten` would not reuse the list
+    let findings: Vec<Finding> = located.into_iter().filter_map(|f| f).collect();
+    outcome.findings = findings;
     for e in eval_errors {
         let pid = policies.get(e.rule).map_or("?", |p| p.id.as_str());
         let at = compiled
