@@ -182,6 +182,10 @@ fn selected(p: &CompiledPolicy, profile: Profile) -> bool {
     )
 }
 
+/// The stack of the thread that finds the inputs: that of the thread
+/// `rampart` runs on (`main.rs`).
+const DISCOVER_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 /// Runs `rampart check`: reads the config, compiles the policies, discovers
 /// and reads the inputs, evaluates, hides waived findings and returns the
 /// [`Report`]. Problems of the policies and of the config are written to
@@ -196,13 +200,22 @@ pub fn check(a: &CheckRequest, cwd: &Path, err: &mut dyn Write) -> Option<Report
     crate::progress::phase("compiling policies");
     // The inputs are found while the policies compile (neither needs the
     // other); a run the policies stop has walked the tree for nothing.
+    // Discovery sniffs and parses candidate files (nested nginx and Caddy
+    // blocks): its thread gets the stack of the thread it ran on before.
     let (compiled, found) = std::thread::scope(|scope| {
-        let walk = scope.spawn(|| discover(&a.paths, cwd, a.no_ignore));
+        let walk = std::thread::Builder::new()
+            .stack_size(DISCOVER_STACK_BYTES)
+            .spawn_scoped(scope, || discover(&a.paths, cwd, a.no_ignore));
         let compiled = compile_with_config(a, cwd, loaded.as_ref(), err);
-        (compiled, walk.join())
+        let found = match walk {
+            Ok(walk) => walk.join().ok(),
+            // No thread to be had: found here, after compiling.
+            Err(_) => Some(discover(&a.paths, cwd, a.no_ignore)),
+        };
+        (compiled, found)
     });
     let compiled = compiled?;
-    let Ok(mut found) = found else {
+    let Some(mut found) = found else {
         let _ = writeln!(err, "error: finding the inputs failed; nothing was checked");
         return None;
     };
