@@ -81,6 +81,7 @@ fn looks_like_input(path: &Path) -> bool {
 /// Finds every input under `paths` (relative ones resolved against `cwd`).
 pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
     let mut d = Discovered::default();
+    let mut saw_link = false;
     for p in paths {
         let full = if p.is_absolute() {
             p.clone()
@@ -169,6 +170,7 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
                             }
                         }
                     }
+                    saw_link |= ty.is_symlink();
                     let name = e.file_name().to_string_lossy().to_string();
                     if let Some(kind) = kind_by_name(&name) {
                         d.inputs.push(Input {
@@ -235,7 +237,10 @@ pub fn discover(paths: &[PathBuf], cwd: &Path, no_ignore: bool) -> Discovered {
             }
         }
     }
-    drop_duplicate_links(&mut d);
+    // Only a walk that met a link can have found a file twice.
+    if saw_link {
+        drop_duplicate_links(&mut d);
+    }
     crate::classify::caddy_fragments(&mut d, cwd);
     d.inputs.sort();
     d.inputs.dedup_by(|a, b| a.path == b.path);
@@ -311,7 +316,7 @@ struct IgnoreRules {
     in_git: bool,
     /// Matchers by directory, in the order they apply (`.gitignore`, then
     /// `.ignore`, which wins).
-    by_dir: Mutex<BTreeMap<PathBuf, Vec<Gitignore>>>,
+    by_dir: Mutex<std::collections::HashMap<PathBuf, Vec<Gitignore>>>,
     notes: Mutex<Vec<String>>,
     /// The files git tracks, inside a work tree whose index was read.
     tracked: Option<git::Tracked>,
@@ -471,10 +476,17 @@ impl IgnoreRules {
             by_dir.insert(parent.to_path_buf(), m);
         }
         let mut verdict = false;
-        let chain: Vec<&Path> = parent
-            .ancestors()
-            .take_while(|a| a.starts_with(&self.top))
-            .collect();
+        // The directories from `parent` up to the top (each of them starts
+        // with it): as many as `parent` is deeper.
+        let chain: Vec<&Path> = if parent.starts_with(&self.top) {
+            let below = parent
+                .components()
+                .count()
+                .saturating_sub(self.top.components().count());
+            parent.ancestors().take(below + 1).collect()
+        } else {
+            Vec::new()
+        };
         for dir in chain.into_iter().rev() {
             for m in by_dir.get(dir).map_or(&[][..], Vec::as_slice) {
                 let r = m.matched(path, is_dir);
