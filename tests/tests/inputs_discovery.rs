@@ -411,3 +411,35 @@ fn compose_extends_is_resolved_and_a_missing_target_is_a_warning() {
         "{notes}"
     );
 }
+
+#[test]
+fn a_link_to_an_input_is_checked_once_where_the_file_lies() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path();
+    write(
+        root,
+        "compose.yaml",
+        b"services:\n  web:\n    image: nginx:1.25\n    privileged: true\n",
+    );
+    std::os::unix::fs::symlink("compose.yaml", root.join("docker-compose.yml")).unwrap();
+    let (_, out, _) = rampart(root, &["check", ".", "--format", "json"]);
+    let report = json(&out);
+    assert_eq!(report["summary"]["files"], 1, "{out}");
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["file"].as_str())
+        .collect();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| *f == "compose.yaml"),
+        "{files:?}"
+    );
+    let (_, text, err) = rampart(root, &["check", ".", "--verbose"]);
+    assert!(
+        format!("{text}{err}").contains(
+            "docker-compose.yml: a link to a file checked under its own name; not checked twice"
+        ),
+        "{text}{err}"
+    );
+}
