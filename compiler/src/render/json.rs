@@ -125,6 +125,16 @@ impl serde::Serialize for Document<'_> {
     }
 }
 
+/// The input warnings and the config's, as the document lists them.
+fn all_warnings(report: &Report) -> Vec<InputError> {
+    report
+        .warnings
+        .iter()
+        .chain(&report.config_warnings)
+        .cloned()
+        .collect()
+}
+
 /// Writes the report as the stable JSON contract (DESIGN.md § CLI) to `out`.
 ///
 /// The findings, most of a large report, are printed on the cores, a chunk
@@ -132,12 +142,7 @@ impl serde::Serialize for Document<'_> {
 /// has its empty `findings` list: the bytes are those of printing the
 /// whole document at once.
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let warnings: Vec<InputError> = report
-        .warnings
-        .iter()
-        .chain(&report.config_warnings)
-        .cloned()
-        .collect();
+    let warnings = all_warnings(report);
     let whole = |out: &mut dyn std::io::Write, warnings| {
         let doc = Document(report, warnings, &report.findings);
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
@@ -228,14 +233,8 @@ mod tests {
 
     /// What printing the whole document at once gives.
     fn at_once(report: &Report) -> Vec<u8> {
-        let warnings: Vec<InputError> = report
-            .warnings
-            .iter()
-            .chain(&report.config_warnings)
-            .cloned()
-            .collect();
-        let mut out =
-            serde_json::to_vec_pretty(&Document(report, warnings, &report.findings)).unwrap();
+        let doc = Document(report, all_warnings(report), &report.findings);
+        let mut out = serde_json::to_vec_pretty(&doc).unwrap();
         out.push(b'\n');
         out
     }

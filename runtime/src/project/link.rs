@@ -65,25 +65,29 @@ fn doc_path(p: &Project, file: crate::model::FileId) -> String {
         .unwrap_or_default()
 }
 
+/// `f` of each document of `target` and its path, on the cores; `None`
+/// for the other documents (the list follows the project's documents).
+fn each_of<T: Send>(
+    p: &Project,
+    target: Target,
+    f: impl Fn(&super::Document, String) -> T + Sync,
+) -> Vec<Option<T>> {
+    use rayon::prelude::*;
+    super::on_cores(|| {
+        p.documents
+            .par_iter()
+            .map(|doc| (doc.target == target).then(|| f(doc, doc_path(p, doc.file))))
+            .collect()
+    })
+}
+
 /// A Dockerfile on its own is built with its directory as context. Each
 /// context is read on the cores; the warnings come in document order.
 fn link_dockerfile_contexts(p: &mut Project, refused: &mut Vec<InputProblem>) {
-    use rayon::prelude::*;
-    let shared = &*p;
-    let contexts: Vec<Option<(Node, Vec<InputProblem>)>> = super::on_cores(|| {
-        shared
-            .documents
-            .par_iter()
-            .map(|doc| {
-                if doc.target != Target::DOCKERFILE {
-                    return None;
-                }
-                let path = doc_path(shared, doc.file);
-                let mut warnings = Vec::new();
-                let ctx = build_context(shared, parent(&path), &path, doc.root.span, &mut warnings);
-                Some((ctx, warnings))
-            })
-            .collect()
+    let contexts = each_of(p, Target::DOCKERFILE, |doc, path| {
+        let mut warnings = Vec::new();
+        let ctx = build_context(p, parent(&path), &path, doc.root.span, &mut warnings);
+        (ctx, warnings)
     });
     for (doc, found) in p.documents.iter_mut().zip(contexts) {
         if let Some((ctx, warnings)) = found {
@@ -184,26 +188,11 @@ fn git_ignored(
 /// Whether each env file is git-ignored, read on the cores; the notes and
 /// warnings come in document order.
 fn link_env_gitignore(p: &mut Project, refused: &mut Vec<InputProblem>) {
-    use rayon::prelude::*;
-    let shared = &*p;
-    // Per document: its path, whether it is ignored (`None`: no
-    // `.gitignore` decides), and the warnings reading gave.
-    type Verdict = (String, Option<bool>, Vec<InputProblem>);
-    let verdicts: Vec<Option<Verdict>> = super::on_cores(|| {
-        shared
-            .documents
-            .par_iter()
-            .map(|doc| {
-                if doc.target != Target::DOTENV {
-                    return None;
-                }
-                let path = doc_path(shared, doc.file);
-                let mut warnings = Vec::new();
-                let span = Span::new(doc.file, 0, 0);
-                let verdict = git_ignored(shared, &path, span, &mut warnings);
-                Some((path, verdict, warnings))
-            })
-            .collect()
+    let verdicts = each_of(p, Target::DOTENV, |doc, path| {
+        let mut warnings = Vec::new();
+        let span = Span::new(doc.file, 0, 0);
+        let verdict = git_ignored(p, &path, span, &mut warnings);
+        (path, verdict, warnings)
     });
     for (i, found) in verdicts.into_iter().enumerate() {
         let Some((path, verdict, warnings)) = found else {
