@@ -1463,7 +1463,7 @@ fn sites_in(node: &Node, out: &mut Vec<(String, Span, bool)>, through_shared: bo
             let get = |k: &str| {
                 fields
                     .iter()
-                    .find(|(n, _)| n == k)
+                    .find(|(n, _)| crate::model::same_name(n, k))
                     .and_then(|(_, v)| v.as_str().map(|s| (s, v.span)))
             };
             let name = get("name").map_or("", |(s, _)| s);
@@ -1482,11 +1482,16 @@ fn sites_in(node: &Node, out: &mut Vec<(String, Span, bool)>, through_shared: bo
                                     out.push(site(secret, span));
                                 }
                             }
-                        } else if masks_span(v) {
-                            let own_name =
-                                v.eq_ignore_ascii_case(name) || v.eq_ignore_ascii_case(key);
-                            let (value, span, run_wide) = site(v, span);
-                            out.push((value, span, run_wide && !own_name));
+                        } else {
+                            // Shaped once for both questions (each runs
+                            // several regexes).
+                            let shape = crate::secrets::value_shape(v);
+                            if crate::secrets::masks_shape(shape) {
+                                let own_name =
+                                    v.eq_ignore_ascii_case(name) || v.eq_ignore_ascii_case(key);
+                                let run_wide = crate::secrets::is_run_wide_given(v, Some(shape));
+                                out.push((v.to_string(), span, run_wide && !own_name));
+                            }
                         }
                     }
                 }

@@ -598,8 +598,27 @@ pub fn is_plain_word(value: &str) -> bool {
 /// of a secret, is at least [`MIN_RUN_WIDE_SECRET_CHARS`] characters long and
 /// is not a plain word ([`is_plain_word`]).
 pub fn is_run_wide_secret(value: &str) -> bool {
+    is_run_wide_given(value, None)
+}
+
+/// [`is_run_wide_secret`], given what [`value_shape`] says of `value` when
+/// that is known: it is the shape of the unquoted value too unless that
+/// value is quoted once more.
+pub fn is_run_wide_given(value: &str, shape: Option<Shape>) -> bool {
     let v = unquote(value);
-    v.chars().count() >= MIN_RUN_WIDE_SECRET_CHARS && is_secret_value(v) && !is_plain_word(v)
+    if v.chars().count() < MIN_RUN_WIDE_SECRET_CHARS {
+        return false;
+    }
+    let shape = match shape {
+        Some(shape) if unquote(v).len() == v.len() => shape,
+        _ => value_shape(v),
+    };
+    shape == Shape::Secret && !is_plain_word(v)
+}
+
+/// [`masks_span`] of a value of this shape.
+pub fn masks_shape(shape: Shape) -> bool {
+    matches!(shape, Shape::Secret | Shape::Number | Shape::WordList)
 }
 
 /// Whether a value found at a secret position is masked where it is written
@@ -607,10 +626,7 @@ pub fn is_run_wide_secret(value: &str) -> bool {
 /// short, and numbers and word lists too (`PASSWORD=1234` may be a PIN) —
 /// never booleans, `null`, paths, URLs without credentials or references.
 pub fn masks_span(value: &str) -> bool {
-    matches!(
-        value_shape(value),
-        Shape::Secret | Shape::Number | Shape::WordList
-    )
+    masks_shape(value_shape(value))
 }
 
 // ------------------------------------------------------------------- URLs

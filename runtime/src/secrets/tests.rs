@@ -605,3 +605,31 @@ fn lines_without_a_mark_hold_no_command_secret() {
         assert!(!may_hold_command_secret(line), "{line}");
     }
 }
+
+#[test]
+fn run_wide_given_a_shape_is_run_wide_without() {
+    for v in [
+        "",
+        "abc",
+        "S3cr3t-Pa55word!",
+        "'S3cr3t-Pa55word!'",
+        "\"'S3cr3t-Pa55word!'\"",
+        "\"'x'\"",
+        "changeme",
+        "123456789",
+        "${DB_PASSWORD}",
+        "'${DB_PASSWORD}'",
+        "postgres://u:Pa55w0rdXYZ@db/app",
+        "true",
+        "a,b,c",
+        "/run/secrets/db",
+        "tok_9f8e7d6c5b4a",
+    ] {
+        assert_eq!(
+            is_run_wide_given(v, Some(value_shape(v))),
+            is_run_wide_secret(v),
+            "{v}"
+        );
+        assert_eq!(masks_shape(value_shape(v)), masks_span(v), "{v}");
+    }
+}
