@@ -163,13 +163,20 @@ impl Confined {
 
     /// The canonical form of `path`, when it stays inside the roots.
     pub fn resolve(&self, path: &Path) -> Result<PathBuf, FsError> {
+        self.resolve_with(path).map(|(c, _)| c)
+    }
+
+    /// [`Confined::resolve`], with the metadata of the file when resolving
+    /// read it (the last component was not a link: what `lstat` said is
+    /// what `stat` would say).
+    fn resolve_with(&self, path: &Path) -> Result<(PathBuf, Option<std::fs::Metadata>), FsError> {
         let full = self.base.join(path);
         match self.canonicalize(&full) {
-            Ok(c) if self.contains(&c) => {
+            Ok((c, meta)) if self.contains(&c) => {
                 if self.in_git_dir(&c) {
                     Err(FsError::GitDir)
                 } else {
-                    Ok(c)
+                    Ok((c, meta))
                 }
             }
             Ok(_) => {
@@ -181,11 +188,12 @@ impl Confined {
     }
 
     /// `std::fs::canonicalize(full)`, with the directory's canonical form
-    /// remembered: the last component is looked at on its own (one `lstat`)
-    /// and a link there is resolved whole.
-    fn canonicalize(&self, full: &Path) -> std::io::Result<PathBuf> {
+    /// remembered: the last component is looked at on its own (one `lstat`,
+    /// whose metadata comes back when it is not a link) and a link there is
+    /// resolved whole.
+    fn canonicalize(&self, full: &Path) -> std::io::Result<(PathBuf, Option<std::fs::Metadata>)> {
         let (Some(dir), Some(name)) = (full.parent(), full.file_name()) else {
-            return std::fs::canonicalize(full);
+            return std::fs::canonicalize(full).map(|c| (c, None));
         };
         let known = self.dirs.lock().ok().and_then(|d| d.get(dir).cloned());
         let dir_canonical = match known {
@@ -199,13 +207,11 @@ impl Confined {
             }
         };
         let candidate = dir_canonical.join(name);
-        if std::fs::symlink_metadata(&candidate)?
-            .file_type()
-            .is_symlink()
-        {
-            std::fs::canonicalize(&candidate)
+        let meta = std::fs::symlink_metadata(&candidate)?;
+        if meta.file_type().is_symlink() {
+            std::fs::canonicalize(&candidate).map(|c| (c, None))
         } else {
-            Ok(candidate)
+            Ok((candidate, Some(meta)))
         }
     }
 
@@ -277,11 +283,14 @@ impl Confined {
 
     /// Opens a regular file inside the roots; returns it with its length.
     fn open(&self, path: &Path) -> Result<(std::fs::File, u64), FsError> {
-        let canonical = self.resolve(path)?;
+        let (canonical, known) = self.resolve_with(path)?;
         if is_special(&canonical) {
             return Err(FsError::NotRegular);
         }
-        let meta = std::fs::metadata(&canonical).map_err(|e| io_error(&e))?;
+        let meta = match known {
+            Some(meta) => meta,
+            None => std::fs::metadata(&canonical).map_err(|e| io_error(&e))?,
+        };
         if meta.is_dir() {
             return Err(FsError::IsDir);
         }
