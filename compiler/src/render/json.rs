@@ -93,7 +93,7 @@ fn waived(w: &Waived) -> serde_json::Value {
 /// The whole document; its keys in the order a JSON object of values
 /// prints them (sorted), so streaming changes no byte. The findings written
 /// are the third field's (the report's, or none when [`write`] writes them).
-struct Document<'a>(&'a Report, Vec<InputError>, &'a [Finding]);
+struct Document<'a>(&'a Report, &'a [InputError], &'a [Finding]);
 
 impl serde::Serialize for Document<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -120,7 +120,7 @@ impl serde::Serialize for Document<'_> {
         )?;
         m.serialize_entry("version", &1)?;
         m.serialize_entry("waived", &Lazy(&report.waived, waived))?;
-        m.serialize_entry("warnings", &Lazy(&self.1, problem))?;
+        m.serialize_entry("warnings", &Lazy(self.1, problem))?;
         m.end()
     }
 }
@@ -143,20 +143,20 @@ fn all_warnings(report: &Report) -> Vec<InputError> {
 /// whole document at once.
 pub fn write(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let warnings = all_warnings(report);
-    let whole = |out: &mut dyn std::io::Write, warnings| {
-        let doc = Document(report, warnings, &report.findings);
+    let whole = |out: &mut dyn std::io::Write| {
+        let doc = Document(report, &warnings, &report.findings);
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(std::io::Error::from)?;
         out.write_all(b"\n")
     };
     if report.findings.is_empty() {
-        return whole(out, warnings);
+        return whole(out);
     }
-    let rest = Document(report, warnings.clone(), &[]);
+    let rest = Document(report, &warnings, &[]);
     let rest = serde_json::to_vec_pretty(&rest).map_err(std::io::Error::from)?;
     // A top-level key at the start of a line: no string holds a raw newline.
     const EMPTY: &[u8] = b"\n  \"findings\": []";
     let Some(at) = rest.windows(EMPTY.len()).position(|w| w == EMPTY) else {
-        return whole(out, warnings);
+        return whole(out);
     };
     let (head, tail) = rest.split_at(at + EMPTY.len() - 1);
     out.write_all(head)?;
@@ -233,7 +233,8 @@ mod tests {
 
     /// What printing the whole document at once gives.
     fn at_once(report: &Report) -> Vec<u8> {
-        let doc = Document(report, all_warnings(report), &report.findings);
+        let warnings = all_warnings(report);
+        let doc = Document(report, &warnings, &report.findings);
         let mut out = serde_json::to_vec_pretty(&doc).unwrap();
         out.push(b'\n');
         out
