@@ -334,10 +334,18 @@ pub fn entries_and_orphans(
             _ => fragments.push(c.clone()),
         }
     }
-    // The texts read so far and the reader, for the files includes reach.
-    let texts: BTreeMap<PathBuf, Option<String>> = firsts.iter().cloned().collect();
-    let reader = std::sync::Mutex::new((texts, read));
+    // The files includes reach: a candidate's text as read above, any other
+    // file read once, through the reader (one caller at a time).
+    let known: BTreeMap<&Path, Option<&str>> = firsts
+        .iter()
+        .map(|(p, t)| (p.as_path(), t.as_deref()))
+        .collect();
+    let others: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+    let reader = std::sync::Mutex::new((others, read));
     let text_of = |p: &Path| -> Option<String> {
+        if let Some(text) = known.get(p) {
+            return text.map(str::to_string);
+        }
         let mut guard = reader.lock().ok()?;
         let (texts, read) = &mut *guard;
         texts
