@@ -405,89 +405,87 @@ fn runners_of(
     doc: &super::Document,
 ) -> Vec<(String, Runner)> {
     let mut out = Vec::new();
-    {
-        let compose = p
-            .sources
-            .get(doc.file)
-            .map(|f| f.path.clone())
-            .unwrap_or_default();
-        let dir = parent(&compose).to_string();
-        for svc in list_of(&doc.root, "services") {
-            let mut sources = Vec::new();
-            for m in list_of(svc, "volumes") {
-                if str_of(m, "type") != "bind" {
-                    continue;
-                }
-                let host = match str_of(m, "host_path") {
-                    "" => str_of(m, "source"),
-                    h => h,
-                };
-                if host.is_empty() || host.contains('$') {
-                    continue;
-                }
-                let src = mount_source(p, known, &compose, &dir, host);
-                if !within(&dir, &src) {
-                    sources.push(src);
-                }
+    let compose = p
+        .sources
+        .get(doc.file)
+        .map(|f| f.path.clone())
+        .unwrap_or_default();
+    let dir = parent(&compose).to_string();
+    for svc in list_of(&doc.root, "services") {
+        let mut sources = Vec::new();
+        for m in list_of(svc, "volumes") {
+            if str_of(m, "type") != "bind" {
+                continue;
             }
-            if let Some(df) = svc.get("build").and_then(|b| b.get("dockerfile")) {
-                let ctx = df
-                    .get("build_context")
-                    .map(|c| str_of(c, "dir").to_string())
-                    .unwrap_or_default();
-                for stage in list_of(df, "stages") {
-                    for copy in list_of(stage, "copies") {
-                        if copy.get("from").is_some() {
+            let host = match str_of(m, "host_path") {
+                "" => str_of(m, "source"),
+                h => h,
+            };
+            if host.is_empty() || host.contains('$') {
+                continue;
+            }
+            let src = mount_source(p, known, &compose, &dir, host);
+            if !within(&dir, &src) {
+                sources.push(src);
+            }
+        }
+        if let Some(df) = svc.get("build").and_then(|b| b.get("dockerfile")) {
+            let ctx = df
+                .get("build_context")
+                .map(|c| str_of(c, "dir").to_string())
+                .unwrap_or_default();
+            for stage in list_of(df, "stages") {
+                for copy in list_of(stage, "copies") {
+                    if copy.get("from").is_some() {
+                        continue;
+                    }
+                    for s in list_of(copy, "resolved_sources") {
+                        let Some(s) = s.as_str() else { continue };
+                        if s.contains(['$', '*', '?', '[']) || s.contains("://") {
                             continue;
                         }
-                        for s in list_of(copy, "resolved_sources") {
-                            let Some(s) = s.as_str() else { continue };
-                            if s.contains(['$', '*', '?', '[']) || s.contains("://") {
-                                continue;
-                            }
-                            let src = join(&ctx, s.trim_start_matches('/'));
-                            if !ctx.is_empty() && !within(&ctx, &src) {
-                                sources.push(src);
-                            }
+                        let src = join(&ctx, s.trim_start_matches('/'));
+                        if !ctx.is_empty() && !within(&ctx, &src) {
+                            sources.push(src);
                         }
                     }
                 }
             }
-            if sources.is_empty() {
+        }
+        if sources.is_empty() {
+            continue;
+        }
+        let name = str_of(svc, "name");
+        let host_network = str_of(svc, "network_mode") == "host";
+        let mut exposed: Vec<(Option<(i64, i64)>, String)> = Vec::new();
+        if host_network {
+            exposed.push((None, "network_mode: host".to_string()));
+        }
+        for port in list_of(svc, "ports") {
+            if is_internal_address(str_of(port, "host_ip")) {
                 continue;
             }
-            let name = str_of(svc, "name");
-            let host_network = str_of(svc, "network_mode") == "host";
-            let mut exposed: Vec<(Option<(i64, i64)>, String)> = Vec::new();
-            if host_network {
-                exposed.push((None, "network_mode: host".to_string()));
-            }
-            for port in list_of(svc, "ports") {
-                if is_internal_address(str_of(port, "host_ip")) {
-                    continue;
-                }
-                let target = port.get("target").and_then(Node::as_int);
-                let end = port.get("target_end").and_then(Node::as_int);
-                exposed.push((
-                    target.map(|t| (t, end.unwrap_or(t))),
-                    str_of(port, "raw").to_string(),
-                ));
-            }
-            let image = svc
-                .get("image")
-                .and_then(|i| i.get("repository"))
-                .and_then(Node::as_str)
-                .map(str::to_string);
-            for src in sources {
-                out.push((
-                    src,
-                    Runner {
-                        label: format!("`{name}` ({compose})"),
-                        exposed: exposed.clone(),
-                        image: image.clone(),
-                    },
-                ));
-            }
+            let target = port.get("target").and_then(Node::as_int);
+            let end = port.get("target_end").and_then(Node::as_int);
+            exposed.push((
+                target.map(|t| (t, end.unwrap_or(t))),
+                str_of(port, "raw").to_string(),
+            ));
+        }
+        let image = svc
+            .get("image")
+            .and_then(|i| i.get("repository"))
+            .and_then(Node::as_str)
+            .map(str::to_string);
+        for src in sources {
+            out.push((
+                src,
+                Runner {
+                    label: format!("`{name}` ({compose})"),
+                    exposed: exposed.clone(),
+                    image: image.clone(),
+                },
+            ));
         }
     }
     out
