@@ -313,6 +313,8 @@ struct IgnoreRules {
     /// The topmost directory whose rules apply (the working directory when
     /// the root lies below it, else the root).
     top: PathBuf,
+    /// How many components `top` has.
+    top_depth: usize,
     in_git: bool,
     /// Matchers by directory, in the order they apply (`.gitignore`, then
     /// `.ignore`, which wins).
@@ -348,6 +350,7 @@ impl IgnoreRules {
             parent_fs: Confined::new(cwd, [work_tree.unwrap_or_else(|| cwd.to_path_buf())]),
             cwd: cwd.to_path_buf(),
             root: root.to_path_buf(),
+            top_depth: top.components().count(),
             top,
             in_git: root.ancestors().any(|a| a.join(".git").exists()),
             ..IgnoreRules::default()
@@ -479,10 +482,7 @@ impl IgnoreRules {
         // The directories from `parent` up to the top (each of them starts
         // with it): as many as `parent` is deeper.
         let chain: Vec<&Path> = if parent.starts_with(&self.top) {
-            let below = parent
-                .components()
-                .count()
-                .saturating_sub(self.top.components().count());
+            let below = parent.components().count().saturating_sub(self.top_depth);
             parent.ancestors().take(below + 1).collect()
         } else {
             Vec::new()
