@@ -296,7 +296,6 @@ pub fn sort_findings(findings: &mut [Finding]) {
         });
         order
     });
-    drop((files, ids));
     let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
     permute(findings, &order);
 }
