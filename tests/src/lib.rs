@@ -57,6 +57,18 @@ pub fn rampart(cwd: &Path, args: &[&str]) -> (i32, String, String) {
     worker.join().expect("rampart panicked")
 }
 
+/// Like [`rampart`], with `env` added to the environment: runs the CLI in a
+/// child process ([`bounded`]), since every test of the binary shares this
+/// process's environment. Panics if the child is killed or hangs for ten
+/// minutes.
+pub fn rampart_with_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let run = bounded(cwd, args, env, std::time::Duration::from_secs(600));
+    let code = run
+        .code
+        .unwrap_or_else(|| panic!("rampart {args:?} ended without an exit code: {run:?}"));
+    (code, run.stdout, run.stderr)
+}
+
 /// Parses `rampart check --format json` output.
 pub fn json(stdout: &str) -> serde_json::Value {
     serde_json::from_str(stdout).unwrap_or(serde_json::Value::Null)
@@ -112,8 +124,9 @@ const CHILD_ERR: &str = "RAMPART_TEST_CHILD_ERR";
 pub const CHILD_TEST: &str = "rampart_child_entry";
 
 /// Defines the test function through which [`bounded`] re-runs the current
-/// test binary as a child process running the CLI. Every test file that uses
-/// [`bounded`] must invoke this once at top level.
+/// test binary as a child process running the CLI. The test binary invokes
+/// it once, at its crate root (`tests/tests/main.rs`), where the test's name
+/// is exactly [`CHILD_TEST`].
 #[macro_export]
 macro_rules! child_entry {
     () => {

@@ -12,10 +12,8 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use rampart_tests::{bounded, child_entry, json, Bounded};
+use rampart_tests::{bounded, json, Bounded};
 use rampart_tests::{write, CANARY};
-
-child_entry!();
 
 /// Peak memory allowed for any case (the bound: under 1 GiB).
 const MEMORY_KIB: u64 = 1024 * 1024;

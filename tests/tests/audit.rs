@@ -2,7 +2,10 @@
 //! result beside the failed ones, every input with its SHA-256, secrets
 //! redacted, byte-identical under `SOURCE_DATE_EPOCH`.
 
-use rampart_tests::{rampart, write};
+use rampart_tests::{rampart_with_env, write};
+
+/// The run's time, pinned (2025-11-24 16:00:00 UTC).
+const EPOCH: &[(&str, &str)] = &[("SOURCE_DATE_EPOCH", "1764000000")];
 
 fn tree() -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
@@ -17,12 +20,10 @@ fn tree() -> tempfile::TempDir {
 
 #[test]
 fn audit_report_lists_passed_failed_and_not_applicable_policies_and_hashes_inputs() {
-    // The only test of this binary that sets the variable: no other thread reads it.
-    std::env::set_var("SOURCE_DATE_EPOCH", "1764000000");
     let d = tree();
-    let (code, html, err) = rampart(d.path(), &["check", ".", "--format", "html"]);
+    let (code, html, err) = rampart_with_env(d.path(), &["check", ".", "--format", "html"], EPOCH);
     assert_eq!(code, 1, "{err}");
-    let (_, again, _) = rampart(d.path(), &["check", ".", "--format", "html"]);
+    let (_, again, _) = rampart_with_env(d.path(), &["check", ".", "--format", "html"], EPOCH);
     assert_eq!(html, again, "the report is reproducible");
     assert!(html.starts_with("<!DOCTYPE html>"));
     // Self-contained: no external stylesheet, script or image.
@@ -46,7 +47,7 @@ fn audit_report_lists_passed_failed_and_not_applicable_policies_and_hashes_input
     assert!(!html.contains("Sup3rSecretDefault"), "secret leaked");
     assert!(html.contains("compose.no-default-secrets"));
 
-    let (code, md, _) = rampart(d.path(), &["check", ".", "--format", "markdown"]);
+    let (code, md, _) = rampart_with_env(d.path(), &["check", ".", "--format", "markdown"], EPOCH);
     assert_eq!(code, 1);
     assert!(md.starts_with("# rampart audit report"));
     assert!(

@@ -3,7 +3,7 @@
 //! `tests/golden/corpus.tsv`. Speed work must leave it unchanged; a change of
 //! output on purpose re-blesses it:
 //!
-//!   RAMPART_BLESS=1 cargo test -p rampart-tests --test golden
+//!   RAMPART_BLESS=1 cargo test -p rampart-tests --test integration golden::
 //!
 //! The file also lists the findings per policy of each tree, so a re-bless
 //! shows in review which policies' findings changed. On a mismatch the outputs
@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rampart_tests::{json, rampart, shared_or_skip};
+use rampart_tests::{json, rampart_with_env, shared_or_skip};
 use sha2::{Digest, Sha256};
 
 /// The corpus trees, checked one at a time from the corpus directory.
@@ -47,7 +47,9 @@ fn run_tree(corpus: &Path, tree: &str, out: &Path) -> (Vec<String>, BTreeMap<Str
         args.push(dir.join(f).to_string_lossy().into_owned());
     }
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, stdout, stderr) = rampart(corpus, &argv);
+    // Reports carry the run's time: pinned, in the child's environment.
+    let env = [("SOURCE_DATE_EPOCH", "1767225600"), ("NO_COLOR", "1")];
+    let (code, stdout, stderr) = rampart_with_env(corpus, &argv, &env);
     assert!(
         code == 1 || code == 2,
         "{tree}: exit {code}\nstdout: {stdout}\nstderr: {stderr}"
@@ -85,9 +87,6 @@ fn corpus_output_is_unchanged() {
     let Some(shared) = shared_or_skip("corpus_output_is_unchanged") else {
         return;
     };
-    // Reports carry the run's time; pin it.
-    std::env::set_var("SOURCE_DATE_EPOCH", "1767225600");
-    std::env::set_var("NO_COLOR", "1");
     let corpus = shared.join("corpus");
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-actual");
     let _ = std::fs::remove_dir_all(&out);
@@ -137,7 +136,7 @@ fn corpus_output_is_unchanged() {
             .collect();
         panic!(
             "output on ../shared/corpus changed (outputs under {}):\n{}\n\
-             If the change is on purpose: RAMPART_BLESS=1 cargo test -p rampart-tests --test golden",
+             If the change is on purpose: RAMPART_BLESS=1 cargo test -p rampart-tests --test integration golden::",
             out.display(),
             diff.join("\n")
         );

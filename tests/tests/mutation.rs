@@ -7,7 +7,7 @@
 //! no abort, every error names its file.
 //!
 //! CI runs a short smoke (the default case count); a long run is
-//! `RAMPART_FUZZ_CASES=20000 cargo test --release -p rampart-tests --test mutation`.
+//! `RAMPART_FUZZ_CASES=20000 cargo test --release -p rampart-tests --test integration mutation::`.
 //! A failing case is written by proptest to `proptest-regressions/` beside
 //! this file; keep it (committed) and add a named regression test.
 

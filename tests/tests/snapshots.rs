@@ -13,7 +13,7 @@
 //! A missing or changed snapshot fails `cargo test`; on CI (`CI=true`, and
 //! `.ci/run` sets `INSTA_UPDATE=no`) no `.snap.new` is written. To review a
 //! change locally: `cargo insta review`, or `INSTA_UPDATE=always cargo test
-//! -p rampart-tests --test snapshots` and read the diff.
+//! -p rampart-tests --test integration snapshots::` and read the diff.
 
 use std::fs;
 use std::path::{Path, PathBuf};
