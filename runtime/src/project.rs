@@ -1466,8 +1466,18 @@ fn sites_in(node: &Node, out: &mut Vec<(String, Span, bool)>, through_shared: bo
                     .find(|(n, _)| crate::model::same_name(n, k))
                     .and_then(|(_, v)| v.as_str().map(|s| (s, v.span)))
             };
-            let name = get("name").map_or("", |(s, _)| s);
-            let key = get("key").map_or("", |(s, _)| s);
+            // The first `name` and `key` fields, found in one pass (this
+            // runs on every object of every document).
+            let (mut name, mut key): (Option<&Node>, Option<&Node>) = (None, None);
+            for (k, v) in fields {
+                match k.as_str() {
+                    "name" => name = name.or(Some(v)),
+                    "key" => key = key.or(Some(v)),
+                    _ => {}
+                }
+            }
+            let name = name.and_then(Node::as_str).unwrap_or("");
+            let key = key.and_then(Node::as_str).unwrap_or("");
             if is_secret_name(name) || is_secret_name(key) {
                 for field in ["value", "default", "resolved"] {
                     if let Some((v, span)) = get(field) {

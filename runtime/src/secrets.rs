@@ -642,8 +642,9 @@ pub const MIN_TOKEN_USERINFO: usize = 12;
 /// Linear in the text.
 pub fn url_credentials(text: &str) -> Vec<Range<usize>> {
     let mut found = Vec::new();
-    // Most values hold no `:` at all (a byte search, before the `://` one).
-    if !text.contains(':') {
+    // Most values hold no `:` at all, and most that do (ports, image tags,
+    // URLs without credentials) no `@`: two byte searches before the `://` one.
+    if !text.contains(':') || !text.contains('@') {
         return found;
     }
     let mut from = 0;

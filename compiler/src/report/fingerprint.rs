@@ -86,8 +86,8 @@ fn push_name(path: &mut String, name: &str) {
 enum Seg<'a> {
     /// The document's root.
     Root,
-    /// An object's field.
-    Field(&'a str),
+    /// An object's field (its name read only when a path is built).
+    Field(&'a rampart_runtime::model::Name),
     /// The item at an index of a list.
     Item(&'a [Node], usize),
 }
@@ -144,7 +144,7 @@ impl<'a> Paths<'a> {
         for seg in chain {
             match *seg {
                 Seg::Root => {}
-                Seg::Field(k) => push_name(&mut path, k),
+                Seg::Field(k) => push_name(&mut path, k.as_str()),
                 Seg::Item(items, i) => {
                     let names = self
                         .names
