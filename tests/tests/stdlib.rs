@@ -1,5 +1,6 @@
 //! Catalog meta-tests: the stdlib compiles without a diagnostic, every policy
-//! has metadata and passing deny/allow cases, and every STDLIB.md id exists.
+//! has metadata and passing deny/allow cases that exercise every `deny`
+//! clause, and every STDLIB.md id exists.
 
 use rampart::policy::compile::{compile, CompileOptions, Profile};
 use rampart::policy::sources::stdlib_sources;
@@ -24,6 +25,9 @@ fn every_stdlib_test_case_passes_and_covers_deny_and_allow() {
         .filter(|p| p.deny_cases == 0 || p.allow_cases == 0)
         .collect();
     assert!(missing.is_empty(), "{missing:#?}");
+    // Every `deny` clause of every policy is exercised by some deny case.
+    let gaps: Vec<String> = run.coverage.iter().flat_map(|p| p.gaps()).collect();
+    assert!(gaps.is_empty(), "{gaps:#?}");
     assert_eq!(run.coverage.len(), c.policies.len());
     assert!(run.cases.len() >= 50);
 }
