@@ -1154,13 +1154,9 @@ impl Redactor {
     /// case, forwards or reversed (`substring()`, `upperAscii()`, `reverse()`);
     /// or, 4 or 5 bytes long, it is a piece of one. Linear in the value.
     pub fn is_derived(&self, value: &str) -> bool {
-        if self.short.contains(value) {
-            return true;
-        }
-        if self.grams.is_empty() {
-            return false;
-        }
-        self.shares_grams(&self.apply(value))
+        // As `is_derived_given`, redacting only when there are fragments to find.
+        self.short.contains(value)
+            || (!self.grams.is_empty() && self.shares_grams(&self.apply(value)))
     }
 
     /// [`Redactor::is_derived`] of `value`, whose redacted form

@@ -19,6 +19,7 @@ fn real_corpus_every_format() {
     let policies: Vec<&CompiledPolicy> = compiled.policies.iter().collect();
     let mut total_files = 0;
     for (dir, kind, files) in rampart_tests::real_corpus(&shared) {
+        assert!(!files.is_empty(), "no files in corpus/real/{dir}");
         // The share of each format's files checked without an error.
         let min_clean = if kind == Kind::CADDY { 0.85 } else { 0.95 };
         let (mut clean, mut errored, mut findings) = (0, 0, 0);

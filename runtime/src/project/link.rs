@@ -192,10 +192,10 @@ fn link_env_gitignore(p: &mut Project, refused: &mut Vec<InputProblem>) {
         let mut warnings = Vec::new();
         let span = Span::new(doc.file, 0, 0);
         let verdict = git_ignored(p, &path, span, &mut warnings);
-        (path, verdict, warnings)
+        (path, span, verdict, warnings)
     });
     for (i, found) in verdicts.into_iter().enumerate() {
-        let Some((path, verdict, warnings)) = found else {
+        let Some((path, span, verdict, warnings)) = found else {
             continue;
         };
         refused.extend(warnings);
@@ -205,7 +205,6 @@ fn link_env_gitignore(p: &mut Project, refused: &mut Vec<InputProblem>) {
             ));
         }
         if let Some(doc) = p.documents.get_mut(i) {
-            let span = Span::new(doc.file, 0, 0);
             doc.root
                 .set("gitignore_present", Node::bool(span, verdict.is_some()));
             if let Some(v) = verdict {
